@@ -1,0 +1,43 @@
+using NUnit.Framework;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Tests.Support;
+
+namespace RevNetIlgpu.Tests.Kernels;
+
+public class ReluKernelsTests : KernelTestBase
+{
+    [TestCase(1)]
+    [TestCase(7)]
+    [TestCase(3 * 5 * 7 * 9)]
+    public void Forward_MatchesReference(int length)
+    {
+        var x = RandomArray(length);
+        using var dx = Upload(x);
+        using var dy = Poisoned(length);
+        ReluKernels.Forward(K, dx.View, dy.View);
+        var expected = x.Select(v => (double)Math.Max(v, 0f)).ToArray();
+        AssertClose(Download(dy), expected, 0, "relu forward");
+    }
+
+    [TestCase(5 * 3 * 7)]
+    public void Backward_PassesGradientWherePositive(int length)
+    {
+        var x = RandomArray(length);
+        var gy = RandomArray(length);
+        using var dx = Upload(x);
+        using var dgy = Upload(gy);
+        using var dgx = Poisoned(length);
+        ReluKernels.Backward(K, dx.View, dgy.View, dgx.View);
+        var expected = x.Select((v, i) => v > 0 ? (double)gy[i] : 0.0).ToArray();
+        AssertClose(Download(dgx), expected, 0, "relu backward");
+    }
+
+    [Test]
+    public void Forward_RejectsMismatchedLengths()
+    {
+        using var dx = Upload(RandomArray(6));
+        using var dy = Poisoned(5);
+        var ex = Assert.Throws<ArgumentException>(() => ReluKernels.Forward(K, dx.View, dy.View));
+        Assert.That(ex!.Message, Does.Contain("relu").And.Contain("6").And.Contain("5"));
+    }
+}

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using NUnit.Framework;
+using RevNetIlgpu.Kernels;
+
+namespace RevNetIlgpu.Tests.Support;
+
+/// <summary>
+/// Base for kernel tests: one CPU accelerator for the fixture, random inputs, poisoned outputs
+/// (so an element a kernel forgot to write fails the comparison) and relative-error checks.
+/// </summary>
+public abstract class KernelTestBase
+{
+    protected Context Context = null!;
+    protected Accelerator Accelerator = null!;
+    protected KernelContext K = null!;
+    protected Random Rng = null!;
+
+    /// <summary>NaN: any output element left unwritten makes the comparison fail.</summary>
+    protected const float Poison = float.NaN;
+
+    [OneTimeSetUp]
+    public void CreateAccelerator()
+    {
+        ThrowingTraceListener.Install();
+        Context = Context.Create(b => b.CPU().EnableAlgorithms());
+        Accelerator = Context.CreateCPUAccelerator(0);
+        K = new KernelContext(Accelerator);
+    }
+
+    [OneTimeTearDown]
+    public void DisposeAccelerator()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+
+    [SetUp]
+    public void Seed() => Rng = new Random(1234);
+
+    protected float[] RandomArray(int length, float scale = 1f)
+    {
+        var a = new float[length];
+        for (int i = 0; i < length; i++) a[i] = (float)(Rng.NextDouble() * 2 - 1) * scale;
+        return a;
+    }
+
+    protected MemoryBuffer1D<float, Stride1D.Dense> Upload(float[] data) => Accelerator.Allocate1D(data);
+
+    protected MemoryBuffer1D<float, Stride1D.Dense> Poisoned(int length)
+    {
+        var buffer = Accelerator.Allocate1D<float>(length);
+        buffer.MemSet(0xFF); // all-ones bit pattern is a NaN
+        return buffer;
+    }
+
+    protected float[] Download(MemoryBuffer1D<float, Stride1D.Dense> buffer)
+    {
+        Accelerator.Synchronize();
+        return buffer.GetAsArray1D();
+    }
+
+    /// <summary>max|actual - expected| / max(max|expected|, tiny): the error measure the golden manifests use.</summary>
+    public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected)
+    {
+        Assert.That(actual.Length, Is.EqualTo(expected.Length), "length");
+        double maxRef = 1e-30, maxDiff = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            maxRef = Math.Max(maxRef, Math.Abs(expected[i]));
+            double d = Math.Abs(actual[i] - expected[i]);
+            if (double.IsNaN(d)) return double.PositiveInfinity;
+            maxDiff = Math.Max(maxDiff, d);
+        }
+        return maxDiff / maxRef;
+    }
+
+    public static double RelativeError(ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
+    {
+        var e = new double[expected.Length];
+        for (int i = 0; i < e.Length; i++) e[i] = expected[i];
+        return RelativeError(actual, e);
+    }
+
+    protected static void AssertClose(ReadOnlySpan<float> actual, ReadOnlySpan<double> expected, double tolerance, string what)
+    {
+        double err = RelativeError(actual, expected);
+        Assert.That(err, Is.LessThanOrEqualTo(tolerance), $"{what}: relative error {err:E3} exceeds {tolerance:E1}");
+    }
+}
+
+/// <summary>
+/// ILGPU's CPU accelerator reports an out-of-range view index through Debug.Assert, which by default
+/// terminates the test host; this listener turns it into an exception the test can report.
+/// </summary>
+public sealed class ThrowingTraceListener : TraceListener
+{
+    static int installed;
+
+    public static void Install()
+    {
+        if (Interlocked.Exchange(ref installed, 1) == 1) return;
+        Trace.Listeners.Clear();
+        Trace.Listeners.Add(new ThrowingTraceListener());
+    }
+
+    public override void Fail(string? message, string? detailMessage) =>
+        throw new InvalidOperationException($"Assertion failed in a kernel: {message} {detailMessage}");
+
+    public override void Write(string? message) { }
+
+    public override void WriteLine(string? message) { }
+}
