@@ -1,1 +1,12 @@
-return 0;
+using System.CommandLine;
+using RevNetIlgpu.Cli;
+using RevNetIlgpu.Cli.Commands;
+
+var root = new RootCommand("revnet: train reversible residual networks on ILGPU (CUDA, OpenCL or CPU), without libtorch")
+{
+    GoldenCommand.Create(),
+    MemoryCommand.Create(),
+    GradcheckCommand.Create(),
+    ModelsCommand.Create(),
+};
+return CommandErrors.Run(() => root.Parse(args).Invoke());

@@ -1,0 +1,108 @@
+using RevNetIlgpu.Kernels;
+
+namespace RevNetIlgpu.Engine;
+
+public static partial class Functional
+{
+    /// <summary>y = a + b (same shapes). Saves nothing.</summary>
+    public static Tensor Add(Tensor a, Tensor b)
+    {
+        RequireSameShape("add", a, b);
+        RequireSameDevice("add", a, b);
+        var device = a.Device;
+        var y = Tensor.Empty(device, a.Shape);
+        Launch(device, k => ElementwiseKernels.Add(k, a.View, b.View, y.View));
+        device.Tape.Record("add", y, [a, b], [], grads => [Copy(grads[0]!), Copy(grads[0]!)]);
+        return y;
+    }
+
+    /// <summary>y = a - b (same shapes). Saves nothing.</summary>
+    public static Tensor Subtract(Tensor a, Tensor b)
+    {
+        RequireSameShape("subtract", a, b);
+        RequireSameDevice("subtract", a, b);
+        var device = a.Device;
+        var y = Tensor.Empty(device, a.Shape);
+        Launch(device, k => ElementwiseKernels.Subtract(k, a.View, b.View, y.View));
+        device.Tape.Record("subtract", y, [a, b], [], grads =>
+        {
+            var gy = grads[0]!;
+            var gb = Tensor.Empty(device, b.Shape);
+            Launch(device, k => ElementwiseKernels.Scale(k, gy.View, -1f, gb.View));
+            return [Copy(gy), gb];
+        });
+        return y;
+    }
+
+    /// <summary>y = a ⊙ b (same shapes). Saves a and b.</summary>
+    public static Tensor Multiply(Tensor a, Tensor b)
+    {
+        RequireSameShape("multiply", a, b);
+        RequireSameDevice("multiply", a, b);
+        var device = a.Device;
+        var y = Tensor.Empty(device, a.Shape);
+        Launch(device, k => ElementwiseKernels.Multiply(k, a.View, b.View, y.View));
+        device.Tape.Record("multiply", y, [a, b], [a, b], grads =>
+        {
+            var gy = grads[0]!;
+            Tensor? ga = null, gb = null;
+            if (a.RequiresGrad)
+            {
+                ga = Tensor.Empty(device, a.Shape);
+                Launch(device, k => ElementwiseKernels.Multiply(k, gy.View, b.View, ga.View));
+            }
+            if (b.RequiresGrad)
+            {
+                gb = Tensor.Empty(device, b.Shape);
+                Launch(device, k => ElementwiseKernels.Multiply(k, gy.View, a.View, gb.View));
+            }
+            return [ga, gb];
+        });
+        return y;
+    }
+
+    /// <summary>y = alpha·x. Saves nothing.</summary>
+    public static Tensor Scale(Tensor x, float alpha)
+    {
+        var device = x.Device;
+        var y = Tensor.Empty(device, x.Shape);
+        Launch(device, k => ElementwiseKernels.Scale(k, x.View, alpha, y.View));
+        device.Tape.Record("scale", y, [x], [], grads =>
+        {
+            var gx = Tensor.Empty(device, x.Shape);
+            Launch(device, k => ElementwiseKernels.Scale(k, grads[0]!.View, alpha, gx.View));
+            return [gx];
+        });
+        return y;
+    }
+
+    /// <summary>y = exp(x). Saves its output (the derivative).</summary>
+    public static Tensor Exp(Tensor x)
+    {
+        var device = x.Device;
+        var y = Tensor.Empty(device, x.Shape);
+        Launch(device, k => ElementwiseKernels.Exp(k, x.View, y.View));
+        device.Tape.Record("exp", y, [x], [y], grads =>
+        {
+            var gx = Tensor.Empty(device, x.Shape);
+            Launch(device, k => ElementwiseKernels.Multiply(k, grads[0]!.View, y.View, gx.View));
+            return [gx];
+        });
+        return y;
+    }
+
+    /// <summary>A new tensor with the same values; not recorded.</summary>
+    public static Tensor Copy(Tensor x)
+    {
+        var y = Tensor.Empty(x.Device, x.Shape);
+        Launch(x.Device, k => ElementwiseKernels.Copy(k, x.View, y.View));
+        return y;
+    }
+
+    /// <summary>target += source, in place; not recorded (gradient accumulation and bookkeeping only).</summary>
+    public static void AddInPlace(Tensor target, Tensor source)
+    {
+        RequireSameShape("add in place", target, source);
+        Launch(target.Device, k => ElementwiseKernels.Axpy(k, 1f, source.View, target.View));
+    }
+}

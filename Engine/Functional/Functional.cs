@@ -1,0 +1,37 @@
+using RevNetIlgpu.Kernels;
+
+namespace RevNetIlgpu.Engine;
+
+/// <summary>
+/// Differentiable ops over <see cref="Tensor"/>s, one file per op with its forward and backward side by side
+/// (named as in torch.nn.functional). Each allocates its output through the caching allocator, launches its
+/// kernels (none on the meta device) and records on the device's current tape what its backward needs.
+/// </summary>
+public static partial class Functional
+{
+    /// <summary>Runs <paramref name="launch"/> unless the device is the meta device, which only counts memory.</summary>
+    static void Launch(Device device, Action<KernelContext> launch)
+    {
+        if (!device.IsMeta) launch(device.K);
+    }
+
+    static void RequireRank(string op, string name, Tensor t, int rank)
+    {
+        if (t.Rank != rank)
+            throw new ArgumentException($"{op}: {name} must have rank {rank}, got shape {t.ShapeString}");
+    }
+
+    static void RequireSameShape(string op, Tensor a, Tensor b)
+    {
+        if (!a.Shape.SequenceEqual(b.Shape))
+            throw new ArgumentException($"{op}: shapes must match, got {a.ShapeString} and {b.ShapeString}");
+    }
+
+    static void RequireSameDevice(string op, Tensor a, Tensor b)
+    {
+        if (a.Device != b.Device) throw new ArgumentException($"{op}: tensors live on different devices ({a.Device.Name}, {b.Device.Name})");
+    }
+
+    /// <summary>(N, C, H*W) of an NCHW tensor.</summary>
+    static (int N, int C, int HW) Nchw(Tensor t) => (t[0], t[1], t[2] * t[3]);
+}

@@ -1,0 +1,43 @@
+using RevNetIlgpu.Kernels;
+
+namespace RevNetIlgpu.Engine;
+
+public static partial class Functional
+{
+    /// <summary>2x2 average pool, stride 2, floor: x [N,C,H,W] → [N,C,H/2,W/2]. Saves nothing.</summary>
+    public static Tensor AvgPool2x2(Tensor x)
+    {
+        const string op = "avg pool 2x2";
+        RequireRank(op, "input", x, 4);
+        int n = x[0], c = x[1], h = x[2], w = x[3];
+        if (h < 2 || w < 2) throw new ArgumentException($"{op}: input {x.ShapeString} is smaller than the 2x2 window");
+        var device = x.Device;
+        var y = Tensor.Empty(device, n, c, h / 2, w / 2);
+        Launch(device, k => PoolKernels.AvgPool2x2Forward(k, n, c, h, w, x.View, y.View));
+        device.Tape.Record(op, y, [x], [], grads =>
+        {
+            var gx = Tensor.Empty(device, x.Shape);
+            Launch(device, k => PoolKernels.AvgPool2x2Backward(k, n, c, h, w, grads[0]!.View, gx.View));
+            return [gx];
+        });
+        return y;
+    }
+
+    /// <summary>Mean over H and W: x [N,C,H,W] → [N,C]. Saves nothing.</summary>
+    public static Tensor GlobalAvgPool(Tensor x)
+    {
+        const string op = "global avg pool";
+        RequireRank(op, "input", x, 4);
+        var (n, c, hw) = Nchw(x);
+        var device = x.Device;
+        var y = Tensor.Empty(device, n, c);
+        Launch(device, k => PoolKernels.GlobalAvgPoolForward(k, n, c, hw, x.View, y.View));
+        device.Tape.Record(op, y, [x], [], grads =>
+        {
+            var gx = Tensor.Empty(device, x.Shape);
+            Launch(device, k => PoolKernels.GlobalAvgPoolBackward(k, n, c, hw, grads[0]!.View, gx.View));
+            return [gx];
+        });
+        return y;
+    }
+}

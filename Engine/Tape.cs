@@ -1,0 +1,125 @@
+namespace RevNetIlgpu.Engine;
+
+/// <summary>
+/// Reverse-mode autodiff in the micrograd manner: each op records its output, its differentiable inputs,
+/// exactly the tensors its backward needs (retained), and a backward closure. <see cref="Backward"/> walks
+/// the records in reverse; each gradient is released as soon as its consumer has run, each record's saved
+/// tensors as soon as its backward has run. Parameter gradients are accumulated by the closures themselves
+/// into the parameters' <see cref="Tensor.Grad"/> slices.
+/// </summary>
+public sealed class Tape
+{
+    /// <summary>Computes the gradients of a record's inputs from the gradients of its outputs (borrowed; null
+    /// where no gradient reached that output). Returns one owned tensor per input, or null where an input needs none.</summary>
+    public delegate Tensor?[] BackwardFunction(Tensor?[] outputGrads);
+
+    readonly List<Record> records = new();
+
+    /// <summary>False inside code that must leave nothing on the tape (e.g. the forward of reversible blocks).</summary>
+    public bool IsRecording { get; set; } = true;
+
+    public int Count => records.Count;
+
+    /// <summary>The recorded op names in order (for inspection and tests).</summary>
+    public IReadOnlyList<string> Ops => records.Select(r => r.Op).ToList();
+
+    /// <summary>
+    /// Records an op if the tape is recording and the output needs a gradient; otherwise records nothing and
+    /// retains nothing. Marks <paramref name="output"/> as requiring a gradient when recorded.
+    /// </summary>
+    public void Record(string op, Tensor output, Tensor[] inputs, Tensor[] saved, BackwardFunction backward, bool hasParameters = false) =>
+        Record(op, [output], inputs, saved, backward, hasParameters);
+
+    /// <summary>Records an op with several outputs (e.g. a channel split).</summary>
+    public void Record(string op, Tensor[] outputs, Tensor[] inputs, Tensor[] saved, BackwardFunction backward, bool hasParameters = false)
+    {
+        if (!IsRecording || !(hasParameters || inputs.Any(i => i.RequiresGrad))) return;
+        foreach (var o in outputs) o.RequiresGrad = true;
+        foreach (var t in saved) t.Retain();
+        records.Add(new Record(op, outputs, inputs, saved, backward));
+    }
+
+    /// <summary>
+    /// Back-propagates <paramref name="seed"/> (borrowed; same shape as <paramref name="output"/>) through every
+    /// record, then clears the tape. Returns owned gradients for <paramref name="wrt"/> (null where none flowed);
+    /// every other activation gradient has been released by then.
+    /// </summary>
+    public Tensor?[] Backward(Tensor output, Tensor seed, params Tensor[] wrt)
+    {
+        if (seed.Length != output.Length)
+            throw new ArgumentException($"backward: seed gradient {seed.ShapeString} does not match output {output.ShapeString}");
+        var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
+        grads[output] = seed.Retain();
+        // Backward closures run ops too; nothing they do may land on the tape being walked.
+        bool wasRecording = IsRecording;
+        IsRecording = false;
+        try
+        {
+            for (int i = records.Count - 1; i >= 0; i--)
+            {
+                var record = records[i];
+                records.RemoveAt(i);
+                try
+                {
+                    var outputGrads = new Tensor?[record.Outputs.Length];
+                    bool any = false;
+                    for (int o = 0; o < outputGrads.Length; o++)
+                        any |= grads.Remove(record.Outputs[o], out outputGrads[o]);
+                    if (!any) continue;
+                    Tensor?[] inputGrads;
+                    try
+                    {
+                        inputGrads = record.Backward(outputGrads);
+                    }
+                    finally
+                    {
+                        foreach (var g in outputGrads) g?.Release();
+                    }
+                    for (int j = 0; j < inputGrads.Length; j++)
+                    {
+                        if (inputGrads[j] is not { } g) continue;
+                        if (record.Inputs[j].RequiresGrad) Accumulate(grads, record.Inputs[j], g);
+                        else g.Release();
+                    }
+                }
+                finally
+                {
+                    foreach (var t in record.Saved) t.Release();
+                }
+            }
+            var result = new Tensor?[wrt.Length];
+            for (int i = 0; i < wrt.Length; i++)
+                if (grads.Remove(wrt[i], out var g)) result[i] = g;
+            return result;
+        }
+        finally
+        {
+            foreach (var g in grads.Values) g.Release();
+            Clear();
+            IsRecording = wasRecording;
+        }
+    }
+
+    /// <summary>Drops every record and releases what they saved (e.g. after an evaluation forward or a failed step).</summary>
+    public void Clear()
+    {
+        foreach (var record in records)
+            foreach (var t in record.Saved) t.Release();
+        records.Clear();
+    }
+
+    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor input, Tensor grad)
+    {
+        if (grads.TryGetValue(input, out var existing))
+        {
+            Functional.AddInPlace(existing, grad);
+            grad.Release();
+        }
+        else
+        {
+            grads[input] = grad;
+        }
+    }
+
+    sealed record Record(string Op, Tensor[] Outputs, Tensor[] Inputs, Tensor[] Saved, BackwardFunction Backward);
+}

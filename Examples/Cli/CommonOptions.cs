@@ -1,0 +1,21 @@
+using System.CommandLine;
+using RevNetIlgpu.Engine;
+
+namespace RevNetIlgpu.Cli;
+
+/// <summary>Options every command shares.</summary>
+public static class CommonOptions
+{
+    public static Option<string?> Device() => new("--device")
+    {
+        Description = $"auto (CUDA, then OpenCL, then CPU), cuda, opencl, cpu or meta; default from {Engine.Device.EnvironmentVariable}, else auto",
+    };
+
+    /// <summary>Creates the device and says which one runs, on stderr so that --json output stays clean.</summary>
+    public static Device OpenDevice(string? name)
+    {
+        var device = Engine.Device.Create(name);
+        Console.Error.WriteLine($"device: {device.Name}");
+        return device;
+    }
+}

@@ -1,0 +1,33 @@
+using RevNetIlgpu.Engine;
+
+namespace RevNetIlgpu.RevNet.Layers;
+
+/// <summary>nn.Conv2d with square kernel, stride and zero padding; weight [out,in,k,k], optional bias.</summary>
+public sealed class Conv2d : Module
+{
+    readonly Parameter weight;
+    readonly Parameter? bias;
+
+    public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = false)
+    {
+        foreach (var (name, v) in new[] { ("in channels", inChannels), ("out channels", outChannels), ("kernel size", kernelSize), ("stride", stride) })
+            if (v <= 0) throw new ArgumentException($"Conv2d: {name} must be positive, got {v}");
+        if (padding < 0) throw new ArgumentException($"Conv2d: padding must be non-negative, got {padding}");
+        InChannels = inChannels;
+        OutChannels = outChannels;
+        Stride = stride;
+        Padding = padding;
+        weight = AddParameter("weight", [outChannels, inChannels, kernelSize, kernelSize], Parameter.KaimingNormalFanOut, weightDecay: true);
+        if (bias) this.bias = AddParameter("bias", [outChannels], Parameter.Constant(0f), weightDecay: false);
+    }
+
+    public int InChannels { get; }
+
+    public int OutChannels { get; }
+
+    public int Stride { get; }
+
+    public int Padding { get; }
+
+    public override Tensor Forward(Tensor x) => Functional.Conv2d(x, weight.Value, bias?.Value, Stride, Padding);
+}

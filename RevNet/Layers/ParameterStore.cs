@@ -1,0 +1,98 @@
+using RevNetIlgpu.Engine;
+
+namespace RevNetIlgpu.RevNet.Layers;
+
+/// <summary>
+/// One device allocation for all learnable parameters, one for their gradients and one for buffers; every
+/// <see cref="Parameter"/> gets slices of them. Weight-decayed parameters come first, so the optimizer is one
+/// launch over <see cref="Values"/> with decay on the first <see cref="DecayedCount"/> elements.
+/// </summary>
+public sealed class ParameterStore : IDisposable
+{
+    ParameterStore(Tensor values, Tensor grads, Tensor buffers, int decayedCount,
+        IReadOnlyList<(string, Parameter)> learnable, IReadOnlyList<(string, Parameter)> bufferList)
+    {
+        Values = values;
+        Grads = grads;
+        Buffers = buffers;
+        DecayedCount = decayedCount;
+        Learnable = learnable;
+        BufferList = bufferList;
+    }
+
+    public Tensor Values { get; }
+
+    public Tensor Grads { get; }
+
+    public Tensor Buffers { get; }
+
+    public int DecayedCount { get; }
+
+    /// <summary>Learnable parameters in storage order (decayed first), with their paths.</summary>
+    public IReadOnlyList<(string Path, Parameter Parameter)> Learnable { get; }
+
+    /// <summary>Buffers (running statistics, scratch) with their paths.</summary>
+    public IReadOnlyList<(string Path, Parameter Parameter)> BufferList { get; }
+
+    public long ParameterCount => Values.Length;
+
+    /// <summary>Allocates and initialises the parameters of <paramref name="model"/> on <paramref name="device"/>; draws depend only on <paramref name="seed"/>.</summary>
+    public static ParameterStore Allocate(Device device, Module model, int seed)
+    {
+        var all = model.NamedParameters().ToList();
+        var learnable = all.Where(p => p.Parameter.Learnable).OrderBy(p => p.Parameter.WeightDecay ? 0 : 1).ToList();
+        var buffers = all.Where(p => !p.Parameter.Learnable).ToList();
+        long count = learnable.Sum(p => p.Parameter.Length);
+        long bufferCount = buffers.Sum(p => p.Parameter.Length);
+        int decayed = checked((int)learnable.Where(p => p.Parameter.WeightDecay).Sum(p => p.Parameter.Length));
+
+        var values = Tensor.Empty(device, checked((int)count));
+        var grads = Tensor.Zeros(device, checked((int)count));
+        var bufferTensor = Tensor.Empty(device, checked((int)Math.Max(bufferCount, 1)));
+        // Initialise in declaration order so the draws do not depend on the storage order.
+        var random = new Random(seed);
+        var hostValues = new float[count];
+        var hostBuffers = new float[bufferTensor.Length];
+        var offsets = new Dictionary<Parameter, long>();
+        long offset = 0;
+        foreach (var (_, p) in learnable) { offsets[p] = offset; offset += p.Length; }
+        offset = 0;
+        foreach (var (_, p) in buffers) { offsets[p] = offset; offset += p.Length; }
+        foreach (var (path, p) in all)
+        {
+            var init = p.Init(p.Shape, random);
+            if (init.Length != p.Length) throw new InvalidOperationException($"{path}: init produced {init.Length} values for shape [{string.Join(", ", p.Shape)}]");
+            Array.Copy(init, 0, p.Learnable ? hostValues : hostBuffers, offsets[p], init.Length);
+        }
+        values.CopyFrom(hostValues);
+        bufferTensor.CopyFrom(hostBuffers);
+        foreach (var (path, p) in learnable)
+        {
+            p.value = values.Slice(offsets[p], p.Shape);
+            p.value.Name = path;
+            p.value.RequiresGrad = true;
+            p.value.Grad = grads.Slice(offsets[p], p.Shape);
+        }
+        foreach (var (path, p) in buffers)
+        {
+            p.value = bufferTensor.Slice(offsets[p], p.Shape);
+            p.value.Name = path;
+        }
+        return new ParameterStore(values, grads, bufferTensor, decayed, learnable, buffers);
+    }
+
+    public void ZeroGrad() => Grads.FillZero();
+
+    public void Dispose()
+    {
+        foreach (var (_, p) in Learnable.Concat(BufferList))
+        {
+            p.value?.Grad?.Release();
+            p.value?.Release();
+            p.value = null;
+        }
+        Values.Release();
+        Grads.Release();
+        Buffers.Release();
+    }
+}

@@ -1,0 +1,39 @@
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Layers;
+
+namespace RevNetIlgpu.RevNet.Models;
+
+/// <summary>
+/// The identity path of a residual unit when it changes resolution or width: basic units use a 2x2 average
+/// pool plus zero channel padding (no parameters), bottleneck units a strided 1x1 projection. Identity otherwise.
+/// </summary>
+public sealed class Shortcut : Module
+{
+    readonly Conv2d? projection;
+    readonly int stride, outChannels;
+
+    Shortcut(int stride, int outChannels, Conv2d? projection)
+    {
+        this.stride = stride;
+        this.outChannels = outChannels;
+        if (projection is not null) this.projection = Add("conv", projection);
+    }
+
+    public static Shortcut For(int inChannels, int outChannels, int stride, bool bottleneck)
+    {
+        if (stride == 1 && inChannels == outChannels) return new Shortcut(1, outChannels, null);
+        return bottleneck
+            ? new Shortcut(stride, outChannels, new Conv2d(inChannels, outChannels, 1, stride))
+            : new Shortcut(stride, outChannels, null);
+    }
+
+    public bool IsIdentity => projection is null && stride == 1;
+
+    public override Tensor Forward(Tensor x)
+    {
+        if (projection is not null) return projection.Forward(x);
+        if (stride == 1 && x[1] == outChannels) return x.Retain();
+        using var pooled = stride == 1 ? x.Retain() : Functional.AvgPool2x2(x);
+        return pooled[1] == outChannels ? pooled.Retain() : Functional.PadChannels(pooled, outChannels);
+    }
+}

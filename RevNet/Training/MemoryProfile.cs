@@ -1,0 +1,49 @@
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Layers;
+using RevNetIlgpu.RevNet.Models;
+
+namespace RevNetIlgpu.RevNet.Training;
+
+/// <summary>One model's memory in one mode, from the allocator's exact counters (bytes).</summary>
+public sealed record MemoryReport(
+    string Model,
+    string Mode,
+    int Batch,
+    int Image,
+    long Params,
+    long ParameterBytes,
+    long ActivationBytesAfterForward,
+    long PeakStepBytes,
+    long HeldBeforeStepBytes);
+
+/// <summary>
+/// Measures a training step's memory: builds the model, allocates parameters, gradients, optimizer state and a
+/// batch, then runs one forward-backward step. On the meta device this takes seconds even for paper-size
+/// models, and gives the same figures as a real device (tests check that).
+/// </summary>
+public static class MemoryProfile
+{
+    public static MemoryReport Measure(Device device, ModelConfig config, bool reconstruct, int batch, int image, int steps = 1)
+    {
+        if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
+        if (image < 4) throw new ArgumentException($"image size must be at least 4, got {image}");
+        var model = new ResidualNetwork(config) { Reconstruct = reconstruct };
+        using var store = ParameterStore.Allocate(device, model, seed: 0);
+        using var sgd = new SgdOptimizer(store, new Kernels.SgdSettings(0.01f, 0.9f, 0f));
+        var random = new Random(0);
+        var pixels = new float[(long)batch * config.InputChannels * image * image];
+        for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(random.NextDouble() * 2 - 1);
+        var labels = Enumerable.Range(0, batch).Select(i => i % config.Classes).ToArray();
+        using var x = Tensor.FromArray(device, pixels, batch, config.InputChannels, image, image);
+        using var y = Tensor.FromArray(device, labels, batch);
+        StepStatistics step = null!;
+        for (int s = 0; s < steps; s++)
+        {
+            step = TrainingStep.Run(model, store, x, y);
+            sgd.Step();
+        }
+        long paramBytes = CachingAllocator.RoundUp(store.Values.Length * sizeof(float));
+        return new MemoryReport(config.Name, reconstruct ? "reconstruct" : "stored", batch, image, store.ParameterCount, paramBytes,
+            step.ActivationBytesAfterForward, step.PeakStepBytes, step.HeldBeforeBytes);
+    }
+}

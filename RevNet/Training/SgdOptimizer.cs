@@ -1,0 +1,40 @@
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.RevNet.Layers;
+
+namespace RevNetIlgpu.RevNet.Training;
+
+/// <summary>
+/// PyTorch's SGD with momentum and weight decay over the model's one parameter buffer: one launch per step.
+/// Weight decay applies to conv and linear weights only (they are stored first).
+/// </summary>
+public sealed class SgdOptimizer : IDisposable
+{
+    readonly ParameterStore parameters;
+
+    public SgdOptimizer(ParameterStore parameters, SgdSettings settings)
+    {
+        this.parameters = parameters;
+        Settings = settings;
+        MomentumBuffer = Tensor.Zeros(parameters.Values.Device, (int)parameters.Values.Length);
+    }
+
+    public SgdSettings Settings { get; set; }
+
+    /// <summary>The velocity of every parameter (checkpointed so a resumed run continues exactly).</summary>
+    public Tensor MomentumBuffer { get; }
+
+    /// <summary>Steps taken; the first step initialises the momentum buffer with the gradient, as PyTorch does.</summary>
+    public long StepCount { get; set; }
+
+    public void Step()
+    {
+        var device = parameters.Values.Device;
+        if (!device.IsMeta)
+            SgdKernels.Step(device.K, Settings, parameters.Values.View, parameters.Grads.View, MomentumBuffer.View,
+                parameters.DecayedCount, firstStep: StepCount == 0);
+        StepCount++;
+    }
+
+    public void Dispose() => MomentumBuffer.Release();
+}

@@ -1,0 +1,52 @@
+using NUnit.Framework;
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Models;
+using RevNetIlgpu.RevNet.Training;
+using RevNetIlgpu.Tests.Support;
+
+namespace RevNetIlgpu.Tests.Reversible;
+
+/// <summary>Memory claims, read from the allocator's exact counters: reconstructing RevNets stop growing with depth.</summary>
+public class ActivationMemoryTests
+{
+    [OneTimeSetUp]
+    public void InstallListener() => ThrowingTraceListener.Install();
+
+    static ModelConfig Depth(int reversibleBlocksPerStage) =>
+        new($"revnet-d{reversibleBlocksPerStage}", true, Enumerable.Repeat(reversibleBlocksPerStage + 1, 3).ToArray(), 8, [8, 16, 32]);
+
+    [TestCase("meta")]
+    [TestCase("cpu")]
+    public void ReconstructingActivationMemory_DoesNotGrowWithDepth_StoredDoes(string deviceName)
+    {
+        using var device = Device.Create(deviceName);
+        var shallow = MemoryProfile.Measure(device, Depth(3), reconstruct: true, batch: 4, image: 16);
+        var deep = MemoryProfile.Measure(device, Depth(9), reconstruct: true, batch: 4, image: 16);
+        var shallowStored = MemoryProfile.Measure(device, Depth(3), reconstruct: false, batch: 4, image: 16);
+        var deepStored = MemoryProfile.Measure(device, Depth(9), reconstruct: false, batch: 4, image: 16);
+        TestContext.Out.WriteLine($"reconstruct peak {shallow.PeakStepBytes} → {deep.PeakStepBytes}; stored peak {shallowStored.PeakStepBytes} → {deepStored.PeakStepBytes}");
+
+        Assert.That(Math.Abs(deep.PeakStepBytes - shallow.PeakStepBytes), Is.LessThan(0.02 * shallow.PeakStepBytes), "peak step memory, 3 vs 9 blocks per stage");
+        Assert.That(Math.Abs(deep.ActivationBytesAfterForward - shallow.ActivationBytesAfterForward),
+            Is.LessThan(0.02 * shallow.ActivationBytesAfterForward), "activation memory after forward, 3 vs 9 blocks per stage");
+        Assert.That(deepStored.ActivationBytesAfterForward, Is.GreaterThan(2 * shallowStored.ActivationBytesAfterForward), "stored activations grow with depth");
+        Assert.That(deepStored.PeakStepBytes, Is.GreaterThan(2 * deep.PeakStepBytes), "at 9 blocks per stage storing costs far more than rebuilding");
+    }
+
+    [Test]
+    public void MetaDevice_CountsEqualTheCpuAccelerator_StepByStep()
+    {
+        var config = Depth(2);
+        foreach (bool reconstruct in new[] { true, false })
+        {
+            using var cpu = Device.Create("cpu");
+            using var meta = Device.Create("meta");
+            var onCpu = Enumerable.Range(1, 3).Select(steps => MemoryProfile.Measure(cpu, config, reconstruct, batch: 3, image: 12, steps)).ToList();
+            var onMeta = Enumerable.Range(1, 3).Select(steps => MemoryProfile.Measure(meta, config, reconstruct, batch: 3, image: 12, steps)).ToList();
+            Assert.That(onMeta, Is.EqualTo(onCpu), $"reports after 1, 2 and 3 steps, reconstruct={reconstruct}");
+            Assert.That(meta.Allocator.Requests, Is.EqualTo(cpu.Allocator.Requests), "every allocation request");
+            Assert.That(meta.Allocator.PeakBytesInUse, Is.EqualTo(cpu.Allocator.PeakBytesInUse));
+            Assert.That(meta.Allocator.DeviceAllocations, Is.EqualTo(cpu.Allocator.DeviceAllocations));
+        }
+    }
+}
