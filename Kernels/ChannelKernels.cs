@@ -1,0 +1,137 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace RevNetIlgpu.Kernels;
+
+/// <summary>
+/// Per-channel reduction and channel plumbing on NCHW tensors, with HW = H*W flattened.
+/// <list type="bullet">
+/// <item><c>SumPerChannel</c>: x [N,C,HW] → sum [C] (e.g. a conv bias gradient); one group per channel, deterministic.</item>
+/// <item><c>Split</c> / <c>Concat</c>: x [N,C,HW] ↔ a [N,C1,HW], b [N,C-C1,HW]; each is the other's backward.</item>
+/// <item><c>PadChannels</c> / <c>PadChannelsBackward</c>: x [N,C,HW] → y [N,COut,HW] with zero channels appended
+/// (the RevNet downsampling shortcut); the backward keeps the first C channels of the gradient.</item>
+/// </list>
+/// Nothing is saved for the backward passes: they need only the shapes.
+/// </summary>
+public static class ChannelKernels
+{
+    /// <summary>Where a channel block sits in source and destination; the block is <c>Count</c> channels of HW elements for each of N images.</summary>
+    public struct ChannelBlock
+    {
+        public int N, Hw, Count;
+        public int SrcChannels, SrcStart;
+        public int DstChannels, DstStart;
+    }
+
+    /// <summary>Flat index of element <paramref name="j"/> (0 ≤ j &lt; N*HW, image-major) of channel <paramref name="ch"/>.</summary>
+    internal static int ChannelElement(int ch, int j, int c, int hw) => (j / hw * c + ch) * hw + j % hw;
+
+    static void SumPerChannelKernel(ArrayView<float> x, ArrayView<float> sum, int c, int hw)
+    {
+        int ch = Grid.IdxX;
+        int m = x.IntLength / c;
+        float partial = 0f;
+        for (int j = Group.IdxX; j < m; j += Group.DimX)
+            partial += x[ChannelElement(ch, j, c, hw)];
+        float total = GroupReduction.Sum(partial);
+        if (Group.IdxX == 0) sum[ch] = total;
+    }
+
+    static void CopyBlockKernel(ArrayView<float> src, ArrayView<float> dst, ChannelBlock b)
+    {
+        int perImage = b.Count * b.Hw;
+        for (int i = GridLoop.Start; i < b.N * perImage; i += GridLoop.Stride)
+        {
+            int image = i / perImage, r = i % perImage;
+            dst[(image * b.DstChannels + b.DstStart) * b.Hw + r] = src[(image * b.SrcChannels + b.SrcStart) * b.Hw + r];
+        }
+    }
+
+    static void PadKernel(ArrayView<float> x, ArrayView<float> y, int c, int cOut, int hw)
+    {
+        int inPerImage = c * hw, outPerImage = cOut * hw;
+        for (int i = GridLoop.Start; i < y.IntLength; i += GridLoop.Stride)
+        {
+            int image = i / outPerImage, r = i % outPerImage;
+            y[i] = r < inPerImage ? x[image * inPerImage + r] : 0f;
+        }
+    }
+
+    /// <summary>sum[c] = Σ over n and hw of x[n,c,hw] (overwrites sum).</summary>
+    public static void SumPerChannel(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum)
+    {
+        const string op = "sum per channel";
+        CheckSizes(op, n, c, hw);
+        ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
+        ShapeCheck.Length(op, "sum", sum.Length, c);
+        k.Load<ArrayView<float>, ArrayView<float>, int, int>(SumPerChannelKernel)(k.GroupPerItem(c, k.GroupSize), x, sum, c, hw);
+    }
+
+    /// <summary>a = x[:, :c1], b = x[:, c1:]; the backward of <see cref="Concat"/>.</summary>
+    public static void Split(KernelContext k, int n, int c, int hw, int c1, ArrayView<float> x, ArrayView<float> a, ArrayView<float> b)
+    {
+        const string op = "split";
+        CheckSizes(op, n, c, hw);
+        CheckC1(op, c1, c);
+        ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
+        ShapeCheck.Length(op, "a", a.Length, (long)n * c1 * hw);
+        ShapeCheck.Length(op, "b", b.Length, (long)n * (c - c1) * hw);
+        CopyBlock(k, x, a, new ChannelBlock { N = n, Hw = hw, Count = c1, SrcChannels = c, SrcStart = 0, DstChannels = c1, DstStart = 0 });
+        CopyBlock(k, x, b, new ChannelBlock { N = n, Hw = hw, Count = c - c1, SrcChannels = c, SrcStart = c1, DstChannels = c - c1, DstStart = 0 });
+    }
+
+    /// <summary>y = [a, b] along channels (y [N,c1+c2,HW]); the backward of <see cref="Split"/>.</summary>
+    public static void Concat(KernelContext k, int n, int c1, int c2, int hw, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
+    {
+        const string op = "concat";
+        CheckSizes(op, n, c1, hw);
+        ShapeCheck.Positive(op, "c2", c2);
+        ShapeCheck.Length(op, "a", a.Length, (long)n * c1 * hw);
+        ShapeCheck.Length(op, "b", b.Length, (long)n * c2 * hw);
+        ShapeCheck.Length(op, "y", y.Length, (long)n * (c1 + c2) * hw);
+        CopyBlock(k, a, y, new ChannelBlock { N = n, Hw = hw, Count = c1, SrcChannels = c1, SrcStart = 0, DstChannels = c1 + c2, DstStart = 0 });
+        CopyBlock(k, b, y, new ChannelBlock { N = n, Hw = hw, Count = c2, SrcChannels = c2, SrcStart = 0, DstChannels = c1 + c2, DstStart = c1 });
+    }
+
+    /// <summary>y[:, :c] = x, y[:, c:] = 0 (y [N,cOut,HW], cOut ≥ c).</summary>
+    public static void PadChannels(KernelContext k, int n, int c, int cOut, int hw, ArrayView<float> x, ArrayView<float> y)
+    {
+        const string op = "pad channels";
+        CheckPadSizes(op, n, c, cOut, hw);
+        ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
+        ShapeCheck.Length(op, "y", y.Length, (long)n * cOut * hw);
+        k.Load<ArrayView<float>, ArrayView<float>, int, int, int>(PadKernel)(k.GridStride(y.Length), x, y, c, cOut, hw);
+    }
+
+    /// <summary>gx = gy[:, :c]: the padded channels were constants, so their gradient is dropped.</summary>
+    public static void PadChannelsBackward(KernelContext k, int n, int c, int cOut, int hw, ArrayView<float> gy, ArrayView<float> gx)
+    {
+        const string op = "pad channels backward";
+        CheckPadSizes(op, n, c, cOut, hw);
+        ShapeCheck.Length(op, "gy", gy.Length, (long)n * cOut * hw);
+        ShapeCheck.Length(op, "gx", gx.Length, (long)n * c * hw);
+        CopyBlock(k, gy, gx, new ChannelBlock { N = n, Hw = hw, Count = c, SrcChannels = cOut, SrcStart = 0, DstChannels = c, DstStart = 0 });
+    }
+
+    static void CopyBlock(KernelContext k, ArrayView<float> src, ArrayView<float> dst, ChannelBlock b) =>
+        k.Load<ArrayView<float>, ArrayView<float>, ChannelBlock>(CopyBlockKernel)(k.GridStride((long)b.N * b.Count * b.Hw), src, dst, b);
+
+    static void CheckSizes(string op, int n, int c, int hw)
+    {
+        ShapeCheck.Positive(op, "n", n);
+        ShapeCheck.Positive(op, "c", c);
+        ShapeCheck.Positive(op, "hw", hw);
+    }
+
+    static void CheckC1(string op, int c1, int c)
+    {
+        ShapeCheck.Positive(op, "c1", c1);
+        if (c1 >= c) throw new ArgumentException($"{op}: c1 must be less than c = {c}, got {c1}");
+    }
+
+    static void CheckPadSizes(string op, int n, int c, int cOut, int hw)
+    {
+        CheckSizes(op, n, c, hw);
+        if (cOut < c) throw new ArgumentException($"{op}: cOut must be at least c = {c}, got {cOut}");
+    }
+}
