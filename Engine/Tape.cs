@@ -13,7 +13,7 @@ public sealed class Tape
     /// where no gradient reached that output). Returns one owned tensor per input, or null where an input needs none.</summary>
     public delegate Tensor?[] BackwardFunction(Tensor?[] outputGrads);
 
-    readonly List<Record> records = new();
+    readonly List<Entry> records = new();
 
     /// <summary>False inside code that must leave nothing on the tape (e.g. the forward of reversible blocks).</summary>
     public bool IsRecording { get; set; } = true;
@@ -36,7 +36,7 @@ public sealed class Tape
         if (!IsRecording || !(hasParameters || inputs.Any(i => i.RequiresGrad))) return;
         foreach (var o in outputs) o.RequiresGrad = true;
         foreach (var t in saved) t.Retain();
-        records.Add(new Record(op, outputs, inputs, saved, backward));
+        records.Add(new Entry(op, outputs, inputs, saved, backward));
     }
 
     /// <summary>
@@ -121,5 +121,5 @@ public sealed class Tape
         }
     }
 
-    sealed record Record(string Op, Tensor[] Outputs, Tensor[] Inputs, Tensor[] Saved, BackwardFunction Backward);
+    sealed record Entry(string Op, Tensor[] Outputs, Tensor[] Inputs, Tensor[] Saved, BackwardFunction Backward);
 }
