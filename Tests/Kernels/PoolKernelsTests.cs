@@ -1,0 +1,115 @@
+using NUnit.Framework;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Tests.Support;
+
+namespace RevNetIlgpu.Tests.Kernels;
+
+public class PoolKernelsTests : KernelTestBase
+{
+    static double[] AvgPool2x2Reference(double[] x, int planes, int h, int w)
+    {
+        int ho = h / 2, wo = w / 2;
+        var y = new double[planes * ho * wo];
+        for (int p = 0; p < planes; p++)
+            for (int i = 0; i < ho; i++)
+                for (int j = 0; j < wo; j++)
+                {
+                    int top = (p * h + 2 * i) * w + 2 * j;
+                    y[(p * ho + i) * wo + j] = (x[top] + x[top + 1] + x[top + w] + x[top + w + 1]) / 4;
+                }
+        return y;
+    }
+
+    static double[] GlobalAvgReference(double[] x, int planes, int hw)
+    {
+        var y = new double[planes];
+        for (int i = 0; i < x.Length; i++) y[i / hw] += x[i] / hw;
+        return y;
+    }
+
+    [TestCase(3, 5, 7, 9)]
+    [TestCase(2, 17, 8, 6)]
+    public void AvgPool2x2Forward_MatchesReference_FloorDropsOddEdge(int n, int c, int h, int w)
+    {
+        var x = RandomArray(n * c * h * w);
+        using var dx = Upload(x);
+        using var dy = Poisoned(n * c * (h / 2) * (w / 2));
+        PoolKernels.AvgPool2x2Forward(K, n, c, h, w, dx.View, dy.View);
+        // Four float32 additions and an exact multiply by 1/4.
+        AssertClose(Download(dy), AvgPool2x2Reference(FiniteDifference.ToDouble(x), n * c, h, w), 1e-6, "avg pool 2x2");
+    }
+
+    [TestCase(2, 3, 5, 7)]
+    [TestCase(1, 2, 4, 4)]
+    public void AvgPool2x2Backward_MatchesFiniteDifferences(int n, int c, int h, int w)
+    {
+        var x = FiniteDifference.ToDouble(RandomArray(n * c * h * w));
+        var gy = RandomArray(n * c * (h / 2) * (w / 2));
+        using var dgy = Upload(gy);
+        using var dgx = Poisoned(x.Length);
+        PoolKernels.AvgPool2x2Backward(K, n, c, h, w, dgy.View, dgx.View);
+        var numeric = FiniteDifference.Gradient(v => AvgPool2x2Reference(v, n * c, h, w), x, FiniteDifference.ToDouble(gy));
+        AssertClose(Download(dgx), numeric, 1e-8, "avg pool backward (linear: zeros on the dropped edge included)");
+    }
+
+    [Test]
+    public void AvgPool2x2Backward_LargeOddShape_MatchesReference()
+    {
+        const int n = 3, c = 5, h = 7, w = 9;
+        var gy = RandomArray(n * c * 3 * 4);
+        using var dgy = Upload(gy);
+        using var dgx = Poisoned(n * c * h * w);
+        PoolKernels.AvgPool2x2Backward(K, n, c, h, w, dgy.View, dgx.View);
+        var expected = new double[n * c * h * w];
+        for (int i = 0; i < expected.Length; i++)
+        {
+            int p = i / (h * w), r = i % (h * w), oy = r / w / 2, ox = r % w / 2;
+            expected[i] = oy < 3 && ox < 4 ? gy[(p * 3 + oy) * 4 + ox] / 4.0 : 0;
+        }
+        AssertClose(Download(dgx), expected, 0, "avg pool backward (quartering is exact)");
+    }
+
+    [TestCase(3, 5, 63)]
+    [TestCase(4, 17, 64)]
+    public void GlobalAvgPoolForward_MatchesReference(int n, int c, int hw)
+    {
+        var x = RandomArray(n * c * hw);
+        using var dx = Upload(x);
+        using var dy = Poisoned(n * c);
+        PoolKernels.GlobalAvgPoolForward(K, n, c, hw, dx.View, dy.View);
+        // A 64-term float32 sum: relative error a few 1e-7 of the largest mean.
+        AssertClose(Download(dy), GlobalAvgReference(FiniteDifference.ToDouble(x), n * c, hw), 1e-5, "global avg pool");
+    }
+
+    [Test]
+    public void GlobalAvgPoolBackward_MatchesFiniteDifferences_AndLargeReference()
+    {
+        const int n = 2, c = 3, hw = 5;
+        var x = FiniteDifference.ToDouble(RandomArray(n * c * hw));
+        var gy = RandomArray(n * c);
+        using var dgy = Upload(gy);
+        using var dgx = Poisoned(x.Length);
+        PoolKernels.GlobalAvgPoolBackward(K, n, c, hw, dgy.View, dgx.View);
+        var numeric = FiniteDifference.Gradient(v => GlobalAvgReference(v, n * c, hw), x, FiniteDifference.ToDouble(gy));
+        AssertClose(Download(dgx), numeric, 1e-7, "global avg pool backward (linear; gy/HW rounds once in float32)");
+
+        var gyLarge = RandomArray(3 * 7);
+        using var dgyLarge = Upload(gyLarge);
+        using var dgxLarge = Poisoned(3 * 7 * 63);
+        PoolKernels.GlobalAvgPoolBackward(K, 3, 7, 63, dgyLarge.View, dgxLarge.View);
+        AssertClose(Download(dgxLarge), Enumerable.Range(0, 3 * 7 * 63).Select(i => gyLarge[i / 63] / 63.0).ToArray(), 1e-7, "gy/HW (one rounding)");
+    }
+
+    [Test]
+    public void BadSizes_ThrowWithOpAndSizes()
+    {
+        using var x = Upload(RandomArray(2 * 3 * 5 * 5));
+        using var y = Poisoned(2 * 3 * 2 * 3);
+        var ex = Assert.Throws<ArgumentException>(() => PoolKernels.AvgPool2x2Forward(K, 2, 3, 5, 5, x.View, y.View));
+        Assert.That(ex!.Message, Does.Contain("avg pool 2x2").And.Contain("24").And.Contain("36"));
+        ex = Assert.Throws<ArgumentException>(() => PoolKernels.AvgPool2x2Forward(K, 2, 3, 1, 75, x.View, y.View));
+        Assert.That(ex!.Message, Does.Contain("avg pool 2x2").And.Contain("1x75"));
+        ex = Assert.Throws<ArgumentException>(() => PoolKernels.GlobalAvgPoolBackward(K, 2, 3, 25, x.View, x.View));
+        Assert.That(ex!.Message, Does.Contain("global avg pool backward").And.Contain("6").And.Contain("150"));
+    }
+}
