@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace RevNetIlgpu.RevNet.Checkpoints;
 
@@ -60,6 +61,9 @@ internal static class SafeTensorsHeader
     /// </summary>
     public static (List<Entry> Entries, Dictionary<string, string> Metadata) Parse(byte[] header, long dataLength, string source)
     {
+        // JsonDocument defers UTF-8 checks of strings until they are read; check the whole header now.
+        if (!Utf8.IsValid(header))
+            throw Malformed(source, "header is not valid UTF-8");
         JsonDocument document;
         try
         {

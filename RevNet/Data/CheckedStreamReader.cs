@@ -50,6 +50,7 @@ internal static class CheckedStreamReader
     /// </summary>
     public static byte[] ReadDeclared(Stream stream, long declared, string source, string what)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(declared);
         if (stream.CanSeek)
         {
             long remaining = stream.Length - stream.Position;

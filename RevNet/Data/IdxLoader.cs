@@ -58,7 +58,10 @@ public static class IdxLoader
         int count = dims[0], rows = dims[1], columns = dims[2];
         if (count == 0 || rows == 0 || columns == 0)
             throw MalformedFile.Error(source, $"declares an empty image set ({count} x {rows} x {columns})");
-        long pixelCount = (long)count * rows * columns;
+        // Three int factors can overflow a long; stop multiplying once past the limit.
+        long pixelCount = (long)count * rows;
+        if (pixelCount <= MaxPixels)
+            pixelCount *= columns;
         if (pixelCount > MaxPixels)
             throw MalformedFile.Error(source, $"declares {pixelCount} pixels ({count} x {rows} x {columns}), above the limit of {MaxPixels}");
         var pixels = CheckedStreamReader.ReadDeclared(input, pixelCount, source, "pixel data");
