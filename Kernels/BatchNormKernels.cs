@@ -14,7 +14,7 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public static class BatchNormKernels
 {
-    /// <summary>Per-channel affine parameters and saved statistics, with the shape, as one kernel argument.</summary>
+    /// <summary>(Kernel argument types are public: ILGPU marshals them by reflection.) Per-channel affine parameters and saved statistics, with the shape, as one kernel argument.</summary>
     public struct ChannelAffine
     {
         public ArrayView<float> Mean, Invstd, Gamma;

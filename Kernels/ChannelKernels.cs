@@ -15,7 +15,7 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public static class ChannelKernels
 {
-    /// <summary>Where a channel block sits in source and destination; the block is <c>Count</c> channels of HW elements for each of N images.</summary>
+    /// <summary>(Public only because ILGPU marshals kernel argument types by reflection.) Where a channel block sits in source and destination; the block is <c>Count</c> channels of HW elements for each of N images.</summary>
     public struct ChannelBlock
     {
         public int N, Hw, Count;

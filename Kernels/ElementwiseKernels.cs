@@ -10,7 +10,7 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public static class ElementwiseKernels
 {
-    /// <summary>A per-element function of one value; its fields are launch-time constants.</summary>
+    /// <summary>A per-element function of one value; its fields are launch-time constants. The ops are public because ILGPU marshals kernel argument types by reflection.</summary>
     public interface IUnaryOp
     {
         float Apply(float x);

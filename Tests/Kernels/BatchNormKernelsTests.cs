@@ -114,7 +114,7 @@ public class BatchNormKernelsTests : KernelTestBase
     }
 
     [Test]
-    public void Backward_OverwritesGx_AccumulatesParameterGradients_Deterministically()
+    public void StatsAndBackward_AreDeterministic_BackwardOverwritesGxAndAccumulatesParameterGradients()
     {
         const int n = 3, c = 5, hw = 21;
         var x = RandomArray(n * c * hw);
@@ -128,6 +128,10 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dggamma = Upload(new float[c]);
         using var dgbeta = Upload(new float[c]);
         BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        var (mean1, invstd1) = (Download(dmean), Download(dinvstd));
+        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        Assert.That(Download(dmean), Is.EqualTo(mean1), "batch mean: same bits on a second run");
+        Assert.That(Download(dinvstd), Is.EqualTo(invstd1), "batch invstd: same bits on a second run");
         BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
         var (gx1, ggamma1, gbeta1) = (Download(dgx), Download(dggamma), Download(dgbeta));
         BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
