@@ -39,6 +39,9 @@ public sealed class KernelContext
     /// <summary>True: tiled shared-memory kernels; false: the plain reference kernels (the CPU default).</summary>
     public bool UseTiled { get; set; }
 
+    /// <summary>Every kernel method loaded so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
+    public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.ToList();
+
     /// <summary>A 1-D launch for a grid-stride loop over <paramref name="count"/> elements.</summary>
     public KernelConfig GridStride(long count)
     {

@@ -22,7 +22,7 @@ public static class GoldenCommand
                 var r = runner.RunManifest(manifest);
                 if (r.Passed) passed++; else failed++;
                 string detail = r.Passed ? "" : $"  ({r.Detail})";
-                Console.WriteLine($"{r.Name,-28} {r.Op,-22} worst_rel={r.WorstRelativeError:E2} {(r.Passed ? "PASS" : "FAIL")}{detail}");
+                Console.WriteLine($"{r.Name,-28} {r.Op,-22} worst_rel={r.WorstRelativeError:0.00E+00} {(r.Passed ? "PASS" : "FAIL")}{detail}");
             }
             if (manifests.Count == 0) Console.Error.WriteLine("revnet: error: no golden cases found");
             Console.WriteLine($"{passed} passed, {failed} failed");
