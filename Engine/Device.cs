@@ -48,6 +48,19 @@ public sealed class Device : IDisposable
 
     public bool IsMeta => Kind == DeviceKind.Meta;
 
+    /// <summary>Debugging aid: every op's output is checked for NaN/Inf as it is made (slow: one host read per op).</summary>
+    public bool CheckEveryOp { get; set; }
+
+    /// <summary>Throws <see cref="NonFiniteException"/> naming <paramref name="what"/> if <paramref name="t"/> holds NaN or Inf.</summary>
+    public void ThrowIfNonFinite(Tensor t, string what)
+    {
+        if (IsMeta) return;
+        using var count = Tensor.Empty(this, 1);
+        ElementwiseKernels.CountNonFinite(K, t.View, count.IntView);
+        int bad = count.ToIntArray()[0];
+        if (bad > 0) throw new NonFiniteException($"{what} {t.ShapeString} has {bad} NaN/Inf value(s)");
+    }
+
     /// <summary>The tape ops record on now (the innermost one pushed).</summary>
     public Tape Tape => tapes.Peek();
 

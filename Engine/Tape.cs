@@ -33,6 +33,9 @@ public sealed class Tape
     /// <summary>Records an op with several outputs (e.g. a channel split).</summary>
     public void Record(string op, Tensor[] outputs, Tensor[] inputs, Tensor[] saved, BackwardFunction backward, bool hasParameters = false)
     {
+        // Every op passes here, on the tape or off it, so this is where the debugging check sees all outputs.
+        if (outputs.Length > 0 && outputs[0].Device.CheckEveryOp)
+            foreach (var o in outputs) o.Device.ThrowIfNonFinite(o, $"output of {op}");
         if (!IsRecording || !(hasParameters || inputs.Any(i => i.RequiresGrad))) return;
         foreach (var o in outputs) o.RequiresGrad = true;
         foreach (var t in saved) t.Retain();

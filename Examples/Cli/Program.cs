@@ -8,5 +8,6 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     MemoryCommand.Create(),
     GradcheckCommand.Create(),
     ModelsCommand.Create(),
+    TrainCommand.Create(),
 };
 return CommandErrors.Run(() => root.Parse(args).Invoke());

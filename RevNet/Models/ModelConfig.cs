@@ -29,9 +29,10 @@ public sealed record ModelConfig(
         new("resnet164", false, [18, 18, 18], 16, [64, 128, 256], Bottleneck: true, BottleneckChannels: [16, 32, 64]),
     ];
 
-    /// <summary>Small networks for demos and tests on the CPU: "revnet-tiny" (2 blocks per stage) and "resnet-tiny".</summary>
+    /// <summary>Small networks for demos and tests on the CPU: the main job's "revnet-fmnist", and tiny ones for tests.</summary>
     public static IReadOnlyList<ModelConfig> Small { get; } =
     [
+        new("revnet-fmnist", true, [2, 2, 2], 16, [16, 32, 64]),
         new("revnet-tiny", true, [2, 2, 2], 8, [8, 16, 32]),
         new("revnet-small", true, [3, 3, 3], 16, [16, 32, 64]),
         new("resnet-tiny", false, [2, 2, 2], 8, [8, 16, 32]),

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Globalization;
+using RevNetIlgpu.RevNet.Training;
+using Spectre.Console;
+
+namespace RevNetIlgpu.Cli.Commands;
+
+/// <summary>
+/// <c>revnet train</c>: trains a RevNet (defaults: the README's main job, a small RevNet on Fashion-MNIST), with a
+/// progress bar, metrics.csv, checkpoints and curves in --out; ends with one line
+/// <c>RESULT model=… test_acc=… seconds=… images_per_s=… peak_mib=…</c>.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create()
+    {
+        var d = new TrainOptions();
+        var model = new Option<string>("--model") { Description = "model name (see `revnet models`)", DefaultValueFactory = _ => d.Model };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, cifar10 or cifar100", DefaultValueFactory = _ => d.Dataset };
+        var data = new Option<string?>("--data") { Description = "directory with the dataset files (default for Fashion-MNIST: /usr/share/datasets/fashion-mnist)" };
+        var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => d.Epochs };
+        var batch = new Option<int>("--batch") { DefaultValueFactory = _ => d.BatchSize };
+        var lr = new Option<float>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => d.LearningRate };
+        var schedule = new Option<string>("--schedule") { Description = "cosine or step (x0.1 at --milestones)", DefaultValueFactory = _ => d.Schedule };
+        var milestones = new Option<string>("--milestones") { Description = "step-decay points as fractions of all steps (paper: 0.5,0.75)", DefaultValueFactory = _ => "0.5,0.75" };
+        var momentum = new Option<float>("--momentum") { DefaultValueFactory = _ => d.Momentum };
+        var weightDecay = new Option<float>("--weight-decay") { Description = "on conv and linear weights (paper: 2e-4)", DefaultValueFactory = _ => d.WeightDecay };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed };
+        var trainLimit = new Option<int?>("--train-limit") { Description = "use only the first N training images" };
+        var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "stop after N steps in total" };
+        var crop = new Option<int>("--crop-padding") { Description = "random-crop padding (paper: 4; 0 = off)", DefaultValueFactory = _ => d.CropPadding };
+        var noFlip = new Option<bool>("--no-flip") { Description = "no random horizontal flips (for digits)" };
+        var stored = new Option<bool>("--stored") { Description = "keep all activations instead of rebuilding reversible blocks' inputs (the baseline)" };
+        var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => d.OutputDirectory };
+        var resume = new Option<string?>("--resume") { Description = "continue exactly from a checkpoint (e.g. runs/latest/last.safetensors)" };
+        var checkOps = new Option<bool>("--check-every-op") { Description = "check every op's output for NaN/Inf (slow; debugging)" };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps", DefaultValueFactory = _ => 0 };
+        var device = CommonOptions.Device();
+        var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
+        {
+            model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
+            crop, noFlip, stored, output, resume, checkOps, checkpointEvery, device,
+        };
+        command.SetAction(parse =>
+        {
+            var options = new TrainOptions
+            {
+                Model = parse.GetValue(model)!,
+                Dataset = parse.GetValue(dataset)!,
+                DataDirectory = parse.GetValue(data),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Schedule = parse.GetValue(schedule)!,
+                Milestones = ParseFractions(parse.GetValue(milestones)!),
+                Momentum = parse.GetValue(momentum),
+                WeightDecay = parse.GetValue(weightDecay),
+                Seed = parse.GetValue(seed),
+                TrainLimit = parse.GetValue(trainLimit),
+                TestLimit = parse.GetValue(testLimit),
+                MaxSteps = parse.GetValue(maxSteps),
+                CropPadding = parse.GetValue(crop),
+                Flip = !parse.GetValue(noFlip),
+                Reconstruct = !parse.GetValue(stored),
+                OutputDirectory = parse.GetValue(output)!,
+                Resume = parse.GetValue(resume),
+                CheckEveryOp = parse.GetValue(checkOps),
+                CheckpointEvery = parse.GetValue(checkpointEvery),
+            };
+            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
+            var trainer = new Trainer(dev, options);
+            var result = TrainingProgressDisplay.Run(trainer);
+            Plots.TrainingCurves(result.Epochs, Path.Combine(options.OutputDirectory, "curves.png"));
+            var inv = CultureInfo.InvariantCulture;
+            Console.WriteLine(string.Create(inv,
+                $"RESULT model={result.Model} test_acc={result.TestAccuracy:F4} seconds={result.Seconds:F1} images_per_s={result.ImagesPerSecond:F1} peak_mib={result.PeakBytes / 1048576.0:F1}"));
+            return 0;
+        });
+        return command;
+    }
+
+    static double[] ParseFractions(string text)
+    {
+        try
+        {
+            var values = text.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+            if (values.Any(v => v is <= 0 or >= 1)) throw new FormatException();
+            return values;
+        }
+        catch (FormatException)
+        {
+            throw new ArgumentException($"--milestones must be fractions between 0 and 1 separated by commas, got '{text}'");
+        }
+    }
+}

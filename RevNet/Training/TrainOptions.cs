@@ -1,0 +1,61 @@
+namespace RevNetIlgpu.RevNet.Training;
+
+/// <summary>Everything a training run is defined by. Defaults are the README's main job: a small RevNet on Fashion-MNIST.</summary>
+public sealed record TrainOptions
+{
+    public string Model { get; init; } = "revnet-fmnist";
+
+    /// <summary>fashion-mnist, mnist (IDX files), cifar10 or cifar100 (binary version).</summary>
+    public string Dataset { get; init; } = "fashion-mnist";
+
+    /// <summary>Directory of the data files; null = the dataset's default location.</summary>
+    public string? DataDirectory { get; init; }
+
+    public int Epochs { get; init; } = 1;
+
+    public int BatchSize { get; init; } = 64;
+
+    public float LearningRate { get; init; } = 0.1f;
+
+    /// <summary>"cosine" or "step" (×0.1 at each of <see cref="Milestones"/>, fractions of all steps; the paper's 40k and 60k of 80k).</summary>
+    public string Schedule { get; init; } = "cosine";
+
+    public double[] Milestones { get; init; } = [0.5, 0.75];
+
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>On conv and linear weights only (paper: 2e-4).</summary>
+    public float WeightDecay { get; init; } = 2e-4f;
+
+    public int Seed { get; init; }
+
+    /// <summary>Use only the first N training images (null: all).</summary>
+    public int? TrainLimit { get; init; }
+
+    /// <summary>Evaluate on only the first N test images (null: all).</summary>
+    public int? TestLimit { get; init; }
+
+    /// <summary>Stop after this many steps in total (null: run all epochs).</summary>
+    public long? MaxSteps { get; init; }
+
+    /// <summary>Random crops after zero padding (paper: 4); 0 turns them off.</summary>
+    public int CropPadding { get; init; } = 2;
+
+    /// <summary>Random horizontal flips (off for digits).</summary>
+    public bool Flip { get; init; } = true;
+
+    /// <summary>Rebuild reversible blocks' inputs in backward (true) or store activations (false).</summary>
+    public bool Reconstruct { get; init; } = true;
+
+    /// <summary>Directory for checkpoints (last.safetensors, best.safetensors), metrics.csv and plots.</summary>
+    public string OutputDirectory { get; init; } = "runs/latest";
+
+    /// <summary>Checkpoint to continue from (exactly: weights, momentum, data position).</summary>
+    public string? Resume { get; init; }
+
+    /// <summary>Check every recorded op's output for NaN/Inf and name the first bad one (slower; for debugging).</summary>
+    public bool CheckEveryOp { get; init; }
+
+    /// <summary>Also save a checkpoint every this many steps (0: only at epoch ends).</summary>
+    public int CheckpointEvery { get; init; }
+}

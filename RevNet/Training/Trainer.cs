@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Globalization;
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.RevNet.Checkpoints;
+using RevNetIlgpu.RevNet.Data;
+using RevNetIlgpu.RevNet.Layers;
+using RevNetIlgpu.RevNet.Models;
+
+namespace RevNetIlgpu.RevNet.Training;
+
+/// <summary>A progress report after a training step.</summary>
+public sealed record StepProgress(long Step, long TotalSteps, int Epoch, float Loss, double RunningLoss, double RunningAccuracy,
+    double ImagesPerSecond, long BytesInUse, long PeakBytes, float LearningRate);
+
+/// <summary>What one epoch achieved; also a row of metrics.csv.</summary>
+public sealed record EpochSummary(int Epoch, long Step, double TrainLoss, double TrainAccuracy, double TestLoss, double TestAccuracy,
+    double ReconstructionError, double Seconds, double ImagesPerSecond, long PeakBytes, float LearningRate);
+
+/// <summary>The outcome of a run.</summary>
+public sealed record TrainResult(string Model, double TestAccuracy, double BestTestAccuracy, double Seconds, double ImagesPerSecond, long PeakBytes, long Steps,
+    IReadOnlyList<EpochSummary> Epochs);
+
+/// <summary>
+/// Trains a RevNet/ResNet classifier: SGD with momentum and weight decay, a cosine or step schedule, evaluation
+/// every epoch, last and best checkpoints, metrics.csv, a per-epoch reconstruction-drift figure, and a stop with
+/// the step named when the loss or any gradient is NaN/Inf (the last good checkpoint stays).
+/// </summary>
+public sealed class Trainer(Device device, TrainOptions options)
+{
+    public event Action<StepProgress>? StepCompleted;
+
+    public event Action<EpochSummary>? EpochCompleted;
+
+    /// <summary>Messages for the user (data loaded, resumed from, checkpoint written).</summary>
+    public event Action<string>? Log;
+
+    public TrainResult Run()
+    {
+        Validate(options);
+        var (train, test) = LoadData(options);
+        Log?.Invoke($"data: {train.Name} {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}, {train.ClassCount} classes");
+        var normalization = ChannelNormalization.Compute(train);
+        var augmentation = options.CropPadding > 0 || options.Flip ? new ImageAugmentation(options.CropPadding, options.Flip) : null;
+        var trainLoader = BatchLoader.ForTraining(train, options.BatchSize, options.Seed, augmentation, normalization);
+        var testLoader = BatchLoader.ForEvaluation(test, Math.Max(options.BatchSize, 100), normalization);
+        int batchesPerEpoch = trainLoader.Sampler.BatchesPerEpoch;
+        if (batchesPerEpoch == 0) throw new ArgumentException($"batch size {options.BatchSize} is larger than the {train.Count} training images");
+        long totalSteps = Math.Min((long)options.Epochs * batchesPerEpoch, options.MaxSteps ?? long.MaxValue);
+
+        var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
+        var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct };
+        using var store = ParameterStore.Allocate(device, model, options.Seed);
+        using var sgd = new SgdOptimizer(store, new SgdSettings(options.LearningRate, options.Momentum, options.WeightDecay));
+        var schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones);
+        Log?.Invoke($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}");
+
+        var state = new TrainingState(0, 0, 0, 0);
+        if (options.Resume is { } resume)
+        {
+            var content = Checkpoint.Read(resume);
+            var saved = Checkpoint.ConfigOf(content, resume);
+            if (saved.Name != config.Name || saved.Classes != config.Classes || saved.InputChannels != config.InputChannels)
+                throw new InvalidDataException($"{resume}: saved from {saved.Name} ({saved.InputChannels} channels, {saved.Classes} classes), not {config.Name} on {train.Name}");
+            state = Checkpoint.Load(content, resume, model, sgd);
+            Log?.Invoke($"resumed from {resume} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
+        }
+        Directory.CreateDirectory(options.OutputDirectory);
+        var metrics = new MetricsLog(Path.Combine(options.OutputDirectory, "metrics.csv"), truncate: options.Resume is null);
+        device.CheckEveryOp = options.CheckEveryOp;
+
+        var epochs = new List<EpochSummary>();
+        var wall = Stopwatch.StartNew();
+        double trainSeconds = 0;
+        long imagesSeen = 0, peakBytes = 0, step = state.Step;
+        double best = state.BestTestAccuracy, lastAccuracy = 0;
+        var position = new SamplerPosition(state.Epoch, state.BatchInEpoch);
+        if (position.Batch >= batchesPerEpoch) position = new SamplerPosition(position.Epoch + 1, 0);
+
+        while (step < totalSteps && position.Epoch < options.Epochs)
+        {
+            int epoch = position.Epoch;
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            double drift = 0;
+            var epochClock = Stopwatch.StartNew();
+            long epochImages = 0;
+            foreach (var batch in trainLoader.Epoch(epoch, position.Batch).Prefetch(2))
+            {
+                var stepClock = Stopwatch.StartNew();
+                float lr = schedule.At(step);
+                sgd.Settings = sgd.Settings with { LearningRate = lr };
+                bool lastOfEpoch = batch.Position.Batch == batchesPerEpoch - 1 || step + 1 == totalSteps;
+                foreach (var r in model.ReversibleSequences) r.MeasureReconstruction = lastOfEpoch;
+                StepStatistics stats;
+                using (var images = Tensor.FromArray(device, batch.Images, batch.Count, train.Channels, train.Height, train.Width))
+                using (var labels = Tensor.FromArray(device, batch.Labels, batch.Count))
+                    stats = TrainingStep.Run(model, store, images, labels);
+                step++;
+                if (!float.IsFinite(stats.Loss)) throw new NonFiniteException($"step {step}: loss is {stats.Loss}; {FirstBadGradient(store)}. The last good checkpoint is in {options.OutputDirectory}");
+                ThrowIfGradientsNonFinite(store, step);
+                sgd.Step();
+                if (lastOfEpoch) drift = model.ReversibleSequences.SelectMany(r => r.ReconstructionErrors).DefaultIfEmpty(0).Max();
+                device.Synchronize();
+                trainSeconds += stepClock.Elapsed.TotalSeconds;
+                imagesSeen += batch.Count;
+                epochImages += batch.Count;
+                peakBytes = Math.Max(peakBytes, stats.HeldBeforeBytes + stats.PeakStepBytes);
+                lossSum += stats.Loss * batch.Count;
+                correct += stats.Correct;
+                seen += batch.Count;
+                position = batch.Position.Next(batchesPerEpoch);
+                StepCompleted?.Invoke(new StepProgress(step, totalSteps, epoch, stats.Loss, lossSum / seen, (double)correct / seen,
+                    imagesSeen / Math.Max(trainSeconds, 1e-9), device.Allocator.BytesInUse, peakBytes, lr));
+                if (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0 && step < totalSteps)
+                    Checkpoint.Save(LastPath, model, sgd, new TrainingState(step, position.Epoch, position.Batch, best), Metadata());
+                if (step >= totalSteps) break;
+            }
+            var (testLoss, testAccuracy) = Evaluate(model, testLoader, train.Channels, train.Height, train.Width);
+            lastAccuracy = testAccuracy;
+            var summary = new EpochSummary(epoch + 1, step, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), testLoss, testAccuracy,
+                drift, epochClock.Elapsed.TotalSeconds, epochImages / Math.Max(epochClock.Elapsed.TotalSeconds, 1e-9), peakBytes, sgd.Settings.LearningRate);
+            epochs.Add(summary);
+            metrics.Append(summary);
+            var checkpointState = new TrainingState(step, position.Epoch, position.Batch, Math.Max(best, testAccuracy));
+            Checkpoint.Save(LastPath, model, sgd, checkpointState, Metadata());
+            if (testAccuracy > best)
+            {
+                best = testAccuracy;
+                Checkpoint.Save(Path.Combine(options.OutputDirectory, "best.safetensors"), model, sgd, checkpointState, Metadata());
+            }
+            EpochCompleted?.Invoke(summary);
+        }
+        return new TrainResult(model.Config.Name, lastAccuracy, best, wall.Elapsed.TotalSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), peakBytes, step, epochs);
+    }
+
+    string LastPath => Path.Combine(options.OutputDirectory, "last.safetensors");
+
+    Dictionary<string, string> Metadata() => new()
+    {
+        ["dataset"] = options.Dataset,
+        ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+        ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+        ["reconstruct"] = options.Reconstruct.ToString(),
+    };
+
+    /// <summary>Mean loss and top-1 accuracy in evaluation mode (running statistics), nothing recorded.</summary>
+    public (double Loss, double Accuracy) Evaluate(ResidualNetwork model, BatchLoader loader, int channels, int height, int width)
+    {
+        model.Eval();
+        var tape = device.Tape;
+        tape.IsRecording = false;
+        try
+        {
+            double lossSum = 0;
+            long correct = 0, seen = 0;
+            foreach (var batch in loader.Epoch(0).Prefetch(2))
+            {
+                using var images = Tensor.FromArray(device, batch.Images, batch.Count, channels, height, width);
+                using var labels = Tensor.FromArray(device, batch.Labels, batch.Count);
+                using var logits = model.Forward(images);
+                using var loss = Functional.CrossEntropy(logits, labels);
+                correct += Functional.CountCorrect(logits, labels);
+                lossSum += (device.IsMeta ? 0 : loss.ToArray()[0]) * batch.Count;
+                seen += batch.Count;
+            }
+            return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
+        }
+        finally
+        {
+            tape.IsRecording = true;
+            model.Train();
+        }
+    }
+
+    void ThrowIfGradientsNonFinite(ParameterStore store, long step)
+    {
+        if (device.IsMeta) return;
+        try
+        {
+            device.ThrowIfNonFinite(store.Grads, "gradients");
+        }
+        catch (NonFiniteException)
+        {
+            throw new NonFiniteException($"step {step}: {FirstBadGradient(store)}; weights were not updated. The last good checkpoint is in {options.OutputDirectory}");
+        }
+    }
+
+    static string FirstBadGradient(ParameterStore store)
+    {
+        foreach (var (path, p) in store.Learnable)
+            if (p.Value.Grad!.ToArray().Any(v => !float.IsFinite(v))) return $"first non-finite gradient: {path}";
+        return "all gradients finite";
+    }
+
+    /// <summary>Training and test sets for the options' dataset, cut to the requested sizes.</summary>
+    public static (ImageDataset Train, ImageDataset Test) LoadData(TrainOptions options)
+    {
+        (ImageDataset train, ImageDataset test) = options.Dataset.ToLowerInvariant() switch
+        {
+            "fashion-mnist" or "mnist" => (
+                FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train: true),
+                FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train: false)),
+            "cifar10" or "cifar100" => (
+                Cifar.Load(Required(options), train: true, classes: options.Dataset.EndsWith("100") ? 100 : 10),
+                Cifar.Load(Required(options), train: false, classes: options.Dataset.EndsWith("100") ? 100 : 10)),
+            _ => throw new ArgumentException($"unknown dataset '{options.Dataset}': expected fashion-mnist, mnist, cifar10 or cifar100"),
+        };
+        if (options.TrainLimit is int n && n < train.Count) train = train.Take(n);
+        if (options.TestLimit is int m && m < test.Count) test = test.Take(m);
+        return (train, test);
+    }
+
+    static string Required(TrainOptions options) =>
+        options.DataDirectory ?? throw new ArgumentException($"{options.Dataset} cannot be downloaded here: pass --data DIR with the binary files");
+
+    static void Validate(TrainOptions o)
+    {
+        if (o.BatchSize < 2) throw new ArgumentException($"--batch must be at least 2 (batch norm needs two samples), got {o.BatchSize}");
+        if (o.Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {o.Epochs}");
+        if (o.MaxSteps is <= 0) throw new ArgumentException($"--max-steps must be positive, got {o.MaxSteps}");
+        if (o.TrainLimit is <= 0 || o.TestLimit is <= 0) throw new ArgumentException("--train-limit and --test-limit must be positive");
+        if (o.CropPadding < 0) throw new ArgumentException($"--crop-padding must be non-negative, got {o.CropPadding}");
+        if (!(o.Momentum >= 0 && o.Momentum < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {o.Momentum}");
+        if (!(o.WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must be non-negative, got {o.WeightDecay}");
+    }
+}
