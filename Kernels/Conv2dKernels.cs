@@ -1,0 +1,174 @@
+using ILGPU;
+
+namespace RevNetIlgpu.Kernels;
+
+/// <summary>
+/// The shape of a 2-D convolution: input x [N, C, H, W], weights w [K, C, KH, KW] (PyTorch layout),
+/// output y [N, K, OutH, OutW]; square stride and zero padding on both axes.
+/// </summary>
+public readonly record struct Conv2dShape(int N, int C, int H, int W, int K, int KH, int KW, int Stride, int Pad)
+{
+    public int OutH => (H + 2 * Pad - KH) / Stride + 1;
+
+    public int OutW => (W + 2 * Pad - KW) / Stride + 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="op"/> and the bad value.</summary>
+    public void Validate(string op)
+    {
+        ShapeCheck.Positive(op, "N", N);
+        ShapeCheck.Positive(op, "C", C);
+        ShapeCheck.Positive(op, "H", H);
+        ShapeCheck.Positive(op, "W", W);
+        ShapeCheck.Positive(op, "K", K);
+        ShapeCheck.Positive(op, "KH", KH);
+        ShapeCheck.Positive(op, "KW", KW);
+        ShapeCheck.Positive(op, "stride", Stride);
+        ShapeCheck.NonNegative(op, "pad", Pad);
+        if (KH > H + 2 * Pad)
+            throw new ArgumentException($"{op}: kernel height {KH} exceeds padded input height {H + 2 * Pad} (H {H}, pad {Pad})");
+        if (KW > W + 2 * Pad)
+            throw new ArgumentException($"{op}: kernel width {KW} exceeds padded input width {W + 2 * Pad} (W {W}, pad {Pad})");
+    }
+}
+
+/// <summary>
+/// x [N, C, H, W] seen as the im2col matrix [C·KH·KW, N·OutH·OutW] without building it: row (c, kh, kw),
+/// column (n, oh, ow) reads x[n, c, oh·stride − pad + kh, ow·stride − pad + kw], zero outside the input.
+/// </summary>
+public readonly struct Im2colOperand : IGemmOperand
+{
+    readonly ArrayView<float> x;
+    readonly Conv2dShape s;
+    readonly int outH, outW;
+
+    public Im2colOperand(ArrayView<float> x, Conv2dShape s)
+    {
+        this.x = x;
+        this.s = s;
+        outH = s.OutH;
+        outW = s.OutW;
+    }
+
+    public float Load(int row, int col)
+    {
+        int taps = s.KH * s.KW;
+        int c = row / taps, tap = row - c * taps;
+        int kh = tap / s.KW, kw = tap - kh * s.KW;
+        int outHW = outH * outW;
+        int n = col / outHW, q = col - n * outHW;
+        int oh = q / outW, ow = q - oh * outW;
+        int ih = oh * s.Stride - s.Pad + kh, iw = ow * s.Stride - s.Pad + kw;
+        return ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? x[((n * s.C + c) * s.H + ih) * s.W + iw] : 0f;
+    }
+}
+
+/// <summary>
+/// gy [N, K, OutH, OutW] gathered to input positions as the matrix [K·KH·KW, N·H·W]: row (k, kh, kw),
+/// column (n, ih, iw) reads gy[n, k, oh, ow] for the output position whose tap (kh, kw) lands on (ih, iw),
+/// zero where none does (padding, or between strided positions). Grad-input as a GEMM without col2im scatter.
+/// </summary>
+public readonly struct Col2imOperand : IGemmOperand
+{
+    readonly ArrayView<float> gy;
+    readonly Conv2dShape s;
+    readonly int outH, outW;
+
+    public Col2imOperand(ArrayView<float> gy, Conv2dShape s)
+    {
+        this.gy = gy;
+        this.s = s;
+        outH = s.OutH;
+        outW = s.OutW;
+    }
+
+    public float Load(int row, int col)
+    {
+        int taps = s.KH * s.KW;
+        int k = row / taps, tap = row - k * taps;
+        int kh = tap / s.KW, kw = tap - kh * s.KW;
+        int hw = s.H * s.W;
+        int n = col / hw, q = col - n * hw;
+        int ih = q / s.W, iw = q - ih * s.W;
+        int th = ih + s.Pad - kh, tw = iw + s.Pad - kw;
+        if (th < 0 || tw < 0) return 0f;
+        int oh = th / s.Stride, ow = tw / s.Stride;
+        if (oh * s.Stride != th || ow * s.Stride != tw || oh >= outH || ow >= outW) return 0f;
+        return gy[((n * s.K + k) * outH + oh) * outW + ow];
+    }
+}
+
+/// <summary>
+/// 2-D convolution (cross-correlation, zero padding), NCHW: x [N, C, H, W], w [K, C, KH, KW], bias [K],
+/// y [N, K, OutH, OutW]. The backward needs x and w (nothing else is saved). Forward, grad-input and
+/// grad-weight are each one implicit GEMM (<see cref="GemmKernels"/>) over the operand structs above:
+///   y  [K, N·OutH·OutW] = w [K, C·KH·KW] · im2col(x)
+///   gx [C, N·H·W]       = w seen as [C, K·KH·KW] · col2im-gather(gy)
+///   gw [K, C·KH·KW]    += gy [K, N·OutH·OutW] · im2col(x)ᵀ
+/// Activation gradients are written (=), parameter gradients accumulated (+=).
+/// </summary>
+public static class Conv2dKernels
+{
+    /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
+    public static void Forward(KernelContext k, Conv2dShape s, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
+    {
+        const string op = "conv2d forward";
+        s.Validate(op);
+        CheckInput(op, s, "x", x);
+        CheckWeight(op, s, "w", w);
+        if (bias.Length != 0) ShapeCheck.Length(op, "bias", bias.Length, s.K);
+        CheckOutput(op, s, "y", y);
+        int taps = s.C * s.KH * s.KW;
+        GemmKernels.Multiply(k, s.K, s.N * s.OutH * s.OutW, taps,
+            new DenseOperand<RowMajor>(w, new RowMajor(taps)),
+            new Im2colOperand(x, s),
+            new DenseOutput<ChannelRows>(y, new ChannelRows(s.K, s.OutH * s.OutW), OutputMode.Overwrite, bias, BiasAxis.Row));
+    }
+
+    /// <summary>gx = dL/dx from gy = dL/dy; gx is overwritten.</summary>
+    public static void BackwardInput(KernelContext k, Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
+    {
+        const string op = "conv2d backward input";
+        s.Validate(op);
+        CheckOutput(op, s, "gy", gy);
+        CheckWeight(op, s, "w", w);
+        CheckInput(op, s, "gx", gx);
+        GemmKernels.Multiply(k, s.C, s.N * s.H * s.W, s.K * s.KH * s.KW,
+            new DenseOperand<ChannelRows>(w, new ChannelRows(s.C, s.KH * s.KW)),
+            new Col2imOperand(gy, s),
+            new DenseOutput<ChannelRows>(gx, new ChannelRows(s.C, s.H * s.W), OutputMode.Overwrite));
+    }
+
+    /// <summary>gw += dL/dw from x and gy = dL/dy.</summary>
+    public static void BackwardWeight(KernelContext k, Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
+    {
+        const string op = "conv2d backward weight";
+        s.Validate(op);
+        CheckInput(op, s, "x", x);
+        CheckOutput(op, s, "gy", gy);
+        CheckWeight(op, s, "gw", gw);
+        int taps = s.C * s.KH * s.KW;
+        GemmKernels.Multiply(k, s.K, taps, s.N * s.OutH * s.OutW,
+            new DenseOperand<ChannelRows>(gy, new ChannelRows(s.K, s.OutH * s.OutW)),
+            new TransposedOperand<Im2colOperand>(new Im2colOperand(x, s)),
+            new DenseOutput<RowMajor>(gw, new RowMajor(taps), OutputMode.Accumulate));
+    }
+
+    /// <summary>gb[k] += Σ over n, oh, ow of gy[n, k, oh, ow] (deterministic per-channel reduction).</summary>
+    public static void BackwardBias(KernelContext k, Conv2dShape s, ArrayView<float> gy, ArrayView<float> gb)
+    {
+        const string op = "conv2d backward bias";
+        s.Validate(op);
+        CheckOutput(op, s, "gy", gy);
+        ShapeCheck.Length(op, "gb", gb.Length, s.K);
+        ChannelSumKernels.Accumulate(k, s.N, s.OutH * s.OutW, gy, gb);
+    }
+
+    static void CheckInput(string op, Conv2dShape s, string name, ArrayView<float> v) =>
+        ShapeCheck.Length(op, name, v.Length, (long)s.N * s.C * s.H * s.W);
+
+    static void CheckWeight(string op, Conv2dShape s, string name, ArrayView<float> v) =>
+        ShapeCheck.Length(op, name, v.Length, (long)s.K * s.C * s.KH * s.KW);
+
+    static void CheckOutput(string op, Conv2dShape s, string name, ArrayView<float> v) =>
+        ShapeCheck.Length(op, name, v.Length, (long)s.N * s.K * s.OutH * s.OutW);
+}
