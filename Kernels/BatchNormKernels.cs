@@ -37,12 +37,12 @@ public static class BatchNormKernels
         int ch = Grid.IdxX;
         int m = x.IntLength / c;
         float sum = 0f;
-        for (int j = Group.IdxX; j < m; j += Group.DimX)
+        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
             sum += x[ChannelKernels.ChannelElement(ch, j, c, hw)];
         float mu = GroupReduction.Sum(sum) / m;
         // Second pass over centred values: Σx² - M·mean² would cancel catastrophically when |mean| ≫ std.
         float squares = 0f;
-        for (int j = Group.IdxX; j < m; j += Group.DimX)
+        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
         {
             float d = x[ChannelKernels.ChannelElement(ch, j, c, hw)] - mu;
             squares += d * d;
@@ -57,7 +57,7 @@ public static class BatchNormKernels
 
     static void NormalizeKernel(ChannelAffine p, ArrayView<float> x, ArrayView<float> beta, ArrayView<float> y)
     {
-        for (int i = GridLoop.Start; i < x.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             int ch = i / p.Hw % p.C;
             y[i] = p.Gamma[ch] * (x[i] - p.Mean[ch]) * p.Invstd[ch] + beta[ch];
@@ -72,7 +72,7 @@ public static class BatchNormKernels
 
     static void RunningStatsKernel(ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> runningMean, ArrayView<float> runningVar, RunningUpdate u)
     {
-        for (int ch = GridLoop.Start; ch < mean.IntLength; ch += GridLoop.Stride)
+        for (int ch = GridLoop.Start, end = mean.IntLength, step = GridLoop.Stride; ch < end; ch += step)
         {
             float biased = 1f / (invstd[ch] * invstd[ch]) - u.Eps;
             runningMean[ch] = (1f - u.Momentum) * runningMean[ch] + u.Momentum * mean[ch];
@@ -82,7 +82,7 @@ public static class BatchNormKernels
 
     static void EvalStatsKernel(ArrayView<float> runningMean, ArrayView<float> runningVar, ArrayView<float> mean, ArrayView<float> invstd, float eps)
     {
-        for (int ch = GridLoop.Start; ch < mean.IntLength; ch += GridLoop.Stride)
+        for (int ch = GridLoop.Start, end = mean.IntLength, step = GridLoop.Stride; ch < end; ch += step)
         {
             mean[ch] = runningMean[ch];
             invstd[ch] = XMath.Rsqrt(runningVar[ch] + eps);
@@ -96,7 +96,7 @@ public static class BatchNormKernels
         int m = a.X.IntLength / p.C;
         float mu = p.Mean[ch], inv = p.Invstd[ch];
         float sumGy = 0f, sumGyXhat = 0f;
-        for (int j = Group.IdxX; j < m; j += Group.DimX)
+        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
         {
             int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
             sumGy += a.Gy[i];
@@ -108,7 +108,7 @@ public static class BatchNormKernels
         float meanGy = a.BatchStats != 0 ? sumGy / m : 0f;
         float meanGyXhat = a.BatchStats != 0 ? sumGyXhat / m : 0f;
         float scale = p.Gamma[ch] * inv;
-        for (int j = Group.IdxX; j < m; j += Group.DimX)
+        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
         {
             int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
             float xhat = (a.X[i] - mu) * inv;
@@ -129,7 +129,7 @@ public static class BatchNormKernels
         ShapeCheck.Length(op, "mean", mean.Length, c);
         ShapeCheck.Length(op, "invstd", invstd.Length, c);
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(BatchStatsKernel)(
-            k.GroupPerItem(c, k.GroupSize), x, mean, invstd, c, hw, eps);
+            k.GroupPerItem(c), x, mean, invstd, c, hw, eps);
     }
 
     /// <summary>y = gamma*(x-mean)*invstd + beta with the given statistics (batch, running, or saved for recomputation). y may be x.</summary>
@@ -201,7 +201,7 @@ public static class BatchNormKernels
             Affine = new ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw },
             X = x, Gy = gy, Gx = gx, GGamma = ggamma, GBeta = gbeta, BatchStats = batchStats ? 1 : 0,
         };
-        k.Load<BackwardArgs>(BackwardKernel)(k.GroupPerItem(c, k.GroupSize), args);
+        k.Load<BackwardArgs>(BackwardKernel)(k.GroupPerItem(c), args);
     }
 
     static void CheckImage(string op, int n, int c, int hw, ArrayView<float> x, string name)

@@ -31,7 +31,7 @@ public static class ChannelKernels
         int ch = Grid.IdxX;
         int m = x.IntLength / c;
         float partial = 0f;
-        for (int j = Group.IdxX; j < m; j += Group.DimX)
+        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
             partial += x[ChannelElement(ch, j, c, hw)];
         float total = GroupReduction.Sum(partial);
         if (Group.IdxX == 0) sum[ch] = total;
@@ -40,7 +40,7 @@ public static class ChannelKernels
     static void CopyBlockKernel(ArrayView<float> src, ArrayView<float> dst, ChannelBlock b)
     {
         int perImage = b.Count * b.Hw;
-        for (int i = GridLoop.Start; i < b.N * perImage; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = b.N * perImage, step = GridLoop.Stride; i < end; i += step)
         {
             int image = i / perImage, r = i % perImage;
             dst[(image * b.DstChannels + b.DstStart) * b.Hw + r] = src[(image * b.SrcChannels + b.SrcStart) * b.Hw + r];
@@ -50,7 +50,7 @@ public static class ChannelKernels
     static void PadKernel(ArrayView<float> x, ArrayView<float> y, int c, int cOut, int hw)
     {
         int inPerImage = c * hw, outPerImage = cOut * hw;
-        for (int i = GridLoop.Start; i < y.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             int image = i / outPerImage, r = i % outPerImage;
             y[i] = r < inPerImage ? x[image * inPerImage + r] : 0f;
@@ -64,7 +64,7 @@ public static class ChannelKernels
         CheckSizes(op, n, c, hw);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
         ShapeCheck.Length(op, "sum", sum.Length, c);
-        k.Load<ArrayView<float>, ArrayView<float>, int, int>(SumPerChannelKernel)(k.GroupPerItem(c, k.GroupSize), x, sum, c, hw);
+        k.Load<ArrayView<float>, ArrayView<float>, int, int>(SumPerChannelKernel)(k.GroupPerItem(c), x, sum, c, hw);
     }
 
     /// <summary>a = x[:, :c1], b = x[:, c1:]; the backward of <see cref="Concat"/>.</summary>

@@ -15,7 +15,7 @@ public static class ChannelSumKernels
         int channels = sums.IntLength, c = Grid.IdxX, lane = Group.IdxX;
         var partial = SharedMemory.GetDynamic<float>();
         float s = 0f;
-        for (int i = lane; i < batch * spatial; i += Group.DimX)
+        for (int i = lane, end = batch * spatial, step = Group.DimX; i < end; i += step)
         {
             int n = i / spatial;
             s += src[(n * channels + c) * spatial + (i - n * spatial)];
@@ -36,5 +36,5 @@ public static class ChannelSumKernels
     /// <summary>sums[c] += Σ over n, p of src[n, c, p]; src is [batch, sums.Length, spatial]; callers check lengths.</summary>
     internal static void Accumulate(KernelContext k, int batch, int spatial, ArrayView<float> src, ArrayView<float> sums) =>
         k.Load<ArrayView<float>, ArrayView<float>, int, int>(AccumulateKernel)(
-            k.GroupPerItem(sums.IntLength, k.GroupSize), src, sums, batch, spatial);
+            k.GroupPerItem(sums.IntLength), src, sums, batch, spatial);
 }

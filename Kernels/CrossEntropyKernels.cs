@@ -18,7 +18,7 @@ public static class CrossEntropyKernels
         // One group for the whole batch: each thread takes whole rows, then a fixed tree sums their losses.
         int n = labels.IntLength;
         float partial = 0f;
-        for (int row = Group.IdxX; row < n; row += Group.DimX)
+        for (int row = Group.IdxX, step = Group.DimX; row < n; row += step)
         {
             int start = row * classes;
             float max = logits[start];
@@ -37,7 +37,7 @@ public static class CrossEntropyKernels
 
     static void BackwardKernel(ArrayView<float> probs, ArrayView<int> labels, ArrayView<float> glogits, int classes, float scale)
     {
-        for (int i = GridLoop.Start; i < glogits.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = glogits.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             float onehot = labels[i / classes] == i % classes ? 1f : 0f;
             glogits[i] = (probs[i] - onehot) * scale;
@@ -47,7 +47,7 @@ public static class CrossEntropyKernels
     static void CountCorrectKernel(ArrayView<float> logits, ArrayView<int> labels, ArrayView<int> correct, int classes)
     {
         int local = 0;
-        for (int row = GridLoop.Start; row < labels.IntLength; row += GridLoop.Stride)
+        for (int row = GridLoop.Start, end = labels.IntLength, step = GridLoop.Stride; row < end; row += step)
         {
             int start = row * classes, best = 0;
             for (int j = 1; j < classes; j++)
@@ -66,7 +66,7 @@ public static class CrossEntropyKernels
         ShapeCheck.Length(op, "probs", probs.Length, (long)n * classes);
         ShapeCheck.Length(op, "loss", loss.Length, 1);
         k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(ForwardKernel)(
-            k.GroupPerItem(1, k.GroupSize), logits, labels, probs, loss, classes);
+            k.GroupPerItem(1), logits, labels, probs, loss, classes);
     }
 
     /// <summary>glogits = (probs - onehot(label)) * gradScale / N (overwritten); gradScale is dL/dloss.</summary>

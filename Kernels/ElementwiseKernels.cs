@@ -53,20 +53,20 @@ public static class ElementwiseKernels
 
     static void MapKernel<TOp>(TOp op, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IUnaryOp
     {
-        for (int i = GridLoop.Start; i < y.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step)
             y[i] = op.Apply(x[i]);
     }
 
     static void ZipKernel<TOp>(TOp op, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) where TOp : struct, IBinaryOp
     {
-        for (int i = GridLoop.Start; i < y.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step)
             y[i] = op.Apply(a[i], b[i]);
     }
 
     static void CountNonFiniteKernel(ArrayView<float> x, ArrayView<int> count)
     {
         int local = 0;
-        for (int i = GridLoop.Start; i < x.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step)
             if ((Interop.FloatAsInt(x[i]) & 0x7F800000u) == 0x7F800000u) local++; // all-ones exponent: NaN or ±Inf
         // Integer addition is exact and associative, so the atomic total is the same on every run.
         if (local != 0) Atomic.Add(ref count[0], local);

@@ -21,7 +21,7 @@ public static class GemmKernels
         where TA : struct, IGemmOperand where TB : struct, IGemmOperand where TC : struct, IGemmOutput
     {
         int total = g.M * g.N;
-        for (int idx = GridLoop.Start; idx < total; idx += GridLoop.Stride)
+        for (int idx = GridLoop.Start, end = total, step = GridLoop.Stride; idx < end; idx += step)
         {
             int row = idx / g.N, col = idx - row * g.N;
             float sum = 0f;

@@ -4,7 +4,7 @@ namespace RevNetIlgpu.Kernels;
 
 /// <summary>
 /// Deterministic sums across one thread group, for kernels launched with
-/// <see cref="KernelContext.GroupPerItem"/> and <see cref="KernelContext.GroupSize"/> floats of dynamic shared memory.
+/// <see cref="KernelContext.GroupPerItem"/> (which requests one float of dynamic shared memory per thread).
 /// The tree's order is fixed by the group size alone, so equal inputs give equal bits on every run (no float atomics).
 /// </summary>
 public static class GroupReduction
@@ -12,6 +12,7 @@ public static class GroupReduction
     /// <summary>Sum of <paramref name="value"/> over the group's threads; every thread receives the total.</summary>
     public static float Sum(float value)
     {
+        if (Group.DimX == 1) return value; // a one-thread group (the CPU accelerator's choice) needs no barrier
         var shared = SharedMemory.GetDynamic<float>();
         int t = Group.IdxX;
         shared[t] = value;

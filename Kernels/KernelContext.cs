@@ -22,6 +22,7 @@ public sealed class KernelContext
         GroupSize = isCpu ? Math.Min(accelerator.MaxNumThreadsPerGroup, 16) : 256;
         MaxGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : accelerator.NumMultiprocessors * 8;
         GemmTile = isCpu ? 4 : 16;
+        ReductionGroupSize = isCpu ? 1 : GroupSize;
         UseTiled = !isCpu;
     }
 
@@ -33,11 +34,20 @@ public sealed class KernelContext
     /// <summary>Upper bound on groups in a grid-stride launch; each thread loops over the rest.</summary>
     public int MaxGroups { get; }
 
+    /// <summary>
+    /// Threads per group of the one-group-per-item reductions (<see cref="GroupPerItem"/>). 1 on the CPU accelerator, where a
+    /// group barrier costs ~0.1 ms and a single thread per channel is ~20x faster; any size gives deterministic sums.
+    /// </summary>
+    public int ReductionGroupSize { get; set; }
+
     /// <summary>Edge of the square shared-memory tile of the tiled GEMM (threads per group = tile²).</summary>
     public int GemmTile { get; set; }
 
     /// <summary>True: tiled shared-memory kernels; false: the plain reference kernels (the CPU default).</summary>
     public bool UseTiled { get; set; }
+
+    /// <summary>When set, every launch is timed (synchronously) into it: for `revnet bench` and profiling, not for training.</summary>
+    public KernelProfile? Profile { get; set; }
 
     /// <summary>Every kernel method loaded so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
     public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.ToList();
@@ -49,33 +59,55 @@ public sealed class KernelContext
         return new KernelConfig((int)groups, GroupSize);
     }
 
-    /// <summary>One group of <see cref="GroupSize"/> threads per item (e.g. per channel), for block reductions.</summary>
-    public KernelConfig GroupPerItem(int items, int sharedFloatsPerGroup = 0) =>
-        sharedFloatsPerGroup > 0
-            ? new KernelConfig(Math.Max(items, 1), GroupSize, SharedMemoryConfig.RequestDynamic<float>(sharedFloatsPerGroup))
-            : new KernelConfig(Math.Max(items, 1), GroupSize);
+    /// <summary>One group of <see cref="ReductionGroupSize"/> threads per item (e.g. per channel) with one shared float per thread, for <see cref="GroupReduction"/>.</summary>
+    public KernelConfig GroupPerItem(int items) =>
+        new(Math.Max(items, 1), ReductionGroupSize, SharedMemoryConfig.RequestDynamic<float>(ReductionGroupSize));
 
     public Action<KernelConfig, T1> Load<T1>(Action<T1> kernel)
-        where T1 : struct =>
-        (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct
+    {
+        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        if (Profile is not { } profile) return launch;
+        return (config, a1) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1));
+    }
 
     public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
-        where T1 : struct where T2 : struct =>
-        (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2));
+    }
 
     public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
-        where T1 : struct where T2 : struct where T3 : struct =>
-        (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3));
+    }
 
     public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct =>
-        (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3, a4) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4));
+    }
 
     public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct =>
-        (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3, a4, a5) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5));
+    }
 
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
-        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct =>
-        (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3, a4, a5, a6) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5, a6));
+    }
 }

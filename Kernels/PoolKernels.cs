@@ -6,28 +6,32 @@ namespace RevNetIlgpu.Kernels;
 /// <summary>
 /// Average pooling on NCHW tensors. Nothing is saved for backward: each window's weight is a constant of the shape.
 /// <list type="bullet">
-/// <item>2x2, stride 2, floor: x [N,C,H,W] → y [N,C,H/2,W/2]; an odd trailing row or column is ignored (and gets zero gradient).
-/// The RevNet downsampling shortcut.</item>
+/// <item>2x2, stride 2: x [N,C,H,W] → y [N,C,H/2,W/2] (floor: an odd trailing row or column is ignored and gets zero
+/// gradient), or with ceil → [N,C,⌈H/2⌉,⌈W/2⌉] as if x were zero-padded to even size, which matches a stride-2 3x3
+/// convolution's output on odd inputs. The RevNet downsampling shortcut.</item>
 /// <item>Global: x [N,C,HW] → y [N,C], the mean over HW, before the classifier.</item>
 /// </list>
 /// </summary>
 public static class PoolKernels
 {
-    static void AvgPool2x2ForwardKernel(ArrayView<float> x, ArrayView<float> y, int h, int w)
+    static void AvgPool2x2ForwardKernel(ArrayView<float> x, ArrayView<float> y, Index2D inSize, Index2D outSize)
     {
-        int ho = h / 2, wo = w / 2;
-        for (int i = GridLoop.Start; i < y.IntLength; i += GridLoop.Stride)
+        int h = inSize.X, w = inSize.Y, ho = outSize.X, wo = outSize.Y;
+        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             int plane = i / (ho * wo), r = i % (ho * wo);
-            int top = (plane * h + r / wo * 2) * w + r % wo * 2;
-            y[i] = 0.25f * (x[top] + x[top + 1] + x[top + w] + x[top + w + 1]);
+            int iy = r / wo * 2, ix = r % wo * 2;
+            int top = (plane * h + iy) * w + ix;
+            bool right = ix + 1 < w, below = iy + 1 < h;
+            float sum = x[top] + (right ? x[top + 1] : 0f) + (below ? x[top + w] : 0f) + (right && below ? x[top + w + 1] : 0f);
+            y[i] = 0.25f * sum;
         }
     }
 
-    static void AvgPool2x2BackwardKernel(ArrayView<float> gy, ArrayView<float> gx, int h, int w)
+    static void AvgPool2x2BackwardKernel(ArrayView<float> gy, ArrayView<float> gx, Index2D inSize, Index2D outSize)
     {
-        int ho = h / 2, wo = w / 2;
-        for (int i = GridLoop.Start; i < gx.IntLength; i += GridLoop.Stride)
+        int h = inSize.X, w = inSize.Y, ho = outSize.X, wo = outSize.Y;
+        for (int i = GridLoop.Start, end = gx.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             int plane = i / (h * w), r = i % (h * w);
             int oy = r / w / 2, ox = r % w / 2;
@@ -38,7 +42,7 @@ public static class PoolKernels
     static void GlobalAvgForwardKernel(ArrayView<float> x, ArrayView<float> y, int hw)
     {
         // One thread per (n, c) plane summing in order: deterministic, and HW is small where this pool is used.
-        for (int i = GridLoop.Start; i < y.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             float sum = 0f;
             for (int p = 0; p < hw; p++) sum += x[i * hw + p];
@@ -48,28 +52,33 @@ public static class PoolKernels
 
     static void GlobalAvgBackwardKernel(ArrayView<float> gy, ArrayView<float> gx, int hw)
     {
-        for (int i = GridLoop.Start; i < gx.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = gx.IntLength, step = GridLoop.Stride; i < end; i += step)
             gx[i] = gy[i / hw] / hw;
     }
 
-    /// <summary>y[n,c,i,j] = mean of x[n,c,2i..2i+1,2j..2j+1]; y is [N,C,h/2,w/2].</summary>
-    public static void AvgPool2x2Forward(KernelContext k, int n, int c, int h, int w, ArrayView<float> x, ArrayView<float> y)
+    /// <summary>Output size of the 2x2 pool: floor (PyTorch's default) or ceil (zero-padded to even size).</summary>
+    public static Index2D AvgPool2x2OutputSize(int h, int w, bool ceil) => ceil ? new((h + 1) / 2, (w + 1) / 2) : new(h / 2, w / 2);
+
+    /// <summary>y[n,c,i,j] = ¼ Σ x[n,c,2i..2i+1,2j..2j+1] (positions past the edge count as zero); y is [N,C,ho,wo] per <see cref="AvgPool2x2OutputSize"/>.</summary>
+    public static void AvgPool2x2Forward(KernelContext k, int n, int c, int h, int w, ArrayView<float> x, ArrayView<float> y, bool ceil = false)
     {
         const string op = "avg pool 2x2";
         CheckPool(op, n, c, h, w);
+        var o = AvgPool2x2OutputSize(h, w, ceil);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * h * w);
-        ShapeCheck.Length(op, "y", y.Length, (long)n * c * (h / 2) * (w / 2));
-        k.Load<ArrayView<float>, ArrayView<float>, int, int>(AvgPool2x2ForwardKernel)(k.GridStride(y.Length), x, y, h, w);
+        ShapeCheck.Length(op, "y", y.Length, (long)n * c * o.X * o.Y);
+        k.Load<ArrayView<float>, ArrayView<float>, Index2D, Index2D>(AvgPool2x2ForwardKernel)(k.GridStride(y.Length), x, y, new Index2D(h, w), o);
     }
 
-    /// <summary>gx = gy/4 spread over each window (overwritten); zero in a row or column the floor dropped.</summary>
-    public static void AvgPool2x2Backward(KernelContext k, int n, int c, int h, int w, ArrayView<float> gy, ArrayView<float> gx)
+    /// <summary>gx = gy/4 spread over each window (overwritten); zero in a row or column a floor pool dropped.</summary>
+    public static void AvgPool2x2Backward(KernelContext k, int n, int c, int h, int w, ArrayView<float> gy, ArrayView<float> gx, bool ceil = false)
     {
         const string op = "avg pool 2x2 backward";
         CheckPool(op, n, c, h, w);
-        ShapeCheck.Length(op, "gy", gy.Length, (long)n * c * (h / 2) * (w / 2));
+        var o = AvgPool2x2OutputSize(h, w, ceil);
+        ShapeCheck.Length(op, "gy", gy.Length, (long)n * c * o.X * o.Y);
         ShapeCheck.Length(op, "gx", gx.Length, (long)n * c * h * w);
-        k.Load<ArrayView<float>, ArrayView<float>, int, int>(AvgPool2x2BackwardKernel)(k.GridStride(gx.Length), gy, gx, h, w);
+        k.Load<ArrayView<float>, ArrayView<float>, Index2D, Index2D>(AvgPool2x2BackwardKernel)(k.GridStride(gx.Length), gy, gx, new Index2D(h, w), o);
     }
 
     /// <summary>y[n,c] = mean over hw of x[n,c,hw].</summary>

@@ -11,13 +11,13 @@ public static class ReluKernels
 {
     static void ForwardKernel(ArrayView<float> x, ArrayView<float> y)
     {
-        for (int i = GridLoop.Start; i < x.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step)
             y[i] = IntrinsicMath.Max(x[i], 0f);
     }
 
     static void BackwardKernel(ArrayView<float> xOrY, ArrayView<float> gy, ArrayView<float> gx)
     {
-        for (int i = GridLoop.Start; i < gy.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = gy.IntLength, step = GridLoop.Stride; i < end; i += step)
             gx[i] = xOrY[i] > 0f ? gy[i] : 0f;
     }
 

@@ -14,7 +14,7 @@ public static class SgdKernels
 {
     static void StepKernel(SgdSettings s, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> buffer, int decayedCount, int firstStep)
     {
-        for (int i = GridLoop.Start; i < weights.IntLength; i += GridLoop.Stride)
+        for (int i = GridLoop.Start, end = weights.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
             float w = weights[i];
             float d = grads[i] + (i < decayedCount ? s.WeightDecay * w : 0f);

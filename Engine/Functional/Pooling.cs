@@ -4,20 +4,22 @@ namespace RevNetIlgpu.Engine;
 
 public static partial class Functional
 {
-    /// <summary>2x2 average pool, stride 2, floor: x [N,C,H,W] → [N,C,H/2,W/2]. Saves nothing.</summary>
-    public static Tensor AvgPool2x2(Tensor x)
+    /// <summary>2x2 average pool, stride 2: x [N,C,H,W] → [N,C,H/2,W/2] (floor), or ⌈H/2⌉x⌈W/2⌉ with
+    /// <paramref name="ceil"/> (as if zero-padded to even size). Saves nothing.</summary>
+    public static Tensor AvgPool2x2(Tensor x, bool ceil = false)
     {
         const string op = "avg pool 2x2";
         RequireRank(op, "input", x, 4);
         int n = x[0], c = x[1], h = x[2], w = x[3];
         if (h < 2 || w < 2) throw new ArgumentException($"{op}: input {x.ShapeString} is smaller than the 2x2 window");
         var device = x.Device;
-        var y = Tensor.Empty(device, n, c, h / 2, w / 2);
-        Launch(device, k => PoolKernels.AvgPool2x2Forward(k, n, c, h, w, x.View, y.View));
+        var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
+        var y = Tensor.Empty(device, n, c, o.X, o.Y);
+        Launch(device, k => PoolKernels.AvgPool2x2Forward(k, n, c, h, w, x.View, y.View, ceil));
         device.Tape.Record(op, y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => PoolKernels.AvgPool2x2Backward(k, n, c, h, w, grads[0]!.View, gx.View));
+            Launch(device, k => PoolKernels.AvgPool2x2Backward(k, n, c, h, w, grads[0]!.View, gx.View, ceil));
             return [gx];
         });
         return y;

@@ -54,7 +54,7 @@ public sealed class GoldenRunner(Device device)
                 case "batchnorm2d_eval": BatchNormEval(c, Compare); break;
                 case "relu": Unary(c, Functional.Relu, Compare, 0); break;
                 case "global_avg_pool": Unary(c, Functional.GlobalAvgPool, Compare, 1e-6); break;
-                case "avg_pool2d": Unary(c, Functional.AvgPool2x2, Compare, 1e-6); break;
+                case "avg_pool2d": Unary(c, x => Functional.AvgPool2x2(x), Compare, 1e-6); break;
                 case "linear": Linear(c, Compare); break;
                 case "softmax_cross_entropy": CrossEntropy(c, Compare); break;
                 case "sgd_momentum": Sgd(c, Compare); break;

@@ -19,7 +19,7 @@ public sealed class ResidualNetwork : Module
         Validate(config);
         Config = config;
         stem = Add("stem", new Sequential(
-            new Conv2d(config.InputChannels, config.StemChannels, 3, 1, 1),
+            new Conv2d(config.InputChannels, config.StemChannels, 3, config.StemStride, 1),
             new BatchNorm2d(config.StemChannels),
             new ReLU()));
         int inChannels = config.StemChannels;
@@ -111,6 +111,8 @@ public sealed class ResidualNetwork : Module
     {
         if (c.UnitsPerStage.Length != c.StageChannels.Length || c.UnitsPerStage.Any(u => u < 1))
             throw new ArgumentException($"{c.Name}: need one positive unit count per stage, got [{string.Join(",", c.UnitsPerStage)}] for {c.StageChannels.Length} stages");
+        if (c.StemStride is not (1 or 2))
+            throw new ArgumentException($"{c.Name}: stem stride must be 1 or 2, got {c.StemStride}");
         if (c.InputChannels <= 0 || c.Classes <= 1)
             throw new ArgumentException($"{c.Name}: input channels must be positive and classes at least 2, got {c.InputChannels} and {c.Classes}");
         if (c.Reversible && (c.StemChannels % 2 != 0 || c.StageChannels.Any(ch => ch % 2 != 0)))

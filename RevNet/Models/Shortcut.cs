@@ -6,6 +6,7 @@ namespace RevNetIlgpu.RevNet.Models;
 /// <summary>
 /// The identity path of a residual unit when it changes resolution or width: basic units use a 2x2 average
 /// pool plus zero channel padding (no parameters), bottleneck units a strided 1x1 projection. Identity otherwise.
+/// On odd sizes (28x28 images reach 7x7) the pool rounds up, like the strided 3x3 convolution beside it.
 /// </summary>
 public sealed class Shortcut : Module
 {
@@ -33,7 +34,7 @@ public sealed class Shortcut : Module
     {
         if (projection is not null) return projection.Forward(x);
         if (stride == 1 && x[1] == outChannels) return x.Retain();
-        using var pooled = stride == 1 ? x.Retain() : Functional.AvgPool2x2(x);
+        using var pooled = stride == 1 ? x.Retain() : Functional.AvgPool2x2(x, ceil: true); // ceil: matches the strided conv on odd sizes
         return pooled[1] == outChannels ? pooled.Retain() : Functional.PadChannels(pooled, outChannels);
     }
 }
