@@ -9,5 +9,6 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     GradcheckCommand.Create(),
     ModelsCommand.Create(),
     TrainCommand.Create(),
+    EvalCommand.Create(),
 };
 return CommandErrors.Run(() => root.Parse(args).Invoke());

@@ -28,6 +28,8 @@ public sealed record TrainResult(string Model, double TestAccuracy, double BestT
 /// </summary>
 public sealed class Trainer(Device device, TrainOptions options)
 {
+    ChannelNormalization? normalization;
+
     public event Action<StepProgress>? StepCompleted;
 
     public event Action<EpochSummary>? EpochCompleted;
@@ -41,6 +43,7 @@ public sealed class Trainer(Device device, TrainOptions options)
         var (train, test) = LoadData(options);
         Log?.Invoke($"data: {train.Name} {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}, {train.ClassCount} classes");
         var normalization = ChannelNormalization.Compute(train);
+        this.normalization = normalization;
         var augmentation = options.CropPadding > 0 || options.Flip ? new ImageAugmentation(options.CropPadding, options.Flip) : null;
         var trainLoader = BatchLoader.ForTraining(train, options.BatchSize, options.Seed, augmentation, normalization);
         var testLoader = BatchLoader.ForEvaluation(test, Math.Max(options.BatchSize, 100), normalization);
@@ -142,7 +145,23 @@ public sealed class Trainer(Device device, TrainOptions options)
         ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
         ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["reconstruct"] = options.Reconstruct.ToString(),
+        ["normalization_mean"] = string.Join(",", normalization!.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
+        ["normalization_std"] = string.Join(",", normalization!.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
     };
+
+    /// <summary>The per-channel normalisation a checkpoint's model was trained with (saved in its metadata).</summary>
+    public static ChannelNormalization NormalizationOf(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        try
+        {
+            float[] Parse(string key) => metadata[key].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            return new ChannelNormalization(Parse("normalization_mean"), Parse("normalization_std"));
+        }
+        catch (Exception e) when (e is KeyNotFoundException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: checkpoint has no valid normalisation in its metadata ({e.Message})");
+        }
+    }
 
     /// <summary>Mean loss and top-1 accuracy in evaluation mode (running statistics), nothing recorded.</summary>
     public (double Loss, double Accuracy) Evaluate(ResidualNetwork model, BatchLoader loader, int channels, int height, int width)
@@ -196,20 +215,25 @@ public sealed class Trainer(Device device, TrainOptions options)
     /// <summary>Training and test sets for the options' dataset, cut to the requested sizes.</summary>
     public static (ImageDataset Train, ImageDataset Test) LoadData(TrainOptions options)
     {
-        (ImageDataset train, ImageDataset test) = options.Dataset.ToLowerInvariant() switch
-        {
-            "fashion-mnist" or "mnist" => (
-                FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train: true),
-                FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train: false)),
-            "cifar10" or "cifar100" => (
-                Cifar.Load(Required(options), train: true, classes: options.Dataset.EndsWith("100") ? 100 : 10),
-                Cifar.Load(Required(options), train: false, classes: options.Dataset.EndsWith("100") ? 100 : 10)),
-            _ => throw new ArgumentException($"unknown dataset '{options.Dataset}': expected fashion-mnist, mnist, cifar10 or cifar100"),
-        };
+        var train = Load(options, train: true);
         if (options.TrainLimit is int n && n < train.Count) train = train.Take(n);
-        if (options.TestLimit is int m && m < test.Count) test = test.Take(m);
-        return (train, test);
+        return (train, LoadTest(options));
     }
+
+    /// <summary>The test set for the options' dataset, cut to <see cref="TrainOptions.TestLimit"/>.</summary>
+    public static ImageDataset LoadTest(TrainOptions options)
+    {
+        var test = Load(options, train: false);
+        return options.TestLimit is int m && m < test.Count ? test.Take(m) : test;
+    }
+
+    static ImageDataset Load(TrainOptions options, bool train) => options.Dataset.ToLowerInvariant() switch
+    {
+        "fashion-mnist" or "mnist" => FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train),
+        "cifar10" => Cifar.Load(Required(options), train, classes: 10),
+        "cifar100" => Cifar.Load(Required(options), train, classes: 100),
+        _ => throw new ArgumentException($"unknown dataset '{options.Dataset}': expected fashion-mnist, mnist, cifar10 or cifar100"),
+    };
 
     static string Required(TrainOptions options) =>
         options.DataDirectory ?? throw new ArgumentException($"{options.Dataset} cannot be downloaded here: pass --data DIR with the binary files");
