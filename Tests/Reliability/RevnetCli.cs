@@ -4,7 +4,12 @@ using RevNetIlgpu.Cli;
 namespace RevNetIlgpu.Tests.Reliability;
 
 /// <summary>What a run of the command line produced.</summary>
-internal sealed record CliResult(int ExitCode, string StandardOutput, string StandardError);
+internal sealed record CliResult(int ExitCode, string StandardOutput, string StandardError)
+{
+    /// <summary>Lines on stderr other than the "device: …" announcement every device-using command makes.</summary>
+    public IReadOnlyList<string> ErrorLines =>
+        StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => !l.StartsWith("device: ")).ToList();
+}
 
 /// <summary>Runs the real <c>revnet</c> program: in this process through its entry point, or as a child process.</summary>
 internal static class RevnetCli

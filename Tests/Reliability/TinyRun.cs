@@ -17,10 +17,20 @@ internal static class TinyRun
         Seed = 3,
     };
 
-    /// <summary>The same run as command-line arguments for <c>revnet train</c>.</summary>
-    public static List<string> TrainArguments(TinyIdxDataset data, string outputName) =>
-    [
-        "train", "--model", "revnet-tiny", "--dataset", "mnist", "--data", data.Directory, "--out", data.OutputDirectory(outputName),
-        "--batch", "8", "--lr", "0.05", "--seed", "3", "--device", "cpu",
-    ];
+    /// <summary>The same run as command-line arguments for <c>revnet train</c>; <paramref name="changes"/> (option, value pairs) replace or add options.</summary>
+    public static List<string> TrainArguments(TinyIdxDataset data, string outputName, params string[] changes)
+    {
+        List<string> args =
+        [
+            "train", "--model", "revnet-tiny", "--dataset", "mnist", "--data", data.Directory, "--out", data.OutputDirectory(outputName),
+            "--batch", "8", "--lr", "0.05", "--seed", "3", "--device", "cpu",
+        ];
+        for (int i = 0; i + 1 < changes.Length; i += 2)
+        {
+            int at = args.IndexOf(changes[i]);
+            if (at >= 0) args[at + 1] = changes[i + 1];
+            else args.AddRange([changes[i], changes[i + 1]]);
+        }
+        return args;
+    }
 }
