@@ -121,7 +121,7 @@ public sealed class CachingAllocator : IDisposable
         return new DeviceOutOfMemoryException(
             $"out of device memory on {device.Name}: requested {requested:N0} bytes ({size:N0} rounded), " +
             $"{BytesInUse:N0} in use, {BytesReserved:N0} reserved, {available} available. " +
-            "Try a smaller --batch, the reconstructing mode (--mode reconstruct), or plan with `revnet memory`.",
+            "Try a smaller --batch, the reconstructing mode (the default; drop --stored), or plan with `revnet memory`.",
             requested, BytesInUse, inner);
     }
 

@@ -11,10 +11,13 @@ public static class CommonOptions
         Description = $"auto (CUDA, then OpenCL, then CPU), cuda, opencl, cpu or meta; default from {Engine.Device.EnvironmentVariable}, else auto",
     };
 
-    /// <summary>Creates the device and says which one runs, on stderr so that --json output stays clean.</summary>
-    public static Device OpenDevice(string? name)
+    /// <summary>
+    /// Creates the device and says which one runs, on stderr so that --json output stays clean.
+    /// <paramref name="memoryLimitBytes"/> caps the allocator (to rehearse out-of-memory handling).
+    /// </summary>
+    public static Device OpenDevice(string? name, long? memoryLimitBytes = null)
     {
-        var device = Engine.Device.Create(name);
+        var device = Engine.Device.Create(name, memoryLimitBytes);
         Console.Error.WriteLine($"device: {device.Name}");
         return device;
     }

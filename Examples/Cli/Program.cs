@@ -11,4 +11,12 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     TrainCommand.Create(),
     EvalCommand.Create(),
 };
-return CommandErrors.Run(() => root.Parse(args).Invoke());
+return CommandErrors.Run(() =>
+{
+    // Parse errors (unknown option, "abc" for a number) get the same one-line form as every other user error,
+    // and exceptions reach CommandErrors instead of System.CommandLine's handler, which prints a stack trace.
+    var parse = root.Parse(args);
+    return parse.Errors.Count > 0
+        ? CommandErrors.Report($"{parse.Errors[0].Message} (see revnet --help)")
+        : parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+});

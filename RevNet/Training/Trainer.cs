@@ -98,7 +98,16 @@ public sealed class Trainer(Device device, TrainOptions options)
                 StepStatistics stats;
                 using (var images = Tensor.FromArray(device, batch.Images, batch.Count, train.Channels, train.Height, train.Width))
                 using (var labels = Tensor.FromArray(device, batch.Labels, batch.Count))
-                    stats = TrainingStep.Run(model, store, images, labels);
+                {
+                    try
+                    {
+                        stats = TrainingStep.Run(model, store, images, labels);
+                    }
+                    catch (NonFiniteException e) when (options.CheckEveryOp)
+                    {
+                        throw new NonFiniteException($"step {step + 1}: {e.Message}; weights were not updated. The last good checkpoint is in {options.OutputDirectory}");
+                    }
+                }
                 step++;
                 if (!float.IsFinite(stats.Loss)) throw new NonFiniteException($"step {step}: loss is {stats.Loss}; {FirstBadGradient(store)}. The last good checkpoint is in {options.OutputDirectory}");
                 ThrowIfGradientsNonFinite(store, step);

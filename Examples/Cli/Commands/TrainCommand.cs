@@ -36,11 +36,12 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "continue exactly from a checkpoint (e.g. runs/latest/last.safetensors)" };
         var checkOps = new Option<bool>("--check-every-op") { Description = "check every op's output for NaN/Inf (slow; debugging)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps", DefaultValueFactory = _ => 0 };
+        var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
         var device = CommonOptions.Device();
         var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            crop, noFlip, stored, output, resume, checkOps, checkpointEvery, device,
+            crop, noFlip, stored, output, resume, checkOps, checkpointEvery, memoryLimit, device,
         };
         command.SetAction(parse =>
         {
@@ -68,7 +69,8 @@ public static class TrainCommand
                 CheckEveryOp = parse.GetValue(checkOps),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
             };
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            long? limit = parse.GetValue(memoryLimit) is { } text ? ByteSize.Parse(text, "--memory-limit") : null;
+            using var dev = CommonOptions.OpenDevice(parse.GetValue(device), limit);
             if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
             var trainer = new Trainer(dev, options);
             var result = TrainingProgressDisplay.Run(trainer);
