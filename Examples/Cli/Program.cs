@@ -6,6 +6,7 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
 {
     GoldenCommand.Create(),
     MemoryCommand.Create(),
+    BenchCommand.Create(),
     GradcheckCommand.Create(),
     ModelsCommand.Create(),
     TrainCommand.Create(),

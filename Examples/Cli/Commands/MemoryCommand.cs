@@ -44,7 +44,8 @@ public static class MemoryCommand
         return command;
     }
 
-    static double MiB(long bytes) => bytes / (1024.0 * 1024.0);
+    /// <summary>Bytes in MiB (2^20).</summary>
+    public static double MiB(long bytes) => bytes / (1024.0 * 1024.0);
 
     public static string ToJson(IEnumerable<MemoryReport> reports) =>
         JsonSerializer.Serialize(reports.Select(r => new Dictionary<string, object>
@@ -66,11 +67,16 @@ public static class MemoryCommand
             table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var r in reports)
         {
-            var reconstructing = reports.FirstOrDefault(o => o.Model == r.Model && o.Mode == "reconstruct" && o.Batch == r.Batch);
-            string ratio = r.Mode == "stored" && reconstructing is not null ? $"{(double)r.PeakStepBytes / reconstructing.PeakStepBytes:F2}x" : "";
             table.AddRow(r.Model, r.Mode, r.Batch.ToString(), r.Image.ToString(), r.Params.ToString("N0"),
-                MiB(r.ActivationBytesAfterForward).ToString("F1"), MiB(r.PeakStepBytes).ToString("F1"), ratio);
+                MiB(r.ActivationBytesAfterForward).ToString("F1"), MiB(r.PeakStepBytes).ToString("F1"), StoredOverReconstruct(reports, r));
         }
         return table;
+    }
+
+    /// <summary>For a stored report, its peak step memory over the same model's reconstructing one ("2.10x"); else "".</summary>
+    public static string StoredOverReconstruct(IReadOnlyList<MemoryReport> reports, MemoryReport r)
+    {
+        var reconstructing = reports.FirstOrDefault(o => o.Model == r.Model && o.Mode == "reconstruct" && o.Batch == r.Batch && o.Image == r.Image);
+        return r.Mode == "stored" && reconstructing is not null ? $"{(double)r.PeakStepBytes / reconstructing.PeakStepBytes:F2}x" : "";
     }
 }

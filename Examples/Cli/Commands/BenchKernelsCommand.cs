@@ -1,0 +1,50 @@
+using System.CommandLine;
+using System.Text.Json;
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Benchmarks;
+
+namespace RevNetIlgpu.Cli.Commands;
+
+/// <summary>
+/// <c>revnet bench kernels [--batch N] [--repeat N] [--device …] [--json] [--out DIR]</c>: each training kernel at RevNet
+/// CIFAR shapes, tiled against reference, in GFLOP/s or GB/s.
+/// </summary>
+public static class BenchKernelsCommand
+{
+    public static Command Create()
+    {
+        var batch = new Option<int?>("--batch") { Description = $"batch size (default 64; {KernelBenchmark.CpuBatch} on the CPU accelerator, where tiled kernels' barriers are slow)" };
+        var repeat = new Option<int>("--repeat") { Description = "timed launches per kernel; the median is reported", DefaultValueFactory = _ => 5 };
+        var output = new BenchmarkOutput();
+        var command = new Command("kernels", "kernel rates at RevNet CIFAR shapes, tiled vs reference") { batch, repeat };
+        output.AddTo(command);
+        command.SetAction(parse =>
+        {
+            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
+            int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuBatch : 64);
+            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat));
+            string notes = $"Batch {b}" + (device.Kind == DeviceKind.Cpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
+                + $". Median of {parse.GetValue(repeat)} synchronised launches after one warm-up launch. Conv and linear: GFLOP/s = 2·MACs / time. "
+                + "Batch norm has one version: GB/s of the least traffic (inputs read once, outputs written once).\n";
+            output.Emit(parse, "kernels", "Kernel rates, tiled vs reference", device.Name, ToTable(timings), notes,
+                JsonSerializer.Serialize(timings, BenchmarkOutput.JsonOptions));
+            return 0;
+        });
+        return command;
+    }
+
+    static BenchmarkTable ToTable(IReadOnlyList<KernelTiming> timings)
+    {
+        var table = new BenchmarkTable("kernel rates", "kernel", "shape", "unit", "tiled", "reference", "tiled / reference", "tiled ms", "reference ms");
+        foreach (var group in timings.GroupBy(t => (t.Kernel, t.Shape)))
+        {
+            var tiled = group.FirstOrDefault(t => t.Variant == "tiled");
+            var reference = group.FirstOrDefault(t => t.Variant != "tiled")!;
+            table.AddRow(group.Key.Kernel, group.Key.Shape, reference.Unit,
+                tiled is null ? "—" : tiled.Rate.ToString("G3"), reference.Rate.ToString("G3"),
+                tiled is null ? "—" : $"{tiled.Rate / reference.Rate:F2}x",
+                tiled is null ? "—" : tiled.MedianMs.ToString("G3"), reference.MedianMs.ToString("G3"));
+        }
+        return table;
+    }
+}

@@ -1,0 +1,26 @@
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Models;
+using RevNetIlgpu.RevNet.Training;
+
+namespace RevNetIlgpu.RevNet.Benchmarks;
+
+/// <summary>
+/// `revnet bench memory`: <see cref="MemoryProfile"/> over models and batch sizes, every RevNet both reconstructing
+/// and with stored activations, every ResNet stored (it has nothing to reconstruct).
+/// </summary>
+public static class MemoryBenchmark
+{
+    /// <summary>The paper's RevNets and the ResNets they are compared with.</summary>
+    public static IReadOnlyList<ModelConfig> PaperModels => ModelConfig.Paper;
+
+    /// <summary>One report per model, mode and batch, RevNets' reconstructing mode first; batches outermost.</summary>
+    public static IReadOnlyList<MemoryReport> Run(Device device, IReadOnlyList<ModelConfig> models, IReadOnlyList<int> batches, int image)
+    {
+        var reports = new List<MemoryReport>();
+        foreach (int batch in batches)
+        foreach (bool reconstruct in new[] { true, false })
+        foreach (var config in models.Where(c => c.Reversible || !reconstruct))
+            reports.Add(MemoryProfile.Measure(device, config, reconstruct, batch, image));
+        return reports;
+    }
+}
