@@ -18,10 +18,14 @@ public static class KernelBenchmark
     /// <summary>The classifier head: pooled features to 10 classes (RevNet-110's last stage is 128 channels).</summary>
     public const int HeadFeatures = 128, HeadClasses = 10;
 
-    /// <summary>Batch the CPU accelerator defaults to: there every barrier of the tiled GEMM costs an OS-thread rendezvous.</summary>
-    public const int CpuBatch = 2;
+    /// <summary>Quarter-size shapes for the CPU accelerator, where every barrier of the tiled GEMM costs an OS-thread rendezvous (~0.1 ms).</summary>
+    public static IReadOnlyList<(int Channels, int Size)> CpuConvShapes { get; } = [(8, 16), (16, 8), (32, 4)];
 
-    public static IReadOnlyList<KernelTiming> Run(Device device, int batch, int repeat)
+    /// <summary>Batch the CPU accelerator defaults to.</summary>
+    public const int CpuBatch = 1;
+
+    /// <summary>Times every kernel at <paramref name="convShapes"/> (default: <see cref="ConvShapes"/>) and the head.</summary>
+    public static IReadOnlyList<KernelTiming> Run(Device device, int batch, int repeat, IReadOnlyList<(int Channels, int Size)>? convShapes = null)
     {
         if (device.IsMeta) throw new ArgumentException("bench kernels times kernels; the meta device runs none (use --device cpu, cuda or opencl)");
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
@@ -41,7 +45,7 @@ public static class KernelBenchmark
         try
         {
             var timings = new List<KernelTiming>();
-            foreach (var (c, size) in ConvShapes)
+            foreach (var (c, size) in convShapes ?? ConvShapes)
             {
                 var s = new Conv2dShape(batch, c, size, size, c, 3, 3, 1, 1);
                 long image = (long)batch * c * size * size;

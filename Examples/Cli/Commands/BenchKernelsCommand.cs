@@ -13,7 +13,7 @@ public static class BenchKernelsCommand
 {
     public static Command Create()
     {
-        var batch = new Option<int?>("--batch") { Description = $"batch size (default 64; {KernelBenchmark.CpuBatch} on the CPU accelerator, where tiled kernels' barriers are slow)" };
+        var batch = new Option<int?>("--batch") { Description = $"batch size (default 64; {KernelBenchmark.CpuBatch} and quarter-size shapes on the CPU accelerator, where tiled kernels' barriers are slow)" };
         var repeat = new Option<int>("--repeat") { Description = "timed launches per kernel; the median is reported", DefaultValueFactory = _ => 5 };
         var output = new BenchmarkOutput();
         var command = new Command("kernels", "kernel rates at RevNet CIFAR shapes, tiled vs reference") { batch, repeat };
@@ -22,7 +22,7 @@ public static class BenchKernelsCommand
         {
             using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
             int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuBatch : 64);
-            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat));
+            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat), device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuConvShapes : null);
             string notes = $"Batch {b}" + (device.Kind == DeviceKind.Cpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
                 + $". Median of {parse.GetValue(repeat)} synchronised launches after one warm-up launch. Conv and linear: GFLOP/s = 2·MACs / time. "
                 + "Batch norm has one version: GB/s of the least traffic (inputs read once, outputs written once).\n";
