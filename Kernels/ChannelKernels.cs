@@ -26,15 +26,17 @@ public static class ChannelKernels
     /// <summary>Flat index of element <paramref name="j"/> (0 ≤ j &lt; N*HW, image-major) of channel <paramref name="ch"/>.</summary>
     internal static int ChannelElement(int ch, int j, int c, int hw) => (j / hw * c + ch) * hw + j % hw;
 
-    static void SumPerChannelKernel(ArrayView<float> x, ArrayView<float> sum, int c, int hw)
+    /// <summary><paramref name="accumulate"/> is 0 (sum = …) or 1 (sum += …): an int, as OpenCL kernels take no bool.</summary>
+    static void SumPerChannelKernel(ArrayView<float> x, ArrayView<float> sum, Index2D channelsAndHw, int accumulate)
     {
+        int c = channelsAndHw.X, hw = channelsAndHw.Y;
         int ch = Grid.IdxX;
         int m = x.IntLength / c;
         float partial = 0f;
         for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
             partial += x[ChannelElement(ch, j, c, hw)];
         float total = GroupReduction.Sum(partial);
-        if (Group.IdxX == 0) sum[ch] = total;
+        if (Group.IdxX == 0) sum[ch] = accumulate != 0 ? sum[ch] + total : total;
     }
 
     static void CopyBlockKernel(ArrayView<float> src, ArrayView<float> dst, ChannelBlock b)
@@ -58,13 +60,19 @@ public static class ChannelKernels
     }
 
     /// <summary>sum[c] = Σ over n and hw of x[n,c,hw] (overwrites sum).</summary>
-    public static void SumPerChannel(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum)
+    public static void SumPerChannel(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum) =>
+        LaunchSum(k, "sum per channel", n, c, hw, x, sum, accumulate: false);
+
+    /// <summary>sum[c] += Σ over n and hw of x[n,c,hw]: the bias gradient of conv ([N,K,OH·OW]) and linear ([N,out,1]) layers.</summary>
+    public static void AccumulatePerChannel(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum) =>
+        LaunchSum(k, "accumulate per channel", n, c, hw, x, sum, accumulate: true);
+
+    static void LaunchSum(KernelContext k, string op, int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum, bool accumulate)
     {
-        const string op = "sum per channel";
         CheckSizes(op, n, c, hw);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
         ShapeCheck.Length(op, "sum", sum.Length, c);
-        k.Load<ArrayView<float>, ArrayView<float>, int, int>(SumPerChannelKernel)(k.GroupPerItem(c), x, sum, c, hw);
+        k.Load<ArrayView<float>, ArrayView<float>, Index2D, int>(SumPerChannelKernel)(k.GroupPerItem(c), x, sum, new Index2D(c, hw), accumulate ? 1 : 0);
     }
 
     /// <summary>a = x[:, :c1], b = x[:, c1:]; the backward of <see cref="Concat"/>.</summary>

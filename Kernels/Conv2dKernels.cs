@@ -261,7 +261,7 @@ public static class Conv2dKernels
         s.Validate(op);
         CheckOutput(op, s, "gy", gy);
         ShapeCheck.Length(op, "gb", gb.Length, s.K);
-        ChannelSumKernels.Accumulate(k, s.N, s.OutH * s.OutW, gy, gb);
+        ChannelKernels.AccumulatePerChannel(k, s.N, s.K, s.OutH * s.OutW, gy, gb);
     }
 
     static void CheckInput(string op, Conv2dShape s, string name, ArrayView<float> v) =>

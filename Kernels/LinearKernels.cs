@@ -54,7 +54,7 @@ public static class LinearKernels
             new TransposedOperand<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(gy, new RowMajor(outFeatures))),
             new DenseOperand<RowMajor>(x, new RowMajor(inFeatures)),
             new DenseOutput<RowMajor>(gw, new RowMajor(inFeatures), OutputMode.Accumulate));
-        ChannelSumKernels.Accumulate(k, n, 1, gy, gb);
+        ChannelKernels.AccumulatePerChannel(k, n, outFeatures, 1, gy, gb);
     }
 
     static void CheckSizes(string op, int n, int inFeatures, int outFeatures)

@@ -30,7 +30,7 @@ public sealed class ResidualNetwork : Module
             var stage = new Sequential();
             if (config.Reversible)
             {
-                stage.Append("0", RevNetTransition(inChannels, outChannels, inner, stride, leading: s > 0, config.Bottleneck));
+                stage.Append("0", new Recomputed(RevNetTransition(inChannels, outChannels, inner, stride, leading: s > 0, config.Bottleneck)));
                 var blocks = Enumerable.Range(1, config.UnitsPerStage[s] - 1)
                     .Select(_ => new ReversibleBlock(RevNetBranch(outChannels, outChannels, inner, 1, true, config.Bottleneck),
                                                      RevNetBranch(outChannels, outChannels, inner, 1, true, config.Bottleneck)));
@@ -68,6 +68,19 @@ public sealed class ResidualNetwork : Module
         }
     }
 
+    /// <summary>
+    /// Also recompute the non-reversible transition units in backward (gradient checkpointing) instead of keeping
+    /// their activations: beyond the paper, for the least memory; off by default.
+    /// </summary>
+    public bool RecomputeTransitions
+    {
+        get => Modules().OfType<Recomputed>().Any(r => r.Enabled);
+        set
+        {
+            foreach (var r in Modules().OfType<Recomputed>()) r.Enabled = value;
+        }
+    }
+
     /// <summary>Which units are reversible and which keep their activations, one line per stage.</summary>
     public IEnumerable<string> Describe()
     {
@@ -75,7 +88,8 @@ public sealed class ResidualNetwork : Module
         {
             var rev = stages[s].Modules().OfType<ReversibleSequence>().FirstOrDefault();
             int ordinary = stages[s].Layers.Count(l => l is not ReversibleSequence);
-            yield return $"stage{s + 1}: {ordinary} ordinary unit(s) keep activations, {rev?.Blocks.Count ?? 0} reversible block(s)";
+            string keep = RecomputeTransitions ? "keep only their input (recomputed)" : "keep activations";
+            yield return $"stage{s + 1}: {ordinary} ordinary unit(s) {keep}, {rev?.Blocks.Count ?? 0} reversible block(s)";
         }
     }
 

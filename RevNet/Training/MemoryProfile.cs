@@ -23,11 +23,15 @@ public sealed record MemoryReport(
 /// </summary>
 public static class MemoryProfile
 {
-    public static MemoryReport Measure(Device device, ModelConfig config, bool reconstruct, int batch, int image, int steps = 1)
+    /// <summary>Mode name of a RevNet that rebuilds reversible blocks and also recomputes its transition units.</summary>
+    public const string RecomputeAllMode = "reconstruct+recompute";
+
+    public static MemoryReport Measure(Device device, ModelConfig config, bool reconstruct, int batch, int image, int steps = 1,
+        bool recomputeTransitions = false)
     {
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (image < 4) throw new ArgumentException($"image size must be at least 4, got {image}");
-        var model = new ResidualNetwork(config) { Reconstruct = reconstruct };
+        var model = new ResidualNetwork(config) { Reconstruct = reconstruct, RecomputeTransitions = recomputeTransitions };
         using var store = ParameterStore.Allocate(device, model, seed: 0);
         using var sgd = new SgdOptimizer(store, new Kernels.SgdSettings(0.01f, 0.9f, 0f));
         var random = new Random(0);
@@ -43,7 +47,8 @@ public static class MemoryProfile
             sgd.Step();
         }
         long paramBytes = CachingAllocator.RoundUp(store.Values.Length * sizeof(float));
-        return new MemoryReport(config.Name, reconstruct ? "reconstruct" : "stored", batch, image, store.ParameterCount, paramBytes,
+        string mode = recomputeTransitions ? RecomputeAllMode : reconstruct ? "reconstruct" : "stored";
+        return new MemoryReport(config.Name, mode, batch, image, store.ParameterCount, paramBytes,
             step.ActivationBytesAfterForward, step.PeakStepBytes, step.HeldBeforeBytes);
     }
 }

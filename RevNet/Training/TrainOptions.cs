@@ -47,6 +47,9 @@ public sealed record TrainOptions
     /// <summary>Rebuild reversible blocks' inputs in backward (true) or store activations (false).</summary>
     public bool Reconstruct { get; init; } = true;
 
+    /// <summary>Also recompute the non-reversible transition units in backward (least memory; one more forward of each).</summary>
+    public bool RecomputeTransitions { get; init; }
+
     /// <summary>Directory for checkpoints (last.safetensors, best.safetensors), metrics.csv and plots.</summary>
     public string OutputDirectory { get; init; } = "runs/latest";
 

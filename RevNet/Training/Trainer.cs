@@ -52,7 +52,7 @@ public sealed class Trainer(Device device, TrainOptions options)
         long totalSteps = Math.Min((long)options.Epochs * batchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
         var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
-        var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct };
+        var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct, RecomputeTransitions = options.RecomputeTransitions };
         using var store = ParameterStore.Allocate(device, model, options.Seed);
         using var sgd = new SgdOptimizer(store, new SgdSettings(options.LearningRate, options.Momentum, options.WeightDecay));
         var schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones);
@@ -112,6 +112,7 @@ public sealed class Trainer(Device device, TrainOptions options)
                 if (!float.IsFinite(stats.Loss)) throw new NonFiniteException($"step {step}: loss is {stats.Loss}; {FirstBadGradient(store)}. The last good checkpoint is in {options.OutputDirectory}");
                 ThrowIfGradientsNonFinite(store, step);
                 sgd.Step();
+                ThrowIfWeightsNonFinite(store, step);
                 if (lastOfEpoch) drift = model.ReversibleSequences.SelectMany(r => r.ReconstructionErrors).DefaultIfEmpty(0).Max();
                 device.Synchronize();
                 trainSeconds += stepClock.Elapsed.TotalSeconds;
@@ -214,6 +215,19 @@ public sealed class Trainer(Device device, TrainOptions options)
         catch (NonFiniteException)
         {
             throw new NonFiniteException($"step {step}: {FirstBadGradient(store)}; weights were not updated. The last good checkpoint is in {options.OutputDirectory}");
+        }
+    }
+
+    /// <summary>Finite gradients times a huge learning rate can still overflow a weight; stop before any checkpoint saves it.</summary>
+    void ThrowIfWeightsNonFinite(ParameterStore store, long step)
+    {
+        try
+        {
+            device.ThrowIfNonFinite(store.Values, "weights");
+        }
+        catch (NonFiniteException e)
+        {
+            throw new NonFiniteException($"step {step}: the update made {e.Message}. The last good checkpoint is in {options.OutputDirectory}");
         }
     }
 

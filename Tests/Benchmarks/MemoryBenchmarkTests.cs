@@ -22,15 +22,17 @@ public class MemoryBenchmarkTests
 
         Assert.That(reports.Select(r => (r.Model, r.Mode, r.Batch)), Is.EqualTo(new[]
         {
-            ("revnet-tiny", "reconstruct", 4), ("revnet-tiny", "stored", 4), ("resnet-tiny", "stored", 4),
-            ("revnet-tiny", "reconstruct", 8), ("revnet-tiny", "stored", 8), ("resnet-tiny", "stored", 8),
-        }), "batches outermost, reconstructing RevNets first");
+            ("revnet-tiny", "reconstruct", 4), ("revnet-tiny", "stored", 4), ("resnet-tiny", "stored", 4), ("revnet-tiny", "reconstruct+recompute", 4),
+            ("revnet-tiny", "reconstruct", 8), ("revnet-tiny", "stored", 8), ("resnet-tiny", "stored", 8), ("revnet-tiny", "reconstruct+recompute", 8),
+        }), "batches outermost, reconstructing RevNets first, the fully recomputing rows last");
         foreach (int batch in new[] { 4, 8 })
         {
             var reconstruct = reports.Single(r => r.Batch == batch && r.Mode == "reconstruct");
             var stored = reports.Single(r => r.Batch == batch && r.Model == "revnet-tiny" && r.Mode == "stored");
             Assert.That(reconstruct.PeakStepBytes, Is.LessThan(stored.PeakStepBytes), $"reconstructing peak below stored at batch {batch}");
             Assert.That(reconstruct.Params, Is.EqualTo(stored.Params), "one model, two modes");
+            var recompute = reports.Single(r => r.Batch == batch && r.Mode == "reconstruct+recompute");
+            Assert.That(recompute.PeakStepBytes, Is.LessThan(reconstruct.PeakStepBytes), $"recomputing transitions lowers the peak at batch {batch}");
         }
         Assert.That(reports, Has.All.Matches<RevNet.Training.MemoryReport>(r => r.Params > 0 && r.ActivationBytesAfterForward > 0 && r.PeakStepBytes >= r.ActivationBytesAfterForward));
     }

@@ -34,6 +34,17 @@ public class ActivationMemoryTests
     }
 
     [Test]
+    public void RecomputingTransitionUnits_HoldsLessAfterForwardThanKeepingThem()
+    {
+        using var device = Device.Create("meta");
+        var keep = MemoryProfile.Measure(device, Depth(3), reconstruct: true, batch: 8, image: 16);
+        var recompute = MemoryProfile.Measure(device, Depth(3), reconstruct: true, batch: 8, image: 16, recomputeTransitions: true);
+        TestContext.Out.WriteLine($"after forward: {keep.ActivationBytesAfterForward} kept, {recompute.ActivationBytesAfterForward} recomputed");
+        Assert.That(recompute.ActivationBytesAfterForward, Is.LessThan(keep.ActivationBytesAfterForward / 2));
+        Assert.That(recompute.PeakStepBytes, Is.LessThan(keep.PeakStepBytes));
+    }
+
+    [Test]
     public void MetaDevice_CountsEqualTheCpuAccelerator_StepByStep()
     {
         var config = Depth(2);

@@ -53,18 +53,28 @@ public class ReconstructingBackwardTests
     }
 
     [Test]
-    public void Backward_ReconstructingEqualsStored_ForEveryParameterLossAndRunningStat()
+    public void Backward_ReconstructingAndRecomputingEqualStored_ForEveryParameterLossAndRunningStat()
     {
         var (images, labels) = Batch(3, 8, seed: 7);
-        var results = new Dictionary<bool, (StepStatistics Step, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Stats)>();
-        foreach (bool reconstruct in new[] { true, false })
+        var results = new Dictionary<string, (StepStatistics Step, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Stats)>();
+        foreach (var mode in new[] { "stored", "reconstruct", "reconstruct+recompute" })
         {
-            var model = new ResidualNetwork(Small) { Reconstruct = reconstruct };
+            var model = new ResidualNetwork(Small) { Reconstruct = mode != "stored", RecomputeTransitions = mode == "reconstruct+recompute" };
             using var store = ParameterStore.Allocate(device, model, seed: 42);
             var step = TrainingStep.Run(model, store, images, labels);
-            results[reconstruct] = (step, Snapshot(model, p => p.Value.Grad!, true), Snapshot(model, p => p.Value, false));
+            results[mode] = (step, Snapshot(model, p => p.Value.Grad!, true), Snapshot(model, p => p.Value, false));
         }
-        var (rec, stored) = (results[true], results[false]);
+        var stored = results["stored"];
+        foreach (var mode in new[] { "reconstruct", "reconstruct+recompute" })
+            AssertSameStep(results[mode], stored, mode);
+        images.Release();
+        labels.Release();
+    }
+
+    static void AssertSameStep((StepStatistics Step, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Stats) rec,
+        (StepStatistics Step, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Stats) stored, string mode)
+    {
+        TestContext.Out.WriteLine(mode);
         Assert.That(rec.Step.Loss, Is.EqualTo(stored.Step.Loss), "the forward is the same computation in both modes");
         Assert.That(rec.Grads.Keys, Is.EquivalentTo(stored.Grads.Keys));
         double worst = 0;
@@ -72,14 +82,12 @@ public class ReconstructingBackwardTests
         {
             double err = RelativeL2(rec.Grads[name], g);
             worst = Math.Max(worst, err);
-            Assert.That(err, Is.LessThanOrEqualTo(1e-3), $"gradient of {name}");
+            Assert.That(err, Is.LessThanOrEqualTo(1e-3), $"{mode}: gradient of {name}");
             Assert.That(g.Any(v => v != 0), Is.True, $"gradient of {name} is all zero: the test would prove nothing");
         }
         TestContext.Out.WriteLine($"worst per-tensor relative L2 difference: {worst:E2} over {stored.Grads.Count} tensors");
         foreach (var (name, s) in stored.Stats)
-            Assert.That(rec.Stats[name], Is.EqualTo(s), $"running statistic {name} must be updated exactly once, identically");
-        images.Release();
-        labels.Release();
+            Assert.That(rec.Stats[name], Is.EqualTo(s), $"{mode}: running statistic {name} must be updated exactly once, identically");
     }
 
     [Test]

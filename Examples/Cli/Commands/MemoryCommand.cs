@@ -18,11 +18,12 @@ public static class MemoryCommand
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 64 };
         var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
         var channels = new Option<int>("--channels") { Description = "input channels", DefaultValueFactory = _ => 3 };
+        var recompute = new Option<bool>("--recompute-transitions") { Description = "add a row per RevNet that also recomputes its non-reversible transition units (mode reconstruct+recompute)" };
         var json = new Option<bool>("--json") { Description = "print a JSON array (one object per model and mode) instead of a table" };
         var device = CommonOptions.Device();
         var command = new Command("memory", "measure training-step memory of models, reconstructing vs stored activations")
         {
-            models, batch, image, channels, json, device,
+            models, batch, image, channels, recompute, json, device,
         };
         command.SetAction(parse =>
         {
@@ -36,6 +37,8 @@ public static class MemoryCommand
             {
                 if (config.Reversible) reports.Add(MemoryProfile.Measure(dev, config, reconstruct: true, b, size));
                 reports.Add(MemoryProfile.Measure(dev, config, reconstruct: false, b, size));
+                if (config.Reversible && parse.GetValue(recompute))
+                    reports.Add(MemoryProfile.Measure(dev, config, reconstruct: true, b, size, recomputeTransitions: true));
             }
             if (parse.GetValue(json)) Console.WriteLine(ToJson(reports));
             else AnsiConsole.Write(ToTable(reports, dev.Name));

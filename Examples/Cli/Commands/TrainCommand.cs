@@ -32,6 +32,7 @@ public static class TrainCommand
         var crop = new Option<int>("--crop-padding") { Description = "random-crop padding (paper: 4; 0 = off)", DefaultValueFactory = _ => d.CropPadding };
         var noFlip = new Option<bool>("--no-flip") { Description = "no random horizontal flips (for digits)" };
         var stored = new Option<bool>("--stored") { Description = "keep all activations instead of rebuilding reversible blocks' inputs (the baseline)" };
+        var recompute = new Option<bool>("--recompute-transitions") { Description = "also recompute the non-reversible transition units in backward (least memory)" };
         var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => d.OutputDirectory };
         var resume = new Option<string?>("--resume") { Description = "continue exactly from a checkpoint (e.g. runs/latest/last.safetensors)" };
         var checkOps = new Option<bool>("--check-every-op") { Description = "check every op's output for NaN/Inf (slow; debugging)" };
@@ -41,7 +42,7 @@ public static class TrainCommand
         var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            crop, noFlip, stored, output, resume, checkOps, checkpointEvery, memoryLimit, device,
+            crop, noFlip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
         };
         command.SetAction(parse =>
         {
@@ -64,6 +65,7 @@ public static class TrainCommand
                 CropPadding = parse.GetValue(crop),
                 Flip = !parse.GetValue(noFlip),
                 Reconstruct = !parse.GetValue(stored),
+                RecomputeTransitions = parse.GetValue(recompute),
                 OutputDirectory = parse.GetValue(output)!,
                 Resume = parse.GetValue(resume),
                 CheckEveryOp = parse.GetValue(checkOps),
