@@ -5,7 +5,8 @@ namespace RevNetIlgpu.RevNet.Models;
 /// BN-ReLU-global-average-pool-linear head. <see cref="StageChannels"/> are each stage's output widths; with
 /// <see cref="Bottleneck"/> set, <see cref="BottleneckChannels"/> are the inner widths of the full unit (a RevNet's
 /// F and G each get half of both). <see cref="Reversible"/> builds a RevNet: every unit after a stage's first is
-/// a reversible block. <see cref="StemStride"/> 2 halves the resolution in the stem (for small CPU models).
+/// a reversible block. <see cref="StemStride"/> and <see cref="FirstStageStride"/> 2 halve the resolution early (for
+/// small CPU models: fewer positions, more channels for the same work).
 /// </summary>
 public sealed record ModelConfig(
     string Name,
@@ -17,7 +18,8 @@ public sealed record ModelConfig(
     int[]? BottleneckChannels = null,
     int InputChannels = 3,
     int Classes = 10,
-    int StemStride = 1)
+    int StemStride = 1,
+    int FirstStageStride = 1)
 {
     /// <summary>The paper's networks (Gomez et al. 2017, Table 1), for 32x32 colour images and 10 classes by default.</summary>
     public static IReadOnlyList<ModelConfig> Paper { get; } =
@@ -33,7 +35,7 @@ public sealed record ModelConfig(
     /// <summary>Small networks for demos and tests on the CPU: the main job's "revnet-fmnist", and tiny ones for tests.</summary>
     public static IReadOnlyList<ModelConfig> Small { get; } =
     [
-        new("revnet-fmnist", true, [2, 2, 2], 8, [8, 16, 32], StemStride: 2),
+        new("revnet-fmnist", true, [2, 2, 2], 16, [16, 32, 64], StemStride: 2, FirstStageStride: 2),
         new("revnet-tiny", true, [2, 2, 2], 8, [8, 16, 32]),
         new("revnet-small", true, [3, 3, 3], 16, [16, 32, 64]),
         new("resnet-tiny", false, [2, 2, 2], 8, [8, 16, 32]),

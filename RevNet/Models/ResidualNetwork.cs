@@ -25,7 +25,7 @@ public sealed class ResidualNetwork : Module
         int inChannels = config.StemChannels;
         for (int s = 0; s < config.UnitsPerStage.Length; s++)
         {
-            int stride = s == 0 ? 1 : 2, outChannels = config.StageChannels[s];
+            int stride = s == 0 ? config.FirstStageStride : 2, outChannels = config.StageChannels[s];
             int inner = config.Bottleneck ? config.BottleneckChannels![s] : 0;
             var stage = new Sequential();
             if (config.Reversible)
@@ -125,8 +125,8 @@ public sealed class ResidualNetwork : Module
     {
         if (c.UnitsPerStage.Length != c.StageChannels.Length || c.UnitsPerStage.Any(u => u < 1))
             throw new ArgumentException($"{c.Name}: need one positive unit count per stage, got [{string.Join(",", c.UnitsPerStage)}] for {c.StageChannels.Length} stages");
-        if (c.StemStride is not (1 or 2))
-            throw new ArgumentException($"{c.Name}: stem stride must be 1 or 2, got {c.StemStride}");
+        if (c.StemStride is not (1 or 2) || c.FirstStageStride is not (1 or 2))
+            throw new ArgumentException($"{c.Name}: stem and first-stage strides must be 1 or 2, got {c.StemStride} and {c.FirstStageStride}");
         if (c.InputChannels <= 0 || c.Classes <= 1)
             throw new ArgumentException($"{c.Name}: input channels must be positive and classes at least 2, got {c.InputChannels} and {c.Classes}");
         if (c.Reversible && (c.StemChannels % 2 != 0 || c.StageChannels.Any(ch => ch % 2 != 0)))

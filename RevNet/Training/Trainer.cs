@@ -269,7 +269,7 @@ public sealed class Trainer(Device device, TrainOptions options)
         if (o.BatchSize < 2) throw new ArgumentException($"--batch must be at least 2 (batch norm needs two samples), got {o.BatchSize}");
         if (o.Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {o.Epochs}");
         if (o.MaxSteps is <= 0) throw new ArgumentException($"--max-steps must be positive, got {o.MaxSteps}");
-        if (o.TrainLimit is <= 0 || o.TestLimit is <= 0) throw new ArgumentException("--train-limit and --test-limit must be positive");
+        if (o.TrainLimit is <= 0 || o.TestLimit is <= 0) throw new ArgumentException("--train-limit and --test-limit must be positive (--train-limit 0: the whole training set)");
         if (o.CropPadding < 0) throw new ArgumentException($"--crop-padding must be non-negative, got {o.CropPadding}");
         if (!(o.Momentum >= 0 && o.Momentum < 1)) throw new ArgumentException($"--momentum must be in [0, 1), got {o.Momentum}");
         if (!(o.WeightDecay >= 0)) throw new ArgumentException($"--weight-decay must be non-negative, got {o.WeightDecay}");

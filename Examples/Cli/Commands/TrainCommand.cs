@@ -26,11 +26,11 @@ public static class TrainCommand
         var momentum = new Option<float>("--momentum") { DefaultValueFactory = _ => d.Momentum };
         var weightDecay = new Option<float>("--weight-decay") { Description = "on conv and linear weights (paper: 2e-4)", DefaultValueFactory = _ => d.WeightDecay };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed };
-        var trainLimit = new Option<int?>("--train-limit") { Description = "use only the first N training images" };
+        var trainLimit = new Option<int>("--train-limit") { Description = "use only the first N training images; 0 = all (default 14400: the 5-minute CPU main job)", DefaultValueFactory = _ => d.TrainLimit ?? 0 };
         var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
         var maxSteps = new Option<long?>("--max-steps") { Description = "stop after N steps in total" };
         var crop = new Option<int>("--crop-padding") { Description = "random-crop padding (paper: 4; 0 = off)", DefaultValueFactory = _ => d.CropPadding };
-        var noFlip = new Option<bool>("--no-flip") { Description = "no random horizontal flips (for digits)" };
+        var flip = new Option<bool>("--flip") { Description = "random horizontal flips (paper: on; not for digits)" };
         var stored = new Option<bool>("--stored") { Description = "keep all activations instead of rebuilding reversible blocks' inputs (the baseline)" };
         var recompute = new Option<bool>("--recompute-transitions") { Description = "also recompute the non-reversible transition units in backward (least memory)" };
         var output = new Option<string>("--out") { Description = "output directory", DefaultValueFactory = _ => d.OutputDirectory };
@@ -42,7 +42,7 @@ public static class TrainCommand
         var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            crop, noFlip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
+            crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
         };
         command.SetAction(parse =>
         {
@@ -59,11 +59,11 @@ public static class TrainCommand
                 Momentum = parse.GetValue(momentum),
                 WeightDecay = parse.GetValue(weightDecay),
                 Seed = parse.GetValue(seed),
-                TrainLimit = parse.GetValue(trainLimit),
+                TrainLimit = parse.GetValue(trainLimit) is var trainImages and not 0 ? trainImages : null,
                 TestLimit = parse.GetValue(testLimit),
                 MaxSteps = parse.GetValue(maxSteps),
                 CropPadding = parse.GetValue(crop),
-                Flip = !parse.GetValue(noFlip),
+                Flip = parse.GetValue(flip),
                 Reconstruct = !parse.GetValue(stored),
                 RecomputeTransitions = parse.GetValue(recompute),
                 OutputDirectory = parse.GetValue(output)!,
