@@ -27,17 +27,16 @@ public static class KernelCatalog
     /// <summary>Runs the workload on the CPU accelerator; <paramref name="goldenDirectory"/> (optional) adds its golden cases.</summary>
     public static KernelDiscovery Discover(string? goldenDirectory)
     {
-        var byName = new SortedDictionary<string, MethodInfo>(StringComparer.Ordinal);
+        // One device for both passes: kernels the two paths share are loaded (compiled for the CPU) once.
+        using var device = Device.Create("cpu");
+        device.K.GemmTile = DiscoveryGemmTile;
         foreach (bool tiled in new[] { false, true })
         {
-            using var device = Device.Create("cpu");
             device.K.UseTiled = tiled;
-            device.K.GemmTile = DiscoveryGemmTile;
             if (goldenDirectory is not null) new GoldenRunner(device).RunDirectory(goldenDirectory);
             RunTrainingWorkload(device);
-            foreach (var kernel in device.K.LoadedKernels) byName.TryAdd(DisplayName(kernel), kernel);
         }
-        var kernels = byName.Values.ToList();
+        var kernels = device.K.LoadedKernels.OrderBy(DisplayName, StringComparer.Ordinal).ToList();
         var loadedDefinitions = kernels.Select(Definition).ToHashSet();
         var neverLoaded = DeclaredKernels().Where(m => !loadedDefinitions.Contains(m)).ToList();
         return new KernelDiscovery(kernels, neverLoaded);
