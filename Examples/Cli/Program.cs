@@ -5,6 +5,7 @@ using RevNetIlgpu.Cli.Commands;
 var root = new RootCommand("revnet: train reversible residual networks on ILGPU (CUDA, OpenCL or CPU), without libtorch")
 {
     GoldenCommand.Create(),
+    CompileKernelsCommand.Create(),
     MemoryCommand.Create(),
     BenchCommand.Create(),
     GradcheckCommand.Create(),
