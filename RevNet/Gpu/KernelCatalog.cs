@@ -83,11 +83,6 @@ public static class KernelCatalog
             TrainAndEvaluate(device, model, config.InputChannels, config.Classes);
         }
         TrainAndEvaluate(device, AffineCouplingModel(), 3, 10);
-
-        // A public kernel API the engine does not call yet (conv bias gradients use ChannelSumKernels); launched so it is checked too.
-        using var perChannel = Tensor.FromArray(device, new float[Batch * 2 * Image], Batch, 2, Image);
-        using var sums = Tensor.Empty(device, 2);
-        ChannelKernels.SumPerChannel(device.K, Batch, 2, Image, perChannel.View, sums.View);
     }
 
     /// <summary>A stem conv, one reversible block with affine couplings, and a head: the couplings' exp/multiply paths.</summary>
