@@ -7,7 +7,8 @@ cd "$repo"
 
 if ! command -v clang-15 >/dev/null; then
     echo "clang-15 missing; installing it with apt-get"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang-15 >/dev/null
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang-15 >/dev/null
 fi
 
 dotnet build Examples/Cli -v q -nologo >/dev/null

@@ -15,7 +15,7 @@ public sealed record TrainOptions
 
     public int BatchSize { get; init; } = 32;
 
-    public float LearningRate { get; init; } = 0.2f;
+    public float LearningRate { get; init; } = 0.3f;
 
     /// <summary>"cosine" or "step" (×0.1 at each of <see cref="Milestones"/>, fractions of all steps; the paper's 40k and 60k of 80k).</summary>
     public string Schedule { get; init; } = "cosine";
