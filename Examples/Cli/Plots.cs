@@ -6,25 +6,29 @@ namespace RevNetIlgpu.Cli;
 /// <summary>PNG charts: training curves from metrics.csv, and memory per model from `revnet memory` reports.</summary>
 public static class Plots
 {
-    /// <summary>Loss (train, test) and test accuracy per epoch, side by side, into one PNG.</summary>
-    public static void TrainingCurves(IReadOnlyList<EpochSummary> epochs, string path)
+    /// <summary>
+    /// Training loss and accuracy per step (each step's loss; accuracy as the running mean of the epoch) with the
+    /// test loss and accuracy of each epoch at the step where it was measured, side by side, into one PNG.
+    /// </summary>
+    public static void TrainingCurves(IReadOnlyList<StepProgress> steps, IReadOnlyList<EpochSummary> epochs, string path)
     {
-        double[] x = epochs.Select(e => (double)e.Epoch).ToArray();
+        double[] stepAxis = steps.Select(p => (double)p.Step).ToArray();
+        double[] epochAxis = epochs.Select(e => (double)e.Step).ToArray();
         var multi = new Multiplot();
         multi.AddPlots(2);
         var loss = multi.GetPlot(0);
-        loss.Add.Scatter(x, epochs.Select(e => e.TrainLoss).ToArray()).LegendText = "train loss";
-        loss.Add.Scatter(x, epochs.Select(e => e.TestLoss).ToArray()).LegendText = "test loss";
+        loss.Add.ScatterLine(stepAxis, steps.Select(p => (double)p.Loss).ToArray()).LegendText = "train loss (step)";
+        loss.Add.ScatterPoints(epochAxis, epochs.Select(e => e.TestLoss).ToArray()).LegendText = "test loss (epoch)";
         loss.Title("loss");
-        loss.XLabel("epoch");
+        loss.XLabel("step");
         loss.ShowLegend();
         var accuracy = multi.GetPlot(1);
-        accuracy.Add.Scatter(x, epochs.Select(e => e.TrainAccuracy).ToArray()).LegendText = "train accuracy";
-        accuracy.Add.Scatter(x, epochs.Select(e => e.TestAccuracy).ToArray()).LegendText = "test accuracy";
+        accuracy.Add.ScatterLine(stepAxis, steps.Select(p => p.RunningAccuracy).ToArray()).LegendText = "train accuracy (running, epoch)";
+        accuracy.Add.ScatterPoints(epochAxis, epochs.Select(e => e.TestAccuracy).ToArray()).LegendText = "test accuracy (epoch)";
         accuracy.Title("top-1 accuracy");
-        accuracy.XLabel("epoch");
+        accuracy.XLabel("step");
         accuracy.ShowLegend();
-        multi.SavePng(path, 1000, 400);
+        multi.SavePng(path, 1000, 500);
     }
 
     /// <summary>Grouped bars: peak step memory (MiB) per model, reconstructing vs stored.</summary>

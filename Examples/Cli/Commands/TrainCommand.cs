@@ -75,8 +75,10 @@ public static class TrainCommand
             using var dev = CommonOptions.OpenDevice(parse.GetValue(device), limit);
             if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
             var trainer = new Trainer(dev, options);
+            var steps = new List<StepProgress>();
+            trainer.StepCompleted += steps.Add;
             var result = TrainingProgressDisplay.Run(trainer);
-            Plots.TrainingCurves(result.Epochs, Path.Combine(options.OutputDirectory, "curves.png"));
+            Plots.TrainingCurves(steps, result.Epochs, Path.Combine(options.OutputDirectory, "curves.png"));
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(string.Create(inv,
                 $"RESULT model={result.Model} test_acc={result.TestAccuracy:F4} seconds={result.Seconds:F1} images_per_s={result.ImagesPerSecond:F1} peak_mib={result.PeakBytes / 1048576.0:F1}"));
