@@ -8,9 +8,15 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </summary>
 public static class HostMemory
 {
-    public static unsafe Span<float> Span(ArrayView<float> view) =>
-        view.Length == 0 ? default : new Span<float>((void*)view.LoadEffectiveAddressAsPtr(), checked((int)view.Length));
+    public static unsafe Span<float> Span(ArrayView<float> view) => new((void*)Address(view), checked((int)view.Length));
 
-    public static unsafe Span<int> Span(ArrayView<int> view) =>
-        view.Length == 0 ? default : new Span<int>((void*)view.LoadEffectiveAddressAsPtr(), checked((int)view.Length));
+    public static unsafe Span<int> Span(ArrayView<int> view) => new((void*)Address(view), checked((int)view.Length));
+
+    // ArrayView's own address method is internal; its contiguous-view interface exposes the buffer and byte offset.
+    static nint Address<T>(ArrayView<T> view) where T : unmanaged
+    {
+        if (view.Length == 0) return 0;
+        var contiguous = (IContiguousArrayView)view;
+        return contiguous.Buffer.NativePtr + (nint)contiguous.IndexInBytes;
+    }
 }
