@@ -13,9 +13,10 @@ public sealed class KernelContext
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
 
-    public KernelContext(Accelerator accelerator)
+    public KernelContext(Accelerator accelerator, bool isHost = false)
     {
         Accelerator = accelerator;
+        IsHost = isHost;
         bool isCpu = accelerator.AcceleratorType == AcceleratorType.CPU;
         // The CPU accelerator runs every simulated thread as an OS thread and every barrier costs ~0.1 ms:
         // small groups, few groups, and the barrier-free reference kernels are what make it fast there.
@@ -27,6 +28,12 @@ public sealed class KernelContext
     }
 
     public Accelerator Accelerator { get; }
+
+    /// <summary>
+    /// True on the `cpu` device: ops run the SIMD C# host kernels (Kernels/Host) over the CPU accelerator's memory
+    /// instead of launching ILGPU kernels; false on `ilgpu-cpu` and GPUs, where the ILGPU kernels run.
+    /// </summary>
+    public bool IsHost { get; }
 
     /// <summary>Threads per group for grid-stride kernels.</summary>
     public int GroupSize { get; }
