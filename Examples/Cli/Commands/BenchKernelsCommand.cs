@@ -21,9 +21,9 @@ public static class BenchKernelsCommand
         command.SetAction(parse =>
         {
             using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
-            int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuBatch : 64);
-            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat), device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuConvShapes : null);
-            string notes = $"Batch {b}" + (device.Kind == DeviceKind.Cpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
+            int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.IlgpuCpu ? KernelBenchmark.CpuBatch : 64);
+            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat), device.Kind == DeviceKind.IlgpuCpu ? KernelBenchmark.CpuConvShapes : null);
+            string notes = $"Batch {b}" + (device.Kind == DeviceKind.IlgpuCpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
                 + $". Median of {parse.GetValue(repeat)} synchronised launches after one warm-up launch. Conv and linear: GFLOP/s = 2·MACs / time. "
                 + "Batch norm has one version: GB/s of the least traffic (inputs read once, outputs written once).\n";
             output.Emit(parse, "kernels", "Kernel rates, tiled vs reference", device.Name, ToTable(timings), notes,
