@@ -20,6 +20,9 @@ namespace RevNetIlgpu.Kernels.Host;
 public static unsafe class Conv2dHost
 {
     // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
+    /// <summary>Floats past a padded image that <see cref="EvenLanes"/> loads may touch (their values are discarded).</summary>
+    const int OverreadSlack = 16;
+
     const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, ImageSlot = 3, PanelSlot = 4, GyRowsSlot = 5, SegmentOffsetsSlot = 6;
 
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
@@ -123,18 +126,41 @@ public static unsafe class Conv2dHost
         return packed;
     }
 
+    /// <summary>How the im2col operand is read: packed into panels, or in place from the padded image as whole vectors, split half-vectors or even lanes.</summary>
+    enum ColumnSource { Packed, Whole, Split, EvenLanes }
+
+    /// <summary>
+    /// In place when every <paramref name="segment"/> of output positions lies in one output row and the stride is 1
+    /// (whole vectors when two segments do) or 2 (every other float); otherwise packed.
+    /// </summary>
+    static ColumnSource ChooseColumnSource(int stride, int outW, int segment) =>
+        outW % segment != 0 ? ColumnSource.Packed
+        : stride == 1 ? (outW % (2 * segment) == 0 ? ColumnSource.Whole : ColumnSource.Split)
+        : stride == 2 ? ColumnSource.EvenLanes
+        : ColumnSource.Packed;
+
     /// <summary>
     /// output[n][m][p] = init[m] + Σ_r A[m, r]·im2col(image n)[r, p] for every image, output channel m &lt; rows and
     /// position p: images (split into column chunks when there are fewer images than threads) are the parallel work.
-    /// At stride 1, when each half-tile of positions lies in one output row, the micro-kernel reads the padded image
-    /// in place; otherwise each TileColumns-wide panel is packed right before use.
     /// </summary>
     static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colPanel columns, float* source, long sourceStride,
         float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel
     {
+        var mode = ChooseColumnSource(columns.Stride, columns.OutW, TKernel.TileColumns / 4);
+        switch (mode)
+        {
+            case ColumnSource.Split: OuterProducts<TKernel, SplitSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+            case ColumnSource.EvenLanes: OuterProducts<TKernel, EvenLanes>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+            default: OuterProducts<TKernel, WholeSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+        }
+    }
+
+    static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colPanel columns, float* source,
+        long sourceStride, float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+    {
         int tileColumns = TKernel.TileColumns;
         int depth = columns.Depth, positions = columns.Positions;
-        bool inPlace = columns.Stride == 1 && columns.OutW % (tileColumns / 4) == 0;
+        bool inPlace = mode != ColumnSource.Packed;
         int* rowOffsets = (int*)ThreadScratch.Get(RowOffsetsSlot, depth);
         for (int r = 0; r < depth; r++) rowOffsets[r] = inPlace ? columns.RowOffset(r) : r * tileColumns;
         int panels = DivideRoundUp(positions, tileColumns);
@@ -144,20 +170,20 @@ public static unsafe class Conv2dHost
         HostThreads.For(images * chunks, item =>
         {
             int n = item / chunks, first = item % chunks * panelsPerChunk;
-            OuterProductPanels<TKernel>(padded, columns, inPlace, rowOffsets, source + n * sourceStride, weights, rows,
+            OuterProductPanels<TKernel, TLayout>(padded, columns, inPlace, rowOffsets, source + n * sourceStride, weights, rows,
                 output + (long)n * rows * positions, first, Math.Min(panels, first + panelsPerChunk));
         });
     }
 
     /// <summary>Panels [firstPanel, endPanel) of one image: pad it, then for each panel every block of output channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void OuterProductPanels<TKernel>(ZeroPaddedImage padded, Im2colPanel columns, bool inPlace, int* rowOffsets, float* source,
-        float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel
+    static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colPanel columns, bool inPlace, int* rowOffsets, float* source,
+        float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileRows = TKernel.TileRows, tileColumns = TKernel.TileColumns, segment = tileColumns / 4;
         int depth = columns.Depth, positions = columns.Positions;
         float* init = weights + (long)RoundUp(rows, tileRows) * depth;
-        float* image = ThreadScratch.Get(ImageSlot, padded.Length);
+        float* image = ThreadScratch.Get(ImageSlot, padded.Length + OverreadSlack);
         padded.Fill(source, image);
         float* panel = ThreadScratch.Get(PanelSlot, (long)depth * tileColumns + tileRows * tileColumns);
         float* edgeTile = panel + (long)depth * tileColumns;
@@ -165,7 +191,7 @@ public static unsafe class Conv2dHost
         for (int j = firstPanel; j < endPanel; j++)
         {
             int p0 = j * tileColumns, width = Math.Min(tileColumns, positions - p0);
-            // Each segment lies in one output row when in place; segments past the last position read the image start (discarded).
+            // In place each segment lies in one output row; segments past the last position read the image start (discarded).
             if (!inPlace) columns.Pack(image, 0, depth, p0, width, panel, tileColumns);
             for (int q = 0; q < 4; q++)
                 segments[q] = !inPlace ? panel + q * segment : q * segment < width ? image + columns.PositionOffset(p0 + q * segment) : image;
@@ -175,10 +201,10 @@ public static unsafe class Conv2dHost
                 float* c = output + (long)m0 * positions + p0;
                 if (height == tileRows && width == tileColumns)
                 {
-                    TKernel.OuterProduct(depth, weights + (long)m0 * depth, rowOffsets, segments[0], segments[1], segments[2], segments[3], init + m0, c, positions);
+                    TKernel.OuterProduct<TLayout>(depth, weights + (long)m0 * depth, rowOffsets, segments[0], segments[1], segments[2], segments[3], init + m0, c, positions);
                     continue;
                 }
-                TKernel.OuterProduct(depth, weights + (long)m0 * depth, rowOffsets, segments[0], segments[1], segments[2], segments[3], init + m0, edgeTile, tileColumns);
+                TKernel.OuterProduct<TLayout>(depth, weights + (long)m0 * depth, rowOffsets, segments[0], segments[1], segments[2], segments[3], init + m0, edgeTile, tileColumns);
                 for (int i = 0; i < height; i++)
                     new ReadOnlySpan<float>(edgeTile + i * tileColumns, width).CopyTo(new Span<float>(c + (long)i * positions, width));
             }
@@ -192,7 +218,7 @@ public static unsafe class Conv2dHost
         int paddedK = RoundUp(s.K, dotRows), paddedDepth = RoundUp(depth, dotColumns);
         var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
         var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
-        bool inPlace = s.Stride == 1 && s.OutW % (TKernel.VectorWidth / 2) == 0;
+        var mode = ChooseColumnSource(s.Stride, s.OutW, TKernel.VectorWidth / 2);
         // Group images so the group's gy rows (paddedK x columns) stay within ~256 KB of L2; the groups depend on
         // the shape alone, so the order of the final sum (and its bits) does not depend on the thread count.
         int maxColumns = Math.Max(positions, 65536 / paddedK);
@@ -200,13 +226,19 @@ public static unsafe class Conv2dHost
         int imagesPerGroup = DivideRoundUp(s.N, groups);
         int* rowOffsets = (int*)ThreadScratch.Get(RowOffsetsSlot, paddedDepth);
         for (int r = 0; r < paddedDepth; r++) rowOffsets[r] = r < depth ? columns.RowOffset(r) : 0;
+        if (mode == ColumnSource.Packed) rowOffsets = null;
         long partialLength = (long)paddedK * paddedDepth;
         float* partials = ThreadScratch.Get(PartialsSlot, groups * partialLength);
         HostThreads.For(groups, g =>
         {
             int n0 = g * imagesPerGroup, count = Math.Min(imagesPerGroup, s.N - n0);
-            WeightGradientOfGroup<TKernel>(s, padded, columns, inPlace ? rowOffsets : null, x + (long)n0 * s.C * s.H * s.W,
-                gy + (long)n0 * s.K * positions, count, partials + g * partialLength, paddedDepth);
+            float* groupX = x + (long)n0 * s.C * s.H * s.W, groupGy = gy + (long)n0 * s.K * positions, partial = partials + g * partialLength;
+            switch (mode)
+            {
+                case ColumnSource.Split: WeightGradientOfGroup<TKernel, SplitSegments>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
+                case ColumnSource.EvenLanes: WeightGradientOfGroup<TKernel, EvenLanes>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
+                default: WeightGradientOfGroup<TKernel, WholeSegments>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
+            }
         });
         for (int k = 0; k < s.K; k++)
             for (int r = 0; r < depth; r++)
@@ -223,14 +255,14 @@ public static unsafe class Conv2dHost
     /// images in place; without, DotColumns of them at a time are packed side by side first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void WeightGradientOfGroup<TKernel>(Conv2dShape s, ZeroPaddedImage padded, Im2colPanel columns, int* rowOffsets,
-        float* x, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel
+    static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colPanel columns, int* rowOffsets,
+        float* x, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns, width = TKernel.VectorWidth;
         int positions = columns.Positions, paddedK = RoundUp(s.K, dotRows);
         int used = count * positions, length = RoundUp(used, width), vectors = length / width;
         int canvas = checked((int)padded.Length);
-        float* images = ThreadScratch.Get(ImageSlot, (long)count * canvas);
+        float* images = ThreadScratch.Get(ImageSlot, (long)count * canvas + OverreadSlack);
         for (int i = 0; i < count; i++) padded.Fill(x + (long)i * s.C * s.H * s.W, images + (long)i * canvas);
         // gy rows of the group side by side: row k holds gy[n0.., k, :] image after image, zero past the end.
         float* gyRows = ThreadScratch.Get(GyRowsSlot, (long)paddedK * length);
@@ -263,7 +295,10 @@ public static unsafe class Conv2dHost
                 offsets = panelRows;
             }
             for (int k0 = 0; k0 < paddedK; k0 += dotRows)
-                TKernel.DotProducts(vectors, gyRows + (long)k0 * length, length, source, segmentOffsets, offsets, partial + (long)k0 * paddedDepth + r0, paddedDepth);
+            {
+                TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, source, segmentOffsets, offsets,
+                    partial + (long)k0 * paddedDepth + r0, paddedDepth);
+            }
         }
     }
 

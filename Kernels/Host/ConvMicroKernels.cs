@@ -27,9 +27,10 @@ public unsafe interface IConvMicroKernel
 
     /// <summary>
     /// c[i·ldc + j] = init[i] + Σ_r a[r·TileRows + i]·B[r, j] for the whole tile (c overwritten), where B[r, j] is
-    /// s_q[rowOffsets[r] + j − q·TileColumns/4] for j in segment q.
+    /// s_q[rowOffsets[r] + j − q·TileColumns/4] for j in segment q, read as <typeparamref name="TLayout"/> says.
     /// </summary>
-    static abstract void OuterProduct(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc);
+    static abstract void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout;
 
     /// <summary>Floats per vector of the dot products: two segments of VectorWidth/2.</summary>
     static abstract int VectorWidth { get; }
@@ -43,9 +44,11 @@ public unsafe interface IConvMicroKernel
     /// <summary>
     /// gw[i·ldgw + j] += Σ_v Σ_l g[i·ldg + v·VectorWidth + l]·X_j[v, l] over <paramref name="vectors"/> vectors v and
     /// lanes l, where X_j[v, l] is columns[segmentOffsets[2v] + rowOffsets[j] + l] for the first half of the lanes and
-    /// columns[segmentOffsets[2v + 1] + rowOffsets[j] + l − VectorWidth/2] for the second.
+    /// columns[segmentOffsets[2v + 1] + rowOffsets[j] + l − VectorWidth/2] for the second, both read as
+    /// <typeparamref name="TLayout"/> says.
     /// </summary>
-    static abstract void DotProducts(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw);
+    static abstract void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout;
 }
 
 /// <summary>AVX-512F: an 8x32 outer-product tile (16 zmm accumulators) and a 4x6 dot-product block (24).</summary>
@@ -62,7 +65,8 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
     public static int DotColumns => 6;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OuterProduct(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+    public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout
     {
         Vector512<float> c00 = Vector512.Create(init[0]), c01 = c00;
         Vector512<float> c10 = Vector512.Create(init[1]), c11 = c10;
@@ -75,8 +79,8 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
         for (int r = 0; r < depth; r++, a += 8)
         {
             int offset = rowOffsets[r];
-            var b0 = Vector512.Create(Vector256.Load(s0 + offset), Vector256.Load(s1 + offset));
-            var b1 = Vector512.Create(Vector256.Load(s2 + offset), Vector256.Load(s3 + offset));
+            var b0 = TLayout.Load512(s0 + offset, s1 + offset);
+            var b1 = TLayout.Load512(s2 + offset, s3 + offset);
             var a0 = Vector512.Create(a[0]);
             c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00);
             c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
@@ -121,7 +125,8 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotProducts(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+    public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout
     {
         Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default;
         Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
@@ -135,32 +140,32 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
             var g1 = Vector512.Load(g + 1 * ldg + v * 16);
             var g2 = Vector512.Load(g + 2 * ldg + v * 16);
             var g3 = Vector512.Load(g + 3 * ldg + v * 16);
-            var x0 = Vector512.Create(Vector256.Load(low + o0), Vector256.Load(high + o0));
+            var x0 = TLayout.Load512(low + o0, high + o0);
             s00 = Avx512F.FusedMultiplyAdd(g0, x0, s00);
             s10 = Avx512F.FusedMultiplyAdd(g1, x0, s10);
             s20 = Avx512F.FusedMultiplyAdd(g2, x0, s20);
             s30 = Avx512F.FusedMultiplyAdd(g3, x0, s30);
-            var x1 = Vector512.Create(Vector256.Load(low + o1), Vector256.Load(high + o1));
+            var x1 = TLayout.Load512(low + o1, high + o1);
             s01 = Avx512F.FusedMultiplyAdd(g0, x1, s01);
             s11 = Avx512F.FusedMultiplyAdd(g1, x1, s11);
             s21 = Avx512F.FusedMultiplyAdd(g2, x1, s21);
             s31 = Avx512F.FusedMultiplyAdd(g3, x1, s31);
-            var x2 = Vector512.Create(Vector256.Load(low + o2), Vector256.Load(high + o2));
+            var x2 = TLayout.Load512(low + o2, high + o2);
             s02 = Avx512F.FusedMultiplyAdd(g0, x2, s02);
             s12 = Avx512F.FusedMultiplyAdd(g1, x2, s12);
             s22 = Avx512F.FusedMultiplyAdd(g2, x2, s22);
             s32 = Avx512F.FusedMultiplyAdd(g3, x2, s32);
-            var x3 = Vector512.Create(Vector256.Load(low + o3), Vector256.Load(high + o3));
+            var x3 = TLayout.Load512(low + o3, high + o3);
             s03 = Avx512F.FusedMultiplyAdd(g0, x3, s03);
             s13 = Avx512F.FusedMultiplyAdd(g1, x3, s13);
             s23 = Avx512F.FusedMultiplyAdd(g2, x3, s23);
             s33 = Avx512F.FusedMultiplyAdd(g3, x3, s33);
-            var x4 = Vector512.Create(Vector256.Load(low + o4), Vector256.Load(high + o4));
+            var x4 = TLayout.Load512(low + o4, high + o4);
             s04 = Avx512F.FusedMultiplyAdd(g0, x4, s04);
             s14 = Avx512F.FusedMultiplyAdd(g1, x4, s14);
             s24 = Avx512F.FusedMultiplyAdd(g2, x4, s24);
             s34 = Avx512F.FusedMultiplyAdd(g3, x4, s34);
-            var x5 = Vector512.Create(Vector256.Load(low + o5), Vector256.Load(high + o5));
+            var x5 = TLayout.Load512(low + o5, high + o5);
             s05 = Avx512F.FusedMultiplyAdd(g0, x5, s05);
             s15 = Avx512F.FusedMultiplyAdd(g1, x5, s15);
             s25 = Avx512F.FusedMultiplyAdd(g2, x5, s25);
@@ -207,7 +212,8 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
     public static int DotColumns => 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void OuterProduct(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+    public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout
     {
         Vector256<float> c00 = Vector256.Create(init[0]), c01 = c00;
         Vector256<float> c10 = Vector256.Create(init[1]), c11 = c10;
@@ -218,8 +224,8 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
         for (int r = 0; r < depth; r++, a += 6)
         {
             int offset = rowOffsets[r];
-            var b0 = Vector256.Create(Vector128.Load(s0 + offset), Vector128.Load(s1 + offset));
-            var b1 = Vector256.Create(Vector128.Load(s2 + offset), Vector128.Load(s3 + offset));
+            var b0 = TLayout.Load256(s0 + offset, s1 + offset);
+            var b1 = TLayout.Load256(s2 + offset, s3 + offset);
             var a0 = Vector256.Create(a[0]);
             c00 = Fma.MultiplyAdd(a0, b0, c00);
             c01 = Fma.MultiplyAdd(a0, b1, c01);
@@ -254,7 +260,8 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void DotProducts(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+    public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout
     {
         Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default;
         Vector256<float> s10 = default, s11 = default, s12 = default, s13 = default;
@@ -266,19 +273,19 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
             var g0 = Vector256.Load(g + 0 * ldg + v * 8);
             var g1 = Vector256.Load(g + 1 * ldg + v * 8);
             var g2 = Vector256.Load(g + 2 * ldg + v * 8);
-            var x0 = Vector256.Create(Vector128.Load(low + o0), Vector128.Load(high + o0));
+            var x0 = TLayout.Load256(low + o0, high + o0);
             s00 = Fma.MultiplyAdd(g0, x0, s00);
             s10 = Fma.MultiplyAdd(g1, x0, s10);
             s20 = Fma.MultiplyAdd(g2, x0, s20);
-            var x1 = Vector256.Create(Vector128.Load(low + o1), Vector128.Load(high + o1));
+            var x1 = TLayout.Load256(low + o1, high + o1);
             s01 = Fma.MultiplyAdd(g0, x1, s01);
             s11 = Fma.MultiplyAdd(g1, x1, s11);
             s21 = Fma.MultiplyAdd(g2, x1, s21);
-            var x2 = Vector256.Create(Vector128.Load(low + o2), Vector128.Load(high + o2));
+            var x2 = TLayout.Load256(low + o2, high + o2);
             s02 = Fma.MultiplyAdd(g0, x2, s02);
             s12 = Fma.MultiplyAdd(g1, x2, s12);
             s22 = Fma.MultiplyAdd(g2, x2, s22);
-            var x3 = Vector256.Create(Vector128.Load(low + o3), Vector128.Load(high + o3));
+            var x3 = TLayout.Load256(low + o3, high + o3);
             s03 = Fma.MultiplyAdd(g0, x3, s03);
             s13 = Fma.MultiplyAdd(g1, x3, s13);
             s23 = Fma.MultiplyAdd(g2, x3, s23);
@@ -311,7 +318,8 @@ public readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
 
     public static int DotColumns => 4;
 
-    public static void OuterProduct(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+    public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout
     {
         float* acc = stackalloc float[16];
         float** segments = stackalloc float*[4] { s0, s1, s2, s3 };
@@ -327,7 +335,8 @@ public readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
             for (int j = 0; j < 4; j++) c[i * ldc + j] = acc[i * 4 + j];
     }
 
-    public static void DotProducts(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+    public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout
     {
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
@@ -338,3 +347,4 @@ public readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
             }
     }
 }
+
