@@ -97,9 +97,9 @@ public sealed class Tensor : IDisposable
         return Slice(0, shape);
     }
 
-    public ArrayView<float> View => ((ArrayView<byte>)RootBlock().Buffer!.View).Cast<float>().SubView(offset, Length);
+    public ArrayView<float> View => RootBlock().View.Cast<float>().SubView(offset, Length);
 
-    public ArrayView<int> IntView => ((ArrayView<byte>)RootBlock().Buffer!.View).Cast<int>().SubView(offset, Length);
+    public ArrayView<int> IntView => RootBlock().View.Cast<int>().SubView(offset, Length);
 
     public Tensor Retain()
     {
