@@ -123,11 +123,10 @@ public sealed class CachingAllocator : IDisposable
 
     DeviceBlock AllocateSegment(long size, long requested)
     {
-        if (limitBytes is long limit && BytesReserved + size > limit)
-        {
-            ReleaseCached();
-            if (BytesReserved + size > limit) throw OutOfMemory(requested, size, null);
-        }
+        // No free block fits, so wholly free segments are all too small for this request: hand them back before growing,
+        // or the held bytes would climb with every change in the mix of sizes while the bytes in use do not.
+        ReleaseCached();
+        if (limitBytes is long limit && BytesReserved + size > limit) throw OutOfMemory(requested, size, null);
         MemoryBuffer1D<byte, Stride1D.Dense>? buffer = null;
         if (device.Accelerator is { } accelerator)
         {

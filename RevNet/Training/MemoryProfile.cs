@@ -54,6 +54,7 @@ public static class MemoryProfile
     {
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (image < 4) throw new ArgumentException($"image size must be at least 4, got {image}");
+        device.Allocator.ReleaseCached(); // peak held measures this model alone, as in a fresh process
         var model = new ResidualNetwork(config) { Reconstruct = reconstruct, RecomputeTransitions = recomputeTransitions };
         using var store = ParameterStore.Allocate(device, model, seed: 0);
         using var sgd = new SgdOptimizer(store, new Kernels.SgdSettings(0.01f, 0.9f, 0f));
