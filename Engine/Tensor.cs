@@ -45,6 +45,9 @@ public sealed class Tensor : IDisposable
 
     public bool IsReleased => references <= 0;
 
+    /// <summary>True when the caller's reference is the only one to memory this tensor owns: it may be overwritten in place.</summary>
+    internal bool IsExclusive => references == 1 && block is not null;
+
     public int this[int dim] => Shape[dim];
 
     public string ShapeString => "[" + string.Join(", ", Shape) + "]";

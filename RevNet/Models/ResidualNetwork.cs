@@ -51,6 +51,7 @@ public sealed class ResidualNetwork : Module
             inChannels = outChannels;
         }
         head = Add("head", new Sequential(new BatchNorm2d(inChannels), new ReLU(), new GlobalAvgPool(), new Linear(inChannels, config.Classes)));
+        Reconstruct = true;
     }
 
     public ModelConfig Config { get; }
@@ -59,12 +60,17 @@ public sealed class ResidualNetwork : Module
     public IEnumerable<ReversibleSequence> ReversibleSequences => Modules().OfType<ReversibleSequence>();
 
     /// <summary>Rebuild reversible blocks' inputs in backward (true) or store every activation (false).</summary>
+    /// <summary>
+    /// Reconstructing also recomputes every BN-ReLU feeding a convolution in backward instead of keeping its two outputs
+    /// (<see cref="Sequential.RecomputeBatchNormRelu"/>); storing keeps everything.
+    /// </summary>
     public bool Reconstruct
     {
         get => ReversibleSequences.All(r => r.Reconstruct);
         set
         {
             foreach (var r in ReversibleSequences) r.Reconstruct = value;
+            foreach (var s in Modules().OfType<Sequential>()) s.RecomputeBatchNormRelu = value && Config.Reversible;
         }
     }
 

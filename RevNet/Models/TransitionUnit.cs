@@ -22,15 +22,24 @@ public sealed class TransitionUnit : Module
 
     public override Tensor Forward(Tensor x)
     {
+        // Each intermediate is released the moment its last reader has run: this forward is also the rerun inside a
+        // recomputed transition's backward, where whatever it holds at once adds to the step's peak.
         var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
-        using var fx2 = f.Forward(x2);
-        using var s1 = shortcut1.Forward(x1);
+        var fx2 = f.Forward(x2);
+        var s1 = shortcut1.Forward(x1);
         x1.Release();
-        using var y1 = Functional.Add(s1, fx2);
-        using var gy1 = g.Forward(y1);
-        using var s2 = shortcut2.Forward(x2);
+        var y1 = Functional.Add(s1, fx2);
+        s1.Release();
+        fx2.Release();
+        var gy1 = g.Forward(y1);
+        var s2 = shortcut2.Forward(x2);
         x2.Release();
-        using var y2 = Functional.Add(s2, gy1);
-        return Functional.ConcatChannels(y1, y2);
+        var y2 = Functional.Add(s2, gy1);
+        s2.Release();
+        gy1.Release();
+        var y = Functional.ConcatChannels(y1, y2);
+        y1.Release();
+        y2.Release();
+        return y;
     }
 }

@@ -22,20 +22,12 @@ public sealed class Recomputed : Module
     {
         var tape = x.Device.Tape;
         if (!Enabled || !tape.IsRecording) return inner.Forward(x);
-        tape.IsRecording = false;
-        Tensor y;
-        try
-        {
-            y = inner.Forward(x);
-        }
-        finally
-        {
-            tape.IsRecording = true;
-        }
-        tape.Record("recomputed " + inner.GetType().Name, y, [x], [x], grads => [Backward(x, grads[0]!)], hasParameters: true);
+        var y = Functional.Unrecorded(x.Device, () => inner.Forward(x));
+        tape.RecordConsuming("recomputed " + inner.GetType().Name, y, [x], [x], (saved, grads) => [Backward(saved[0], grads[0]!)], hasParameters: true);
         return y;
     }
 
+    /// <summary>Consumes the input x and the output gradient gy; returns the owned input gradient.</summary>
     Tensor Backward(Tensor x, Tensor gy)
     {
         var device = x.Device;
@@ -48,8 +40,11 @@ public sealed class Recomputed : Module
             using (device.UseTape(local))
             {
                 x.RequiresGrad = true;
-                using var y = inner.Forward(x);
-                return local.Backward(y, gy, x)[0] ?? Tensor.Zeros(device, x.Shape);
+                var y = inner.Forward(x);
+                // The rerun's records hold what its backward needs; the output (a key for the seed) and the input are dead.
+                y.Release();
+                x.Release();
+                return local.BackwardConsumingSeed(y, gy, x)[0] ?? Tensor.Zeros(device, x.Shape);
             }
         }
         finally
