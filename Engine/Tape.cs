@@ -74,17 +74,23 @@ public sealed class Tape
     /// freed as soon as the last record has used it rather than held by the caller to the end. <paramref name="output"/>
     /// serves only to name the record the seed belongs to: the caller may have released it already.
     /// </summary>
-    public Tensor?[] BackwardConsumingSeed(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardOwningSeed(output, seed, wrt);
+    public Tensor?[] BackwardConsumingSeed(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardOwningSeeds([output], [seed], wrt);
 
-    Tensor?[] BackwardOwningSeed(Tensor output, Tensor seed, Tensor[] wrt)
+    /// <summary>As <see cref="BackwardConsumingSeed"/> from several outputs at once (e.g. the two halves of a unit), each with its own seed.</summary>
+    public Tensor?[] BackwardConsumingSeeds(Tensor[] outputs, Tensor[] seeds, params Tensor[] wrt) => BackwardOwningSeeds(outputs, seeds, wrt);
+
+    Tensor?[] BackwardOwningSeed(Tensor output, Tensor seed, Tensor[] wrt) => BackwardOwningSeeds([output], [seed], wrt);
+
+    Tensor?[] BackwardOwningSeeds(Tensor[] outputs, Tensor[] seeds, Tensor[] wrt)
     {
-        if (seed.Length != output.Length)
-        {
-            seed.Release();
-            throw new ArgumentException($"backward: seed gradient {seed.ShapeString} does not match output {output.ShapeString}");
-        }
+        for (int i = 0; i < outputs.Length; i++)
+            if (seeds[i].Length != outputs[i].Length)
+            {
+                foreach (var s in seeds) s.Release();
+                throw new ArgumentException($"backward: seed gradient {seeds[i].ShapeString} does not match output {outputs[i].ShapeString}");
+            }
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
-        grads[output] = seed;
+        for (int i = 0; i < outputs.Length; i++) Accumulate(grads, outputs[i], seeds[i]);
         // Backward closures run ops too; nothing they do may land on the tape being walked.
         bool wasRecording = IsRecording;
         IsRecording = false;

@@ -17,6 +17,28 @@ public static partial class Functional
         return y;
     }
 
+    /// <summary>
+    /// y = a + b recorded as <see cref="Add"/>, consuming a: when only the caller holds a, y is written into a's memory
+    /// (a new tensor over it, so the tape still tells the two apart; add saves nothing, so no record needs a's old values).
+    /// </summary>
+    public static Tensor AddConsuming(Tensor a, Tensor b)
+    {
+        if (!a.IsExclusive)
+        {
+            var sum = Add(a, b);
+            a.Release();
+            return sum;
+        }
+        RequireSameShape("add", a, b);
+        RequireSameDevice("add", a, b);
+        var device = a.Device;
+        var y = a.Reshape(a.Shape);
+        a.Release();
+        Launch(device, k => ElementwiseKernels.Add(k, y.View, b.View, y.View));
+        device.Tape.Record("add", y, [a, b], [], grads => [grads[0]!.Retain(), grads[0]!.Retain()]);
+        return y;
+    }
+
     /// <summary>y = a - b (same shapes). Saves nothing.</summary>
     public static Tensor Subtract(Tensor a, Tensor b)
     {

@@ -1,5 +1,6 @@
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.RevNet.Layers;
+using RevNetIlgpu.RevNet.Models;
 
 namespace RevNetIlgpu.RevNet.Reversible;
 
@@ -14,7 +15,9 @@ public sealed class Recomputed : Module
 {
     readonly Module inner;
 
-    public Recomputed(Module inner) => this.inner = Add("inner", inner);
+    /// <summary>Wraps <paramref name="inner"/>, whose parameters appear under "inner." or, with <paramref name="keepPaths"/>,
+    /// under their own paths (for a wrapper added after checkpoints with the unwrapped names exist).</summary>
+    public Recomputed(Module inner, bool keepPaths = false) => this.inner = Add(keepPaths ? "" : "inner", inner);
 
     public bool Enabled { get; set; }
 
@@ -40,11 +43,27 @@ public sealed class Recomputed : Module
             using (device.UseTape(local))
             {
                 x.RequiresGrad = true;
-                var y = inner.Forward(x);
-                // The rerun's records hold what its backward needs; the output (a key for the seed) and the input are dead.
-                y.Release();
-                x.Release();
-                return local.BackwardConsumingSeed(y, gy, x)[0] ?? Tensor.Zeros(device, x.Shape);
+                // The rerun's records hold what its backward needs; its outputs (keys for the seeds) and the input are dead.
+                // A transition unit reruns without its final concatenation, seeded with the two halves of gy.
+                Tensor?[] grads;
+                if (inner is TransitionUnit transition)
+                {
+                    var (y1, y2) = transition.ForwardHalves(x);
+                    y1.Release();
+                    y2.Release();
+                    x.Release();
+                    var (gy1, gy2) = Functional.Unrecorded(device, () => Functional.SplitChannels(gy, gy[1] / 2));
+                    gy.Release();
+                    grads = local.BackwardConsumingSeeds([y1, y2], [gy1, gy2], x);
+                }
+                else
+                {
+                    var y = inner.Forward(x);
+                    y.Release();
+                    x.Release();
+                    grads = local.BackwardConsumingSeed(y, gy, x);
+                }
+                return grads[0] ?? Tensor.Zeros(device, x.Shape);
             }
         }
         finally
