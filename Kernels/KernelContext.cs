@@ -12,6 +12,7 @@ namespace RevNetIlgpu.Kernels;
 public sealed class KernelContext
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
+    long ilgpuLaunches, hostKernelCalls;
 
     public KernelContext(Accelerator accelerator, bool isHost = false)
     {
@@ -56,6 +57,20 @@ public sealed class KernelContext
     /// <summary>When set, every launch is timed (synchronously) into it: for `revnet bench` and profiling, not for training.</summary>
     public KernelProfile? Profile { get; set; }
 
+    /// <summary>
+    /// ILGPU kernel launches made so far through <see cref="Load{T1}"/> and its siblings: the loaded launcher counts
+    /// itself, so no launch is missed. Read before and after a step for launches per step.
+    /// </summary>
+    public long IlgpuLaunches => Interlocked.Read(ref ilgpuLaunches);
+
+    /// <summary>Host (SIMD C#) kernel calls made so far on the host device; each host kernel entry point counts itself with <see cref="CountHostKernelCall"/>.</summary>
+    public long HostKernelCalls => Interlocked.Read(ref hostKernelCalls);
+
+    /// <summary>Records one host kernel call (a pass of a host kernel over its tensors, however many threads it uses).</summary>
+    public void CountHostKernelCall() => Interlocked.Increment(ref hostKernelCalls);
+
+    void CountIlgpuLaunch() => Interlocked.Increment(ref ilgpuLaunches);
+
     /// <summary>Every kernel method loaded so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
     public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.ToList();
 
@@ -73,7 +88,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1> Load<T1>(Action<T1> kernel)
         where T1 : struct
     {
-        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1>((config, a1) => { CountIlgpuLaunch(); run(config, a1); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1));
     }
@@ -81,7 +100,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
         where T1 : struct where T2 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2>((config, a1, a2) => { CountIlgpuLaunch(); run(config, a1, a2); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2));
     }
@@ -89,7 +112,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3>((config, a1, a2, a3) => { CountIlgpuLaunch(); run(config, a1, a2, a3); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3));
     }
@@ -97,7 +124,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4>((config, a1, a2, a3, a4) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3, a4) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4));
     }
@@ -105,7 +136,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4, T5>((config, a1, a2, a3, a4, a5) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3, a4, a5) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5));
     }
@@ -113,7 +148,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4, T5, T6>((config, a1, a2, a3, a4, a5, a6) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5, a6); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3, a4, a5, a6) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5, a6));
     }
