@@ -41,6 +41,15 @@ public sealed record TrainOptions
     /// <summary>Stop after this many steps in total (null: run all epochs).</summary>
     public long? MaxSteps { get; init; }
 
+    /// <summary>Linear learning-rate warm-up over the first N steps, then the schedule (0: none).</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>
+    /// Wall-clock budget for training and evaluation in seconds (null: none). The warm-up steps are timed and the
+    /// run's step count fixed from them (see <see cref="TimeBudget"/>); needs <see cref="WarmupSteps"/>.
+    /// </summary>
+    public double? TimeBudgetSeconds { get; init; }
+
     /// <summary>Random crops after zero padding (paper: 4); 0 (the default: one short epoch learns faster without) turns them off.</summary>
     public int CropPadding { get; init; }
 

@@ -29,6 +29,8 @@ public static class TrainCommand
         var trainLimit = new Option<int>("--train-limit") { Description = "use only the first N training images; 0 = all (default 14400: the 5-minute CPU main job)", DefaultValueFactory = _ => d.TrainLimit ?? 0 };
         var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
         var maxSteps = new Option<long?>("--max-steps") { Description = "stop after N steps in total" };
+        var warmupSteps = new Option<int>("--warmup-steps") { Description = "linear learning-rate warm-up over the first N steps", DefaultValueFactory = _ => d.WarmupSteps };
+        var timeBudget = new Option<double?>("--time-budget") { Description = "seconds for training and evaluation: the warm-up steps are timed and the step count fixed to fit (needs --warmup-steps)" };
         var crop = new Option<int>("--crop-padding") { Description = "random-crop padding (paper: 4; 0 = off)", DefaultValueFactory = _ => d.CropPadding };
         var flip = new Option<bool>("--flip") { Description = "random horizontal flips (paper: on; not for digits)" };
         var stored = new Option<bool>("--stored") { Description = "keep all activations instead of rebuilding reversible blocks' inputs (the baseline)" };
@@ -42,7 +44,7 @@ public static class TrainCommand
         var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
+            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +64,8 @@ public static class TrainCommand
                 TrainLimit = parse.GetValue(trainLimit) is var trainImages and not 0 ? trainImages : null,
                 TestLimit = parse.GetValue(testLimit),
                 MaxSteps = parse.GetValue(maxSteps),
+                WarmupSteps = parse.GetValue(warmupSteps),
+                TimeBudgetSeconds = parse.GetValue(timeBudget),
                 CropPadding = parse.GetValue(crop),
                 Flip = parse.GetValue(flip),
                 Reconstruct = !parse.GetValue(stored),
