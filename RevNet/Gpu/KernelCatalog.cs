@@ -28,7 +28,7 @@ public static class KernelCatalog
     public static KernelDiscovery Discover(string? goldenDirectory)
     {
         // One device for both passes: kernels the two paths share are loaded (compiled for the CPU) once.
-        using var device = Device.Create("cpu");
+        using var device = Device.Create("ilgpu-cpu");
         device.K.GemmTile = DiscoveryGemmTile;
         foreach (bool tiled in new[] { false, true })
         {
