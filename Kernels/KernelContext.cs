@@ -63,11 +63,19 @@ public sealed class KernelContext
     /// </summary>
     public long IlgpuLaunches => Interlocked.Read(ref ilgpuLaunches);
 
-    /// <summary>Host (SIMD C#) kernel calls made so far on the host device; each host kernel entry point counts itself with <see cref="CountHostKernelCall"/>.</summary>
+    /// <summary>Host (SIMD C#) kernel calls made so far on the host device: one per op entry point that took <see cref="DispatchToHost"/>.</summary>
     public long HostKernelCalls => Interlocked.Read(ref hostKernelCalls);
 
-    /// <summary>Records one host kernel call (a pass of a host kernel over its tensors, however many threads it uses).</summary>
-    public void CountHostKernelCall() => Interlocked.Increment(ref hostKernelCalls);
+    /// <summary>
+    /// The branch every op's entry point takes: true on the host device, and then the host kernel call it is about to
+    /// make is counted in <see cref="HostKernelCalls"/> (however many threads it uses); false where ILGPU kernels run.
+    /// </summary>
+    public bool DispatchToHost()
+    {
+        if (!IsHost) return false;
+        Interlocked.Increment(ref hostKernelCalls);
+        return true;
+    }
 
     void CountIlgpuLaunch() => Interlocked.Increment(ref ilgpuLaunches);
 

@@ -24,20 +24,22 @@ public class KernelLaunchCountTests : KernelTestBase
     }
 
     [Test]
-    public void HostKernelCalls_CountSeparately()
+    public void HostKernelCalls_CountEachOpCallOnce_AndNoIlgpuLaunches()
     {
-        long before = K.IlgpuLaunches, hostBefore = K.HostKernelCalls;
-        K.CountHostKernelCall();
-        K.CountHostKernelCall();
-        Assert.That(K.HostKernelCalls - hostBefore, Is.EqualTo(2));
-        Assert.That(K.IlgpuLaunches - before, Is.EqualTo(0));
+        var host = new KernelContext(Accelerator, isHost: true);
+        using var x = Upload(RandomArray(37));
+        using var y = Poisoned(37);
+        for (int i = 0; i < 3; i++) ReluKernels.Forward(host, x.View, y.View);
+        ReluKernels.Backward(host, x.View, x.View, y.View);
+        Assert.That(host.HostKernelCalls, Is.EqualTo(4), "three forward and one backward call");
+        Assert.That(host.IlgpuLaunches, Is.EqualTo(0), "the host device loads no ILGPU kernel");
     }
 
     [Test]
     public void TrainingStep_LaunchCount_EqualsTheProfilersCount_EvenWhileProfiling()
     {
         // The profiler counts through its own wrapper around each launch: an independent tally of the same launches.
-        using var device = Device.Create("cpu");
+        using var device = Device.Create("ilgpu-cpu");
         var model = new ResidualNetwork(ModelConfig.Named("revnet-tiny"));
         using var store = ParameterStore.Allocate(device, model, seed: 0);
         using var images = Tensor.FromArray(device, RandomArray(2 * 3 * 8 * 8), 2, 3, 8, 8);
@@ -50,5 +52,19 @@ public class KernelLaunchCountTests : KernelTestBase
         long counted = device.K.IlgpuLaunches - before;
         Assert.That(counted, Is.EqualTo(profile.Entries.Values.Sum(e => e.Launches)));
         Assert.That(counted, Is.GreaterThan(100), "a RevNet step launches a kernel per op");
+    }
+
+    [Test]
+    public void HostTrainingStep_CountsHostCalls_AndLaunchesNoIlgpuKernel()
+    {
+        using var device = Device.Create("cpu");
+        var model = new ResidualNetwork(ModelConfig.Named("revnet-tiny"));
+        using var store = ParameterStore.Allocate(device, model, seed: 0);
+        using var images = Tensor.FromArray(device, RandomArray(2 * 3 * 8 * 8), 2, 3, 8, 8);
+        using var labels = Tensor.FromArray(device, [1, 7], 2);
+        long ilgpuBefore = device.K.IlgpuLaunches, hostBefore = device.K.HostKernelCalls;
+        TrainingStep.Run(model, store, images, labels);
+        Assert.That(device.K.IlgpuLaunches - ilgpuBefore, Is.EqualTo(0));
+        Assert.That(device.K.HostKernelCalls - hostBefore, Is.GreaterThan(100), "a RevNet step calls a host kernel per op");
     }
 }
