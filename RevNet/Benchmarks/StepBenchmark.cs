@@ -74,7 +74,7 @@ public static class StepBenchmark
             // Images/s ours over PyTorch's = PyTorch's step time over ours, round by round.
             ratio = SampleStatistics.Of(peerMs[faster].Zip(reconstruct.StepMs, (theirs, ours) => theirs / ours));
         }
-        return new StepBenchmarkResult(device.Name, batch, image, steps, warmup, HostThreads.Count,
+        return new StepBenchmarkResult(device.Name, batch, image, revnet.InputChannels, steps, warmup, HostThreads.Count,
             reconstruct.Timing(batch), stored.Timing(batch), resnet.Timing(batch),
             SampleStatistics.Of(reconstruct.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
             SampleStatistics.Of(resnet.StepMs.Zip(stored.StepMs, (r, st) => r / st)),

@@ -27,6 +27,7 @@ public sealed record StepBenchmarkResult(
     string Device,
     int Batch,
     int Image,
+    int Channels,
     int Steps,
     int Warmup,
     int Threads,

@@ -6,7 +6,7 @@ using RevNetIlgpu.RevNet.Models;
 namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
-/// <c>revnet bench step [--model revnet38] [--batch 32] [--image 32] [--steps 10] [--warmup 2] [--no-pytorch] [--python PATH] [--device …] [--json] [--out DIR]</c>:
+/// <c>revnet bench step [--model revnet38] [--batch 32] [--image 32] [--channels 3] [--steps 10] [--warmup 2] [--no-pytorch] [--python PATH] [--device …] [--json] [--out DIR]</c>:
 /// training-step time reconstructing vs stored, and of the ResNet of about equal parameters, timed alternately; when
 /// the python imports torch, PyTorch's copy of the RevNet in both its modes too, in the same rounds, and the ratio.
 /// </summary>
@@ -17,7 +17,8 @@ public static class BenchStepCommand
         var model = new Option<string>("--model") { Description = "a RevNet (see `revnet models`)", DefaultValueFactory = _ => "revnet38" };
         var baseline = new Option<string?>("--baseline") { Description = "the ResNet to compare with (default: the one of about equal parameters)" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
-        var image = new Option<int>("--image") { Description = "image height and width (3 channels)", DefaultValueFactory = _ => 32 };
+        var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
+        var channels = new Option<int>("--channels") { Description = "input channels (1: Fashion-MNIST)", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "timed steps per model", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first (kernel compilation, allocator warm-up)", DefaultValueFactory = _ => 2 };
         var noPyTorch = new Option<bool>("--no-pytorch") { Description = "skip the side-by-side PyTorch timing" };
@@ -25,12 +26,14 @@ public static class BenchStepCommand
         var output = new BenchmarkOutput();
         var command = new Command("step", "training-step time of a RevNet reconstructing vs stored, and of a ResNet of about equal parameters")
         {
-            model, baseline, batch, image, steps, warmup, noPyTorch, python,
+            model, baseline, batch, image, channels, steps, warmup, noPyTorch, python,
         };
         output.AddTo(command);
         command.SetAction(parse =>
         {
-            var revnet = ModelConfig.Named(parse.GetValue(model)!);
+            int inputChannels = parse.GetValue(channels);
+            if (inputChannels <= 0) throw new ArgumentException($"--channels must be positive, got {inputChannels}");
+            var revnet = ModelConfig.Named(parse.GetValue(model)!, inputChannels);
             string resnetName = parse.GetValue(baseline) ?? StepBenchmark.EqualParameterResNet.GetValueOrDefault(revnet.Name)
                 ?? throw new ArgumentException($"no ResNet of equal parameters known for {revnet.Name}; pass --baseline");
             int b = parse.GetValue(batch);
@@ -38,7 +41,7 @@ public static class BenchStepCommand
             using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
             string skipped = "--no-pytorch";
             using var peer = parse.GetValue(noPyTorch) ? null : PyTorchPeer.TryStart(parse.GetValue(python)!, out skipped);
-            var result = StepBenchmark.Run(device, revnet, ModelConfig.Named(resnetName), b, parse.GetValue(image), parse.GetValue(steps), parse.GetValue(warmup),
+            var result = StepBenchmark.Run(device, revnet, ModelConfig.Named(resnetName, inputChannels), b, parse.GetValue(image), parse.GetValue(steps), parse.GetValue(warmup),
                 peer, skipped);
             string notes = $"Ratios are medians (min–max) of per-step ratios; the three models ran alternately, one step each, after {result.Warmup} warm-up steps. "
                 + $"Reconstruct / stored: {Ratio(result.ReconstructOverStored)}. {result.Baseline.Model} / {revnet.Name} stored: {Ratio(result.BaselineOverStored)}. "
@@ -66,7 +69,7 @@ public static class BenchStepCommand
 
     static BenchmarkTable ToTable(StepBenchmarkResult result)
     {
-        var table = new BenchmarkTable($"training step, batch {result.Batch}, {result.Image}x{result.Image}x3, {result.Steps} steps, {result.Threads} thread(s)",
+        var table = new BenchmarkTable($"training step, batch {result.Batch}, {result.Image}x{result.Image}x{result.Channels}, {result.Steps} steps, {result.Threads} thread(s)",
             "model", "mode", "params", "median ms", "images/s", "launches/step", "ratio to stored (median, min–max)");
         foreach (var (timing, ratio) in new[]
                  {

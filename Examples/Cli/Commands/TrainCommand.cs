@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
-/// <c>revnet train</c>: trains a RevNet (defaults: the README's main job, a small RevNet on Fashion-MNIST), with a
+/// <c>revnet train</c>: trains a RevNet (default: a small RevNet on Fashion-MNIST; scripts/train.sh runs the main job), with a
 /// progress bar, metrics.csv, checkpoints and curves in --out; ends with one line
 /// <c>RESULT model=… test_acc=… seconds=… images_per_s=… peak_mib=…</c>.
 /// </summary>
@@ -26,7 +26,7 @@ public static class TrainCommand
         var momentum = new Option<float>("--momentum") { DefaultValueFactory = _ => d.Momentum };
         var weightDecay = new Option<float>("--weight-decay") { Description = "on conv and linear weights (paper: 2e-4)", DefaultValueFactory = _ => d.WeightDecay };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed };
-        var trainLimit = new Option<int>("--train-limit") { Description = "use only the first N training images; 0 = all (default 14400: the 5-minute CPU main job)", DefaultValueFactory = _ => d.TrainLimit ?? 0 };
+        var trainLimit = new Option<int>("--train-limit") { Description = "use only the first N training images; 0 = all (the default)", DefaultValueFactory = _ => d.TrainLimit ?? 0 };
         var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
         var maxSteps = new Option<long?>("--max-steps") { Description = "stop after N steps in total" };
         var warmupSteps = new Option<int>("--warmup-steps") { Description = "linear learning-rate warm-up over the first N steps", DefaultValueFactory = _ => d.WarmupSteps };
@@ -41,7 +41,7 @@ public static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps", DefaultValueFactory = _ => 0 };
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
         var device = CommonOptions.Device();
-        var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
+        var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
             warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
