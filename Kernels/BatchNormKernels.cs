@@ -129,7 +129,7 @@ public static class BatchNormKernels
         CheckImage(op, n, c, hw, x, "x");
         ShapeCheck.Length(op, "mean", mean.Length, c);
         ShapeCheck.Length(op, "invstd", invstd.Length, c);
-        if (k.IsHost) { BatchNormHost.ComputeBatchStats(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), eps); return; }
+        if (k.DispatchToHost()) { BatchNormHost.ComputeBatchStats(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), eps); return; }
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(BatchStatsKernel)(
             k.GroupPerItem(c), x, mean, invstd, c, hw, eps);
     }
@@ -143,7 +143,7 @@ public static class BatchNormKernels
         ShapeCheck.Length(op, "y", y.Length, x.Length);
         CheckChannels(op, c, mean, invstd, gamma);
         ShapeCheck.Length(op, "beta", beta.Length, c);
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
             BatchNormHost.Normalize(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma), HostMemory.Span(beta), HostMemory.Span(y));
             return;
@@ -164,7 +164,7 @@ public static class BatchNormKernels
         if (m < 2) throw new ArgumentException($"{op}: m must be at least 2 for an unbiased variance, got {m}");
         CheckChannels(op, c, mean, invstd, runningMean);
         ShapeCheck.Length(op, "runningVar", runningVar.Length, c);
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
             BatchNormHost.UpdateRunningStats(c, m, HostMemory.Span(mean), HostMemory.Span(invstd), eps, momentum, HostMemory.Span(runningMean), HostMemory.Span(runningVar));
             return;
@@ -182,7 +182,7 @@ public static class BatchNormKernels
         ShapeCheck.Positive(op, "c", c);
         CheckChannels(op, c, mean, invstd, runningMean);
         ShapeCheck.Length(op, "runningVar", runningVar.Length, c);
-        if (k.IsHost) { BatchNormHost.EvalStats(c, HostMemory.Span(runningMean), HostMemory.Span(runningVar), eps, HostMemory.Span(mean), HostMemory.Span(invstd)); return; }
+        if (k.DispatchToHost()) { BatchNormHost.EvalStats(c, HostMemory.Span(runningMean), HostMemory.Span(runningVar), eps, HostMemory.Span(mean), HostMemory.Span(invstd)); return; }
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(EvalStatsKernel)(
             k.GridStride(c), runningMean, runningVar, mean, invstd, eps);
     }
@@ -209,7 +209,7 @@ public static class BatchNormKernels
         CheckChannels(op, c, mean, invstd, gamma);
         ShapeCheck.Length(op, "ggamma", ggamma.Length, c);
         ShapeCheck.Length(op, "gbeta", gbeta.Length, c);
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
             BatchNormHost.Backward(n, c, hw, HostMemory.Span(x), HostMemory.Span(gy), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma),
                 HostMemory.Span(gx), HostMemory.Span(ggamma), HostMemory.Span(gbeta), batchStats);

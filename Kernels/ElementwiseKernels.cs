@@ -77,7 +77,7 @@ public static class ElementwiseKernels
     public static void Add(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
         CheckZip("add", a, b, y);
-        if (k.IsHost) { ElementwiseHost.Add(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Add(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
         Zip(k, new AddOp(), a, b, y);
     }
 
@@ -85,7 +85,7 @@ public static class ElementwiseKernels
     public static void Subtract(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
         CheckZip("subtract", a, b, y);
-        if (k.IsHost) { ElementwiseHost.Subtract(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Subtract(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
         Zip(k, new SubtractOp(), a, b, y);
     }
 
@@ -93,7 +93,7 @@ public static class ElementwiseKernels
     public static void Multiply(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
         CheckZip("multiply", a, b, y);
-        if (k.IsHost) { ElementwiseHost.Multiply(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Multiply(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
         Zip(k, new MultiplyOp(), a, b, y);
     }
 
@@ -101,7 +101,7 @@ public static class ElementwiseKernels
     public static void Axpy(KernelContext k, float alpha, ArrayView<float> x, ArrayView<float> y)
     {
         CheckZip("axpy", x, y, y);
-        if (k.IsHost) { ElementwiseHost.Axpy(alpha, HostMemory.Span(x), HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Axpy(alpha, HostMemory.Span(x), HostMemory.Span(y)); return; }
         Zip(k, new AxpyOp { Alpha = alpha }, x, y, y);
     }
 
@@ -109,7 +109,7 @@ public static class ElementwiseKernels
     public static void Scale(KernelContext k, ArrayView<float> x, float alpha, ArrayView<float> y)
     {
         CheckMap("scale", x, y);
-        if (k.IsHost) { ElementwiseHost.Scale(HostMemory.Span(x), alpha, HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Scale(HostMemory.Span(x), alpha, HostMemory.Span(y)); return; }
         Map(k, new ScaleOp { Alpha = alpha }, x, y);
     }
 
@@ -117,7 +117,7 @@ public static class ElementwiseKernels
     public static void Exp(KernelContext k, ArrayView<float> x, ArrayView<float> y)
     {
         CheckMap("exp", x, y);
-        if (k.IsHost) { ElementwiseHost.Exp(HostMemory.Span(x), HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Exp(HostMemory.Span(x), HostMemory.Span(y)); return; }
         Map(k, new ExpOp(), x, y);
     }
 
@@ -125,14 +125,14 @@ public static class ElementwiseKernels
     public static void Copy(KernelContext k, ArrayView<float> x, ArrayView<float> y)
     {
         CheckMap("copy", x, y);
-        if (k.IsHost) { ElementwiseHost.Copy(HostMemory.Span(x), HostMemory.Span(y)); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Copy(HostMemory.Span(x), HostMemory.Span(y)); return; }
         Map(k, new CopyOp(), x, y);
     }
 
     /// <summary>Every element of y = value.</summary>
     public static void Fill(KernelContext k, ArrayView<float> y, float value)
     {
-        if (k.IsHost) { ElementwiseHost.Fill(HostMemory.Span(y), value); return; }
+        if (k.DispatchToHost()) { ElementwiseHost.Fill(HostMemory.Span(y), value); return; }
         Map(k, new FillOp { Value = value }, y, y);
     }
 
@@ -140,7 +140,7 @@ public static class ElementwiseKernels
     public static void CountNonFinite(KernelContext k, ArrayView<float> x, ArrayView<int> count)
     {
         ShapeCheck.Length("count non-finite", "count", count.Length, 1);
-        if (k.IsHost) { HostMemory.Span(count)[0] = ElementwiseHost.CountNonFinite(HostMemory.Span(x)); return; }
+        if (k.DispatchToHost()) { HostMemory.Span(count)[0] = ElementwiseHost.CountNonFinite(HostMemory.Span(x)); return; }
         count.MemSetToZero();
         k.Load<ArrayView<float>, ArrayView<int>>(CountNonFiniteKernel)(k.GridStride(x.Length), x, count);
     }

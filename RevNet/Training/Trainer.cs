@@ -55,7 +55,9 @@ public sealed class Trainer(Device device, TrainOptions options)
         var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct, RecomputeTransitions = options.RecomputeTransitions };
         using var store = ParameterStore.Allocate(device, model, options.Seed);
         using var sgd = new SgdOptimizer(store, new SgdSettings(options.LearningRate, options.Momentum, options.WeightDecay));
-        var schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones);
+        var schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones, options.WarmupSteps);
+        var budget = options.TimeBudgetSeconds is { } budgetSeconds ? new TimeBudget(budgetSeconds, options.WarmupSteps) : null;
+        TimeSpan calibrationStart = default;
         Log?.Invoke($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}");
 
         var state = new TrainingState(0, 0, 0, 0);
@@ -115,6 +117,16 @@ public sealed class Trainer(Device device, TrainOptions options)
                 ThrowIfWeightsNonFinite(store, step);
                 if (lastOfEpoch) drift = model.ReversibleSequences.SelectMany(r => r.ReconstructionErrors).DefaultIfEmpty(0).Max();
                 device.Synchronize();
+                if (budget is not null && step == budget.CalibrationStart) calibrationStart = wall.Elapsed;
+                if (budget is not null && step == budget.WarmupSteps)
+                {
+                    double secondsPerStep = (wall.Elapsed - calibrationStart).TotalSeconds / (budget.WarmupSteps - budget.CalibrationStart);
+                    double evaluationSeconds = EstimateEvaluationSeconds(model, test, normalization);
+                    totalSteps = budget.ChooseTotalSteps(wall.Elapsed.TotalSeconds, secondsPerStep, evaluationSeconds, batchesPerEpoch, totalSteps);
+                    schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones, options.WarmupSteps);
+                    Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                        $"time budget {budget.Seconds:F0} s: {secondsPerStep * 1000:F0} ms per step, ~{evaluationSeconds:F1} s per evaluation -> {totalSteps} steps in all ({(double)totalSteps / batchesPerEpoch:F2} epochs); --max-steps {totalSteps} --warmup-steps {budget.WarmupSteps} repeats this run"));
+                }
                 trainSeconds += stepClock.Elapsed.TotalSeconds;
                 imagesSeen += batch.Count;
                 epochImages += batch.Count;
@@ -145,6 +157,21 @@ public sealed class Trainer(Device device, TrainOptions options)
             EpochCompleted?.Invoke(summary);
         }
         return new TrainResult(model.Config.Name, lastAccuracy, best, wall.Elapsed.TotalSeconds, imagesSeen / Math.Max(trainSeconds, 1e-9), peakBytes, step, epochs);
+    }
+
+    /// <summary>
+    /// Wall time of one evaluation of <paramref name="test"/>, from its first batch run twice (the first compiles and
+    /// allocates what evaluation alone uses) and scaled to the whole set. Changes no model state.
+    /// </summary>
+    double EstimateEvaluationSeconds(ResidualNetwork model, ImageDataset test, ChannelNormalization normalization)
+    {
+        var sample = test.Count > EvaluationBatchSize ? test.Take(EvaluationBatchSize) : test;
+        var loader = BatchLoader.ForEvaluation(sample, EvaluationBatchSize, normalization);
+        Evaluate(model, loader, test.Channels, test.Height, test.Width);
+        var clock = Stopwatch.StartNew();
+        Evaluate(model, loader, test.Channels, test.Height, test.Width);
+        device.Synchronize();
+        return clock.Elapsed.TotalSeconds * test.Count / sample.Count;
     }
 
     /// <summary>Evaluation batches are large: no gradients are kept, and fewer launches per image make it faster.</summary>
@@ -268,6 +295,9 @@ public sealed class Trainer(Device device, TrainOptions options)
     {
         if (o.BatchSize < 2) throw new ArgumentException($"--batch must be at least 2 (batch norm needs two samples), got {o.BatchSize}");
         if (o.Epochs < 1) throw new ArgumentException($"--epochs must be at least 1, got {o.Epochs}");
+        if (o.WarmupSteps < 0) throw new ArgumentException($"--warmup-steps must not be negative, got {o.WarmupSteps}");
+        if (o.TimeBudgetSeconds is not null && o.Resume is not null)
+            throw new ArgumentException("--time-budget fixes the step count while warming up, which a resumed run has done: resume with the --max-steps the budget chose");
         if (o.MaxSteps is <= 0) throw new ArgumentException($"--max-steps must be positive, got {o.MaxSteps}");
         if (o.TrainLimit is <= 0 || o.TestLimit is <= 0) throw new ArgumentException("--train-limit and --test-limit must be positive (--train-limit 0: the whole training set)");
         if (o.CropPadding < 0) throw new ArgumentException($"--crop-padding must be non-negative, got {o.CropPadding}");

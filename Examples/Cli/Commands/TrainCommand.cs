@@ -6,7 +6,7 @@ using Spectre.Console;
 namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
-/// <c>revnet train</c>: trains a RevNet (defaults: the README's main job, a small RevNet on Fashion-MNIST), with a
+/// <c>revnet train</c>: trains a RevNet (default: a small RevNet on Fashion-MNIST; scripts/train.sh runs the main job), with a
 /// progress bar, metrics.csv, checkpoints and curves in --out; ends with one line
 /// <c>RESULT model=… test_acc=… seconds=… images_per_s=… peak_mib=…</c>.
 /// </summary>
@@ -26,9 +26,11 @@ public static class TrainCommand
         var momentum = new Option<float>("--momentum") { DefaultValueFactory = _ => d.Momentum };
         var weightDecay = new Option<float>("--weight-decay") { Description = "on conv and linear weights (paper: 2e-4)", DefaultValueFactory = _ => d.WeightDecay };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => d.Seed };
-        var trainLimit = new Option<int>("--train-limit") { Description = "use only the first N training images; 0 = all (default 14400: the 5-minute CPU main job)", DefaultValueFactory = _ => d.TrainLimit ?? 0 };
+        var trainLimit = new Option<int>("--train-limit") { Description = "use only the first N training images; 0 = all (the default)", DefaultValueFactory = _ => d.TrainLimit ?? 0 };
         var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
         var maxSteps = new Option<long?>("--max-steps") { Description = "stop after N steps in total" };
+        var warmupSteps = new Option<int>("--warmup-steps") { Description = "linear learning-rate warm-up over the first N steps", DefaultValueFactory = _ => d.WarmupSteps };
+        var timeBudget = new Option<double?>("--time-budget") { Description = "seconds for training and evaluation: the warm-up steps are timed and the step count fixed to fit (needs --warmup-steps)" };
         var crop = new Option<int>("--crop-padding") { Description = "random-crop padding (paper: 4; 0 = off)", DefaultValueFactory = _ => d.CropPadding };
         var flip = new Option<bool>("--flip") { Description = "random horizontal flips (paper: on; not for digits)" };
         var stored = new Option<bool>("--stored") { Description = "keep all activations instead of rebuilding reversible blocks' inputs (the baseline)" };
@@ -39,10 +41,10 @@ public static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps", DefaultValueFactory = _ => 0 };
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
         var device = CommonOptions.Device();
-        var command = new Command("train", "train a RevNet (default: Fashion-MNIST, about 4 minutes on 2 CPU cores)")
+        var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
+            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
         };
         command.SetAction(parse =>
         {
@@ -62,6 +64,8 @@ public static class TrainCommand
                 TrainLimit = parse.GetValue(trainLimit) is var trainImages and not 0 ? trainImages : null,
                 TestLimit = parse.GetValue(testLimit),
                 MaxSteps = parse.GetValue(maxSteps),
+                WarmupSteps = parse.GetValue(warmupSteps),
+                TimeBudgetSeconds = parse.GetValue(timeBudget),
                 CropPadding = parse.GetValue(crop),
                 Flip = parse.GetValue(flip),
                 Reconstruct = !parse.GetValue(stored),
