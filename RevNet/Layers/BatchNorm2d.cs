@@ -1,4 +1,5 @@
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Distributed;
 
 namespace RevNetIlgpu.RevNet.Layers;
 
@@ -6,7 +7,8 @@ namespace RevNetIlgpu.RevNet.Layers;
 /// nn.BatchNorm2d (eps 1e-5, momentum 0.1). Training: batch statistics, running statistics updated once per
 /// forward. Outside the tape (the forward of reversible blocks) the batch statistics are kept in a small
 /// per-layer buffer so that the reconstruction in backward normalises with exactly the forward's statistics
-/// (<see cref="UseSavedStatistics"/>) and does not update the running statistics a second time.
+/// (<see cref="UseSavedStatistics"/>) and does not update the running statistics a second time. With
+/// <see cref="SyncAcross"/> set, batch statistics and their gradients cover the whole batch over all ranks.
 /// </summary>
 public sealed class BatchNorm2d : Module
 {
@@ -35,6 +37,12 @@ public sealed class BatchNorm2d : Module
     /// <summary>Set by a reversible block while it rebuilds its inputs: normalise with the statistics saved by the last training forward.</summary>
     public bool UseSavedStatistics { get; set; }
 
+    /// <summary>
+    /// Ranks whose slices form the batch (--sync-bn): statistics and the backward's reductions are summed over them, and the
+    /// running statistics, updated from those shared statistics, stay equal on every rank. Null: this process's batch alone.
+    /// </summary>
+    public ICommunicator? SyncAcross { get; set; }
+
     public Tensor RunningMean => runningMean.Value;
 
     public Tensor RunningVar => runningVar.Value;
@@ -44,7 +52,7 @@ public sealed class BatchNorm2d : Module
         var device = x.Device;
         if (!Training || UseSavedStatistics)
         {
-            if (Training) return Functional.BatchNorm2d(x, weight.Value, bias.Value, savedMean.Value, savedInvStd.Value, batchStatistics: true);
+            if (Training) return NormalizeWithBatchStatistics(x, savedMean.Value, savedInvStd.Value);
             using var mean = Tensor.Empty(device, Channels);
             using var invstd = Tensor.Empty(device, Channels);
             Functional.EvalStatistics(runningMean.Value, runningVar.Value, Eps, mean, invstd);
@@ -56,9 +64,11 @@ public sealed class BatchNorm2d : Module
         var batchInvStd = keepForRebuild ? savedInvStd.Value.Retain() : Tensor.Empty(device, Channels);
         try
         {
-            Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
-            Functional.UpdateRunningStatistics(batchMean, batchInvStd, x[0] * x[2] * x[3], Eps, Momentum, runningMean.Value, runningVar.Value);
-            return Functional.BatchNorm2d(x, weight.Value, bias.Value, batchMean, batchInvStd, batchStatistics: true);
+            long count = x[0] * x[2] * x[3];
+            if (SyncAcross is { } ranks) count = SyncBatchNorm.BatchStatistics(x, Eps, batchMean, batchInvStd, ranks);
+            else Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
+            Functional.UpdateRunningStatistics(batchMean, batchInvStd, checked((int)count), Eps, Momentum, runningMean.Value, runningVar.Value);
+            return NormalizeWithBatchStatistics(x, batchMean, batchInvStd);
         }
         finally
         {
@@ -66,4 +76,8 @@ public sealed class BatchNorm2d : Module
             batchInvStd.Release();
         }
     }
+
+    Tensor NormalizeWithBatchStatistics(Tensor x, Tensor mean, Tensor invstd) => SyncAcross is { } ranks
+        ? SyncBatchNorm.Normalize(x, weight.Value, bias.Value, mean, invstd, ranks)
+        : Functional.BatchNorm2d(x, weight.Value, bias.Value, mean, invstd, batchStatistics: true);
 }
