@@ -39,7 +39,8 @@ passed=(-x REVNET_THREADS="$threads")
 # --quiet: mpirun's own multi-line reports are left out; each rank prints one line for what stopped it.
 # --bind-to none: ranks share the cores through REVNET_THREADS instead of being pinned to one core each.
 # --oversubscribe: more ranks than cores still start (slowly) rather than being refused.
-# Root (containers, CI) must be allowed explicitly.
-exec mpirun -np "$ranks" "${hostfile[@]}" --quiet --bind-to none --oversubscribe \
+# btl_vader_single_copy_mechanism none: no cross-process memory reads (CMA), which containers often forbid and which
+# print "Read -1" noise when a peer has gone. Root (containers, CI) must be allowed explicitly.
+exec mpirun -np "$ranks" "${hostfile[@]}" --quiet --bind-to none --oversubscribe --mca btl_vader_single_copy_mechanism none \
   --allow-run-as-root "${passed[@]}" \
   dotnet "$dll" train "$@"

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using ILGPU;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
 
@@ -7,8 +9,9 @@ namespace RevNetIlgpu.RevNet.Distributed;
 /// Batch norm over a batch split across ranks (--sync-bn): every per-channel sum is added over the ranks, so each rank
 /// normalises its slice, and differentiates through the statistics, exactly as one process would on the whole batch.
 /// Forward: Σx, then Σ(x−mean)² (two passes, as <see cref="Functional.BatchStatistics"/>), each all-reduced. Backward:
-/// Σgy and Σgy·xhat all-reduced, then applied (<see cref="SyncBatchNormKernels"/>). Every rank holds an equal slice
-/// (the trainer checks), so the whole batch has ranks × the slice's values per channel. Sums travel through host memory.
+/// Σgy and Σgy·xhat all-reduced, then applied (<see cref="SyncBatchNormKernels"/>). Sums are float64 (in device
+/// buffers of twice as many floats) so the result does not depend on how the batch is split. Every rank holds an equal
+/// slice (the trainer checks), so the whole batch has ranks × the slice's values per channel. Sums travel through host memory.
 /// </summary>
 public static class SyncBatchNorm
 {
@@ -17,15 +20,13 @@ public static class SyncBatchNorm
     {
         var (device, n, c, hw) = Shape(x, "sync batch statistics");
         long count = (long)n * hw * ranks.Size;
-        using var partial = Tensor.Empty(device, c);
-        ChannelKernels.SumPerChannel(device.K, n, c, hw, x.View, partial.View);
-        var means = AllReduce(partial, ranks);
-        for (int ch = 0; ch < c; ch++) means[ch] /= count;
-        mean.CopyFrom(means);
-        SyncBatchNormKernels.CentredSquareSums(device.K, n, c, hw, x.View, mean.View, partial.View);
-        var invstds = AllReduce(partial, ranks);
-        for (int ch = 0; ch < c; ch++) invstds[ch] = 1f / MathF.Sqrt(invstds[ch] / count + eps);
-        invstd.CopyFrom(invstds);
+        using var partial = Tensor.Empty(device, 2 * c);
+        SyncBatchNormKernels.ChannelSums(device.K, n, c, hw, x.View, Doubles(partial));
+        var sums = AllReduce(partial, ranks);
+        mean.CopyFrom(sums.Select(s => (float)(s / count)).ToArray());
+        SyncBatchNormKernels.CentredSquareSums(device.K, n, c, hw, x.View, mean.View, Doubles(partial));
+        var squares = AllReduce(partial, ranks);
+        invstd.CopyFrom(squares.Select(s => (float)(1 / Math.Sqrt(s / count + eps))).ToArray());
         return count;
     }
 
@@ -46,21 +47,25 @@ public static class SyncBatchNorm
         {
             var gy = grads[0]!;
             var gx = Tensor.Empty(device, x.Shape);
-            using var sums = Tensor.Empty(device, 2 * c);
-            SyncBatchNormKernels.BackwardSums(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, sums.View, gamma.Grad!.View, beta.Grad!.View);
-            sums.CopyFrom(AllReduce(sums, ranks));
-            SyncBatchNormKernels.BackwardApply(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, sums.View, count, gx.View);
+            using var sums = Tensor.Empty(device, 4 * c);
+            SyncBatchNormKernels.BackwardSums(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, Doubles(sums), gamma.Grad!.View, beta.Grad!.View);
+            sums.CopyFrom(MemoryMarshal.Cast<double, float>(AllReduce(sums, ranks)).ToArray());
+            SyncBatchNormKernels.BackwardApply(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, Doubles(sums), count, gx.View);
             return [gx];
         }, hasParameters: true);
         return y;
     }
 
-    static float[] AllReduce(Tensor partial, ICommunicator ranks)
+    /// <summary>The float64 sums held in <paramref name="partial"/>, added over the ranks.</summary>
+    static double[] AllReduce(Tensor partial, ICommunicator ranks)
     {
-        var values = partial.ToArray();
+        var values = MemoryMarshal.Cast<float, double>(partial.ToArray()).ToArray();
         ranks.AllReduce(values.AsSpan(), ReduceOperation.Sum);
         return values;
     }
+
+    /// <summary>A float tensor of 2k elements seen as k doubles (allocator blocks are aligned far beyond 8 bytes).</summary>
+    static ArrayView<double> Doubles(Tensor t) => t.View.Cast<double>();
 
     static (Device Device, int N, int C, int Hw) Shape(Tensor x, string op)
     {

@@ -8,24 +8,33 @@ namespace RevNetIlgpu.Tests.Kernels;
 
 /// <summary>
 /// Sync-BN's halves, in both forms (ILGPU kernels and host C#): a batch cut into two slices by image, reduced per slice,
-/// the sums added as the all-reduce would, and applied per slice, must give what batch norm computes on the whole batch.
+/// the sums added as the all-reduce would, and applied per slice, must give what batch norm computes on the whole batch
+/// (float64 references, and the single-process kernels).
 /// </summary>
 public class SyncBatchNormKernelsTests : KernelTestBase
 {
     const float Eps = 1e-5f;
 
-    KernelContext Form(bool host) => host ? new KernelContext(Accelerator, isHost: true) : K;
-
-    [TestCase(false, 3, 2, 5, 7)]
-    [TestCase(true, 3, 2, 5, 7)]
-    [TestCase(false, 5, 3, 3, 1)]
-    [TestCase(true, 5, 1, 3, 11)]
-    public void StatisticsFromTwoSlices_EqualWholeBatchStatistics(bool host, int n, int firstSlice, int c, int hw)
+    /// <summary>"kernel": ILGPU kernels as the CPU accelerator runs them (one thread per channel); "kernel-groups": with 8-thread
+    /// groups, the GPU's tree sums; "host": the C# forms.</summary>
+    KernelContext Form(string form) => form switch
     {
-        var k = Form(host);
+        "host" => new KernelContext(Accelerator, isHost: true),
+        "kernel-groups" => new KernelContext(Accelerator) { ReductionGroupSize = 8 },
+        _ => K,
+    };
+
+    [TestCase("kernel", 3, 2, 5, 7)]
+    [TestCase("kernel-groups", 3, 2, 5, 7)]
+    [TestCase("host", 3, 2, 5, 7)]
+    [TestCase("kernel", 5, 3, 3, 1)]
+    [TestCase("host", 5, 1, 3, 11)]
+    public void StatisticsFromTwoSlices_EqualWholeBatchStatistics(string form, int n, int firstSlice, int c, int hw)
+    {
+        var k = Form(form);
         var x = RandomArray(n * c * hw).Select(v => v + 3f).ToArray();
         using var dx = Upload(x);
-        using var partial = Poisoned(c);
+        using var partial = PoisonedDoubles(c);
         using var dmean = Poisoned(c);
         var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
         long count = (long)n * hw;
@@ -33,8 +42,8 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         var sums = new double[c];
         foreach (var (start, images) in slices)
         {
-            ChannelKernels.SumPerChannel(k, images, c, hw, Slice(dx, start, images, c, hw), partial.View);
-            Add(sums, Download(partial));
+            SyncBatchNormKernels.ChannelSums(k, images, c, hw, Slice(dx, start, images, c, hw), partial.View);
+            Add(sums, DownloadDoubles(partial));
         }
         var mean = sums.Select(s => (float)(s / count)).ToArray();
         dmean.CopyFromCPU(mean);
@@ -42,22 +51,24 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         foreach (var (start, images) in slices)
         {
             SyncBatchNormKernels.CentredSquareSums(k, images, c, hw, Slice(dx, start, images, c, hw), dmean.View, partial.View);
-            Add(squares, Download(partial));
+            Add(squares, DownloadDoubles(partial));
         }
         var invstd = squares.Select(s => 1 / Math.Sqrt(s / count + Eps)).ToArray();
 
         var (expectedMean, expectedInvstd) = StatsReference(x, c, hw);
-        AssertClose(mean, expectedMean, 1e-5, "mean from slice sums");
-        AssertClose(invstd.Select(v => (float)v).ToArray(), expectedInvstd, 1e-5, "invstd from slice sums of centred squares");
+        // Float64 sums of float32 inputs: only the final rounding to float32 remains.
+        AssertClose(mean, expectedMean, 1e-7, "mean from slice sums");
+        AssertClose(invstd.Select(v => (float)v).ToArray(), expectedInvstd, 1e-7, "invstd from slice sums of centred squares");
     }
 
-    [TestCase(false, 4, 1, 3, 9)]
-    [TestCase(true, 4, 1, 3, 9)]
-    [TestCase(false, 3, 2, 7, 5)]
-    [TestCase(true, 3, 2, 7, 5)]
-    public void BackwardFromTwoSlices_EqualsWholeBatchBackward(bool host, int n, int firstSlice, int c, int hw)
+    [TestCase("kernel", 4, 1, 3, 9)]
+    [TestCase("kernel-groups", 4, 1, 3, 9)]
+    [TestCase("host", 4, 1, 3, 9)]
+    [TestCase("kernel", 3, 2, 7, 5)]
+    [TestCase("host", 3, 2, 7, 5)]
+    public void BackwardFromTwoSlices_EqualsWholeBatchBackward(string form, int n, int firstSlice, int c, int hw)
     {
-        var k = Form(host);
+        var k = Form(form);
         var x = RandomArray(n * c * hw);
         var gy = RandomArray(x.Length);
         var gamma = RandomArray(c);
@@ -76,24 +87,27 @@ public class SyncBatchNormKernelsTests : KernelTestBase
 
         // Two slices: reduce each, add the sums (what MPI_Allreduce does across ranks), apply to each.
         var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
-        using var sums = Poisoned(2 * c);
+        using var sums = PoisonedDoubles(2 * c);
         using var gx = Poisoned(x.Length);
         using var ggamma = Upload(new float[c]);
         using var gbeta = Upload(new float[c]);
-        var total = new float[2 * c];
+        var total = new double[2 * c];
         foreach (var (start, images) in slices)
         {
             SyncBatchNormKernels.BackwardSums(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
                 dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
-            var part = Download(sums);
-            for (int i = 0; i < total.Length; i++) total[i] += part[i];
+            Add(total, DownloadDoubles(sums));
         }
         sums.CopyFromCPU(total);
         foreach (var (start, images) in slices)
             SyncBatchNormKernels.BackwardApply(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
                 dmean.View, dinvstd.View, dgamma.View, sums.View, (long)n * hw, Slice(gx, start, images, c, hw));
 
-        // Float32 sums added in another order: differences of a few ulps, amplified where gx subtracts two means.
+        var (expectedGx, expectedGGamma, expectedGBeta) = BackwardReference(x, gy, gamma, Download(dmean), Download(dinvstd), c, hw);
+        AssertClose(Download(gx), expectedGx, 1e-6, "gx against float64");
+        AssertClose(Download(ggamma), expectedGGamma, 1e-6, "ggamma against float64");
+        AssertClose(Download(gbeta), expectedGBeta, 1e-6, "gbeta against float64");
+        // The single-process kernels sum in float32: they agree to their own rounding.
         Assert.That(RelativeError(Download(gx), Download(wholeGx)), Is.LessThan(1e-5), "gx");
         Assert.That(RelativeError(Download(ggamma), Download(wholeGGamma)), Is.LessThan(1e-5), "ggamma accumulated over the slices");
         Assert.That(RelativeError(Download(gbeta), Download(wholeGBeta)), Is.LessThan(1e-5), "gbeta accumulated over the slices");
@@ -112,19 +126,22 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         using var dinvstd = Upload(RandomArray(c).Select(v => 1.5f + v).ToArray());
         float[][] Run(KernelContext k)
         {
-            using var squares = Poisoned(c);
-            using var sums = Poisoned(2 * c);
+            using var channelSums = PoisonedDoubles(c);
+            using var squares = PoisonedDoubles(c);
+            using var sums = PoisonedDoubles(2 * c);
             using var ggamma = Upload(Enumerable.Repeat(0.5f, c).ToArray());
             using var gbeta = Upload(Enumerable.Repeat(-0.25f, c).ToArray());
             using var gx = Poisoned(x.Length);
+            SyncBatchNormKernels.ChannelSums(k, n, c, hw, dx.View, channelSums.View);
             SyncBatchNormKernels.CentredSquareSums(k, n, c, hw, dx.View, dmean.View, squares.View);
             SyncBatchNormKernels.BackwardSums(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
             SyncBatchNormKernels.BackwardApply(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, sums.View, 3L * n * hw, gx.View);
-            return [Download(squares), Download(sums), Download(ggamma), Download(gbeta), Download(gx)];
+            return [ToFloatBits(DownloadDoubles(channelSums)), ToFloatBits(DownloadDoubles(squares)), ToFloatBits(DownloadDoubles(sums)),
+                Download(ggamma), Download(gbeta), Download(gx)];
         }
         var kernel = Run(K);
-        var host = Run(Form(host: true));
-        string[] names = ["centred squares", "backward sums", "ggamma", "gbeta", "gx"];
+        var host = Run(Form("host"));
+        string[] names = ["channel sums", "centred squares", "backward sums", "ggamma", "gbeta", "gx"];
         for (int i = 0; i < names.Length; i++)
         {
             Assert.That(kernel[i].All(float.IsFinite), $"{names[i]}: every element written");
@@ -137,7 +154,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
     {
         using var v = Upload(new float[2 * 3 * 4]);
         using var ch = Upload(new float[3]);
-        using var sums = Upload(new float[6]);
+        using var sums = Accelerator.Allocate1D(new double[6]);
         var e = Assert.Throws<ArgumentException>(() =>
             SyncBatchNormKernels.BackwardApply(K, 2, 3, 4, v.View, v.View, ch.View, ch.View, ch.View, sums.View, 7, v.View));
         Assert.That(e!.Message, Does.Contain("count per channel (7)"));
@@ -146,7 +163,43 @@ public class SyncBatchNormKernelsTests : KernelTestBase
     static ArrayView<float> Slice(MemoryBuffer1D<float, Stride1D.Dense> buffer, int firstImage, int images, int c, int hw) =>
         buffer.View.SubView((long)firstImage * c * hw, (long)images * c * hw);
 
-    static void Add(double[] total, float[] part)
+    MemoryBuffer1D<double, Stride1D.Dense> PoisonedDoubles(int length)
+    {
+        var buffer = Accelerator.Allocate1D<double>(length);
+        buffer.MemSet(0xFF); // all-ones bit pattern is a NaN
+        return buffer;
+    }
+
+    double[] DownloadDoubles(MemoryBuffer1D<double, Stride1D.Dense> buffer)
+    {
+        Accelerator.Synchronize();
+        return buffer.GetAsArray1D();
+    }
+
+    /// <summary>Doubles as pairs of floats, so one bit-for-bit comparison covers every output (NaN stays NaN).</summary>
+    static float[] ToFloatBits(double[] values) => System.Runtime.InteropServices.MemoryMarshal.Cast<double, float>(values).ToArray();
+
+    static (double[] Gx, double[] GGamma, double[] GBeta) BackwardReference(float[] x, float[] gy, float[] gamma, float[] mean, float[] invstd, int c, int hw)
+    {
+        double m = x.Length / c;
+        var sumGy = new double[c];
+        var sumGyXhat = new double[c];
+        double Xhat(int i) => ((double)x[i] - mean[i / hw % c]) * invstd[i / hw % c];
+        for (int i = 0; i < x.Length; i++)
+        {
+            sumGy[i / hw % c] += gy[i];
+            sumGyXhat[i / hw % c] += gy[i] * Xhat(i);
+        }
+        var gx = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int ch = i / hw % c;
+            gx[i] = (double)gamma[ch] * invstd[ch] * (gy[i] - sumGy[ch] / m - Xhat(i) * sumGyXhat[ch] / m);
+        }
+        return (gx, sumGyXhat, sumGy);
+    }
+
+    static void Add(double[] total, double[] part)
     {
         for (int i = 0; i < total.Length; i++) total[i] += part[i];
     }
