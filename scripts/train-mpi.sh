@@ -40,7 +40,10 @@ passed=(-x REVNET_THREADS="$threads")
 # --bind-to none: ranks share the cores through REVNET_THREADS instead of being pinned to one core each.
 # --oversubscribe: more ranks than cores still start (slowly) rather than being refused.
 # btl_vader_single_copy_mechanism none: no cross-process memory reads (CMA), which containers often forbid and which
-# print "Read -1" noise when a peer has gone. Root (containers, CI) must be allowed explicitly.
-exec mpirun -np "$ranks" "${hostfile[@]}" --quiet --bind-to none --oversubscribe --mca btl_vader_single_copy_mechanism none \
+# print "Read -1" noise when a peer has gone. mpi_yield_when_idle: a rank waiting for the others yields its core
+# instead of spinning on it (ranks share cores with each other and with the host kernels' threads).
+# Root (containers, CI) must be allowed explicitly.
+exec mpirun -np "$ranks" "${hostfile[@]}" --quiet --bind-to none --oversubscribe \
+  --mca btl_vader_single_copy_mechanism none --mca mpi_yield_when_idle 1 \
   --allow-run-as-root "${passed[@]}" \
   dotnet "$dll" train "$@"

@@ -99,10 +99,10 @@ public class DataParallelTrainingTests
     {
         using var data = new TinyIdxDataset();
         var clock = Stopwatch.StartNew();
-        var (result, last) = RunAndDisturbRank1(data, "STOP", rankTimeoutSeconds: 20);
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(20 + 120)), "stopped within the timeout and mpirun's teardown");
+        var (result, last) = RunAndDisturbRank1(data, "STOP", rankTimeoutSeconds: 45);
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(45 + 120)), "stopped within the timeout and mpirun's teardown");
         // The waiting rank says what happened; the hung one, woken by mpirun only to be stopped, may add its own line.
-        Assert.That(result.ErrorLines[0], Does.StartWith("revnet: error: rank 0 of 2: all-reduce").And.Contain("waited more than 20 s for the other ranks"),
+        Assert.That(result.ErrorLines[0], Does.StartWith("revnet: error: rank 0 of 2: all-reduce").And.Contain("waited more than 45 s for the other ranks"),
             result.StandardError);
         Assert.That(result.ErrorLines.Skip(1), Has.All.StartWith("revnet: error: rank 1 of 2: "), $"nothing but one line per rank; stderr: {result.StandardError}");
         Assert.That(result.ErrorLines, Has.Count.LessThanOrEqualTo(2));
