@@ -21,7 +21,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Size = size;
         watchdog = new CollectiveWatchdog(timeout, Who);
         terminated = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ =>
-            CollectiveWatchdog.Fail(Who, "stopped by mpirun: another rank of the job died or failed (its error, if it printed one, is above); last.safetensors holds the last complete checkpoint"));
+            CollectiveWatchdog.Fail(Who, "stopped by mpirun: another rank of the job died or failed (its error, if it printed one, is above), or the job was interrupted; last.safetensors holds the last complete checkpoint"));
     }
 
     /// <summary>True when this process was started by Open MPI's mpirun (or another PMIx launcher).</summary>
