@@ -6,7 +6,7 @@ using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Benchmarks;
 
-/// <summary>`revnet bench step` on a tiny RevNet on the CPU accelerator: structure only, never speed.</summary>
+/// <summary>`revnet bench step` on a tiny RevNet on the `cpu` device (host kernels): structure only, never speed.</summary>
 public class StepBenchmarkTests
 {
     [OneTimeSetUp]

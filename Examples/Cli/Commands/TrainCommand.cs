@@ -73,7 +73,7 @@ public static class TrainCommand
             };
             long? limit = parse.GetValue(memoryLimit) is { } text ? ByteSize.Parse(text, "--memory-limit") : null;
             using var dev = CommonOptions.OpenDevice(parse.GetValue(device), limit);
-            if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
+            if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, ilgpu-cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
             var trainer = new Trainer(dev, options);
             var steps = new List<StepProgress>();
             trainer.StepCompleted += steps.Add;
