@@ -39,16 +39,27 @@ public sealed class BatchNorm2d : Module
 
     public Tensor RunningVar => runningVar.Value;
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) =>
+        Normalize(x, (input, mean, invstd, batchStatistics) => Functional.BatchNorm2d(input, weight.Value, bias.Value, mean, invstd, batchStatistics));
+
+    /// <summary>
+    /// conv(relu(this(x))) through the fused op that keeps only x for backward (<see cref="Functional.BatchNormReluConv2d"/>);
+    /// statistics are chosen and updated exactly as by <see cref="Forward"/>.
+    /// </summary>
+    public Tensor ForwardThroughReluConv(Tensor x, Conv2d conv) =>
+        Normalize(x, (input, mean, invstd, batchStatistics) => conv.ForwardAfterBatchNormRelu(input, weight.Value, bias.Value, mean, invstd, batchStatistics));
+
+    /// <summary>Picks the statistics (batch, saved or running), updates the running ones when training, and applies <paramref name="normalize"/>(x, mean, invstd, batch statistics?).</summary>
+    Tensor Normalize(Tensor x, Func<Tensor, Tensor, Tensor, bool, Tensor> normalize)
     {
         var device = x.Device;
         if (!Training || UseSavedStatistics)
         {
-            if (Training) return Functional.BatchNorm2d(x, weight.Value, bias.Value, savedMean.Value, savedInvStd.Value, batchStatistics: true);
+            if (Training) return normalize(x, savedMean.Value, savedInvStd.Value, true);
             using var mean = Tensor.Empty(device, Channels);
             using var invstd = Tensor.Empty(device, Channels);
             Functional.EvalStatistics(runningMean.Value, runningVar.Value, Eps, mean, invstd);
-            return Functional.BatchNorm2d(x, weight.Value, bias.Value, mean, invstd, batchStatistics: false);
+            return normalize(x, mean, invstd, false);
         }
         // On the tape the op saves its own statistics; off it, they go to the saved-statistics buffer for the rebuild.
         bool keepForRebuild = !device.Tape.IsRecording;
@@ -58,7 +69,7 @@ public sealed class BatchNorm2d : Module
         {
             Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
             Functional.UpdateRunningStatistics(batchMean, batchInvStd, x[0] * x[2] * x[3], Eps, Momentum, runningMean.Value, runningVar.Value);
-            return Functional.BatchNorm2d(x, weight.Value, bias.Value, batchMean, batchInvStd, batchStatistics: true);
+            return normalize(x, batchMean, batchInvStd, true);
         }
         finally
         {
