@@ -283,22 +283,22 @@ public static unsafe class Conv2dHost
         for (int j = 0; j < dotColumns; j++) panelRows[j] = j * length;
         float* panel = rowOffsets is null ? ThreadScratch.Get(PanelSlot, (long)dotColumns * length) : null;
         new Span<float>(partial, paddedK * paddedDepth).Clear();
+        if (rowOffsets is not null)
+        {
+            // In place: each block of gy rows stays in L1 while every tap block streams past it.
+            for (int k0 = 0; k0 < paddedK; k0 += dotRows)
+                for (int r0 = 0; r0 < paddedDepth; r0 += dotColumns)
+                    TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, images, segmentOffsets, rowOffsets + r0,
+                        partial + (long)k0 * paddedDepth + r0, paddedDepth);
+            return;
+        }
         for (int r0 = 0; r0 < paddedDepth; r0 += dotColumns)
         {
-            float* source = images;
-            int* offsets = rowOffsets + r0;
-            if (rowOffsets is null)
-            {
-                for (int i = 0; i < count; i++) columns.Pack(images + (long)i * canvas, r0, dotColumns, 0, positions, panel + i * positions, length);
-                for (int j = 0; j < dotColumns; j++) new Span<float>(panel + (long)j * length + used, length - used).Clear();
-                source = panel;
-                offsets = panelRows;
-            }
+            for (int i = 0; i < count; i++) columns.Pack(images + (long)i * canvas, r0, dotColumns, 0, positions, panel + i * positions, length);
+            for (int j = 0; j < dotColumns; j++) new Span<float>(panel + (long)j * length + used, length - used).Clear();
             for (int k0 = 0; k0 < paddedK; k0 += dotRows)
-            {
-                TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, source, segmentOffsets, offsets,
+                TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, panel, segmentOffsets, panelRows,
                     partial + (long)k0 * paddedDepth + r0, paddedDepth);
-            }
         }
     }
 
