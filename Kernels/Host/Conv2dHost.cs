@@ -1,15 +1,17 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
 /// 2-D convolution on the CPU with SIMD (the host form of <see cref="Conv2dKernels"/>; same shapes and contract):
-/// x [N, C, H, W], w [K, C, KH, KW], bias [K], y [N, K, OutH, OutW]. Each of the three products is a packed GEMM
-/// with a register-tiled micro-kernel (<see cref="IConvMicroKernel"/>), laid out for its own shape:
+/// x [N, C, H, W], w [K, C, KH, KW], bias [K], y [N, K, OutH, OutW]. Each of the three products is a GEMM with
+/// packed weights and a register-tiled micro-kernel (<see cref="IConvMicroKernel"/>), laid out for its own shape.
+/// The im2col operand is never built whole: each image is zero-padded once and the micro-kernels read im2col rows
+/// from it in place through offset tables (stride 1 and 2, rows of at least half a vector), or a TileColumns-wide
+/// panel is packed right before use (other strides and widths).
 /// <list type="bullet">
-/// <item>forward, per image: y [K, OutH·OutW] = w [K, C·KH·KW] · im2col(x), im2col packed one TileColumns-wide
-/// panel at a time right before use (it stays in L1/L2 while every block of output channels passes over it);</item>
+/// <item>forward, per image: y [K, OutH·OutW] = w [K, C·KH·KW] · im2col(x), every block of output channels passing
+/// over one panel of positions while it is in L1;</item>
 /// <item>grad-input, per image: the same product over gy dilated by the stride and padded by KH−1−pad, with the
 /// weights transposed to [C, K·KH·KW] and flipped (a stride-1 correlation gives every input position its sum);</item>
 /// <item>grad-weight: gw [K, C·KH·KW] += gy [K, N·OutH·OutW] · im2col(x)ᵀ, a long reduction split into groups of
@@ -19,10 +21,10 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </summary>
 public static unsafe class Conv2dHost
 {
-    // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
     /// <summary>Floats past a padded image that <see cref="EvenLanes"/> loads may touch (their values are discarded).</summary>
     const int OverreadSlack = 16;
 
+    // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
     const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, ImageSlot = 3, PanelSlot = 4, GyRowsSlot = 5, SegmentOffsetsSlot = 6;
 
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
@@ -88,7 +90,7 @@ public static unsafe class Conv2dHost
         int depth = s.C * s.KH * s.KW;
         float* weights = PackWeights<TKernel>(w, s.K, s.C, s.KH * s.KW, depth, s.KH * s.KW, flipTaps: false, bias);
         var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
-        var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
+        var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
         OuterProducts<TKernel>(s.N, padded, columns, x, (long)s.C * s.H * s.W, weights, s.K, y);
     }
 
@@ -99,7 +101,7 @@ public static unsafe class Conv2dHost
         float* weights = PackWeights<TKernel>(w, s.C, s.K, taps, taps, s.C * taps, flipTaps: true, null);
         // gy[oh, ow] lands at (KH−1−pad + oh·S, KW−1−pad + ow·S): then gx[ih, iw] = Σ over the KH x KW window at (ih, iw).
         var dilated = new ZeroPaddedImage(s.K, s.OutH, s.OutW, s.KH - 1 - s.Pad, s.KW - 1 - s.Pad, s.Stride, s.H + s.KH - 1, s.W + s.KW - 1);
-        var columns = new Im2colPanel(s.K, dilated.Height, dilated.Width, s.KH, s.KW, 1, s.H, s.W);
+        var columns = new Im2colMatrix(s.K, dilated.Height, dilated.Width, s.KH, s.KW, 1, s.H, s.W);
         OuterProducts<TKernel>(s.N, dilated, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, gx);
     }
 
@@ -143,7 +145,7 @@ public static unsafe class Conv2dHost
     /// output[n][m][p] = init[m] + Σ_r A[m, r]·im2col(image n)[r, p] for every image, output channel m &lt; rows and
     /// position p: images (split into column chunks when there are fewer images than threads) are the parallel work.
     /// </summary>
-    static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colPanel columns, float* source, long sourceStride,
+    static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colMatrix columns, float* source, long sourceStride,
         float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel
     {
         var mode = ChooseColumnSource(columns.Stride, columns.OutW, TKernel.TileColumns / 4);
@@ -155,7 +157,7 @@ public static unsafe class Conv2dHost
         }
     }
 
-    static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colPanel columns, float* source,
+    static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colMatrix columns, float* source,
         long sourceStride, float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileColumns = TKernel.TileColumns;
@@ -177,7 +179,7 @@ public static unsafe class Conv2dHost
 
     /// <summary>Panels [firstPanel, endPanel) of one image: pad it, then for each panel every block of output channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colPanel columns, bool inPlace, int* rowOffsets, float* source,
+    static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colMatrix columns, bool inPlace, int* rowOffsets, float* source,
         float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileRows = TKernel.TileRows, tileColumns = TKernel.TileColumns, segment = tileColumns / 4;
@@ -217,7 +219,7 @@ public static unsafe class Conv2dHost
         int depth = s.C * s.KH * s.KW, positions = s.OutH * s.OutW;
         int paddedK = RoundUp(s.K, dotRows), paddedDepth = RoundUp(depth, dotColumns);
         var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
-        var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
+        var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
         var mode = ChooseColumnSource(s.Stride, s.OutW, TKernel.VectorWidth / 2);
         // Group images so the group's gy rows (paddedK x columns) stay within ~256 KB of L2; the groups depend on
         // the shape alone, so the order of the final sum (and its bits) does not depend on the thread count.
@@ -251,11 +253,11 @@ public static unsafe class Conv2dHost
 
     /// <summary>
     /// partial [paddedK, paddedDepth] = gy rows · im2col rowsᵀ over <paramref name="count"/> images. With
-    /// <paramref name="rowOffsets"/> (stride 1, output rows whole vectors) the im2col rows are read from the padded
-    /// images in place; without, DotColumns of them at a time are packed side by side first.
+    /// <paramref name="rowOffsets"/> (stride 1 or 2, output rows of at least half a vector) the im2col rows are read from
+    /// the padded images in place; without, DotColumns of them at a time are packed side by side first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colPanel columns, int* rowOffsets,
+    static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colMatrix columns, int* rowOffsets,
         float* x, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns, width = TKernel.VectorWidth;
