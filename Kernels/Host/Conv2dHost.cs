@@ -12,8 +12,8 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <list type="bullet">
 /// <item>forward, per image: y [K, OutH·OutW] = w [K, C·KH·KW] · im2col(x), every block of output channels passing
 /// over one panel of positions while it is in L1;</item>
-/// <item>grad-input, per image: the same product over gy dilated by the stride and padded by KH−1−pad, with the
-/// weights transposed to [C, K·KH·KW] and flipped (a stride-1 correlation gives every input position its sum);</item>
+/// <item>grad-input, per image and stride phase: the same product over gy padded by KH−1−pad, with the weights
+/// transposed to [C, K·KH·KW] and flipped (a stride-1 correlation gives every input position its sum);</item>
 /// <item>grad-weight: gw [K, C·KH·KW] += gy [K, N·OutH·OutW] · im2col(x)ᵀ, a long reduction split into groups of
 /// images fixed by the shape; each group's partial is summed in group order, so the bits do not depend on threads.</item>
 /// </list>
@@ -25,7 +25,8 @@ public static unsafe class Conv2dHost
     const int OverreadSlack = 16;
 
     // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
-    const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, ImageSlot = 3, PanelSlot = 4, GyRowsSlot = 5, SegmentOffsetsSlot = 6;
+    const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, PhaseWeightsSlot = 3, PhaseOutputSlot = 4;
+    const int ImageSlot = 8, PanelSlot = 9, GyRowsSlot = 10, SegmentOffsetsSlot = 11;
 
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
     public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
@@ -89,20 +90,63 @@ public static unsafe class Conv2dHost
     {
         int depth = s.C * s.KH * s.KW;
         float* weights = PackWeights<TKernel>(w, s.K, s.C, s.KH * s.KW, depth, s.KH * s.KW, flipTaps: false, bias);
-        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
+        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
         var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
         OuterProducts<TKernel>(s.N, padded, columns, x, (long)s.C * s.H * s.W, weights, s.K, y);
     }
 
+    /// <summary>
+    /// Grad-input one stride phase at a time: input positions (a + S·i, b + S·j) receive only the taps kh ≡ a + pad,
+    /// kw ≡ b + pad (mod S), from gy at (i + da − u, j + db − v) for the u-th and v-th of those taps. So each phase is a
+    /// stride-1 correlation of gy (zero-padded) with the flipped, transposed sub-kernel: no work on the zeros a dilated
+    /// gy would hold (3/4 of it at stride 2). At stride 1 the single phase is all of gx and is written in place.
+    /// </summary>
     static void BackwardInput<TKernel>(Conv2dShape s, float* gy, float* w, float* gx) where TKernel : struct, IConvMicroKernel
     {
-        int taps = s.KH * s.KW, depth = s.K * taps;
-        // Row c, column (k, kh', kw') of the flipped transpose: w[k, c, KH−1−kh', KW−1−kw'] (the tap index reversed).
-        float* weights = PackWeights<TKernel>(w, s.C, s.K, taps, taps, s.C * taps, flipTaps: true, null);
-        // gy[oh, ow] lands at (KH−1−pad + oh·S, KW−1−pad + ow·S): then gx[ih, iw] = Σ over the KH x KW window at (ih, iw).
-        var dilated = new ZeroPaddedImage(s.K, s.OutH, s.OutW, s.KH - 1 - s.Pad, s.KW - 1 - s.Pad, s.Stride, s.H + s.KH - 1, s.W + s.KW - 1);
-        var columns = new Im2colMatrix(s.K, dilated.Height, dilated.Width, s.KH, s.KW, 1, s.H, s.W);
-        OuterProducts<TKernel>(s.N, dilated, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, gx);
+        int S = s.Stride;
+        for (int a = 0; a < S && a < s.H; a++)
+            for (int b = 0; b < S && b < s.W; b++)
+            {
+                int kh0 = (a + s.Pad) % S, kw0 = (b + s.Pad) % S;
+                int tapsH = kh0 < s.KH ? (s.KH - 1 - kh0) / S + 1 : 0, tapsW = kw0 < s.KW ? (s.KW - 1 - kw0) / S + 1 : 0;
+                int phaseH = (s.H - a + S - 1) / S, phaseW = (s.W - b + S - 1) / S;
+                float* phase = S == 1 ? gx : ThreadScratch.Get(PhaseOutputSlot, (long)s.N * s.C * phaseH * phaseW);
+                if (tapsH == 0 || tapsW == 0) new Span<float>(phase, s.N * s.C * phaseH * phaseW).Clear();
+                else
+                {
+                    // A[c, (k, u', v')] = w[k, c, kh0 + S·(tapsH−1−u'), kw0 + S·(tapsW−1−v')]: the phase's taps, transposed and
+                    // flipped. At stride 1 that is every tap with its index reversed, packed straight from w.
+                    int taps = tapsH * tapsW;
+                    float* weights = S == 1
+                        ? PackWeights<TKernel>(w, s.C, s.K, taps, taps, s.C * taps, flipTaps: true, null)
+                        : PackWeights<TKernel>(PhaseWeights(s, w, kh0, kw0, tapsH, tapsW), s.C, s.K, taps, s.K * taps, taps, flipTaps: false, null);
+                    int da = (a + s.Pad - kh0) / S, db = (b + s.Pad - kw0) / S;
+                    var padded = new ZeroPaddedImage(s.K, s.OutH, s.OutW, tapsH - 1 - da, tapsW - 1 - db, phaseH + tapsH - 1, phaseW + tapsW - 1);
+                    var columns = new Im2colMatrix(s.K, padded.Height, padded.Width, tapsH, tapsW, 1, phaseH, phaseW);
+                    OuterProducts<TKernel>(s.N, padded, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, phase);
+                }
+                if (S == 1) return;
+                for (long plane = 0; plane < (long)s.N * s.C; plane++)
+                    for (int i = 0; i < phaseH; i++)
+                    {
+                        float* from = phase + (plane * phaseH + i) * phaseW, to = gx + (plane * s.H + a + S * i) * s.W + b;
+                        for (int j = 0; j < phaseW; j++) to[S * j] = from[j];
+                    }
+            }
+    }
+
+    /// <summary>w_phase [C, K, tapsH, tapsW] = w[k, c, kh0 + S·(tapsH−1−u'), kw0 + S·(tapsW−1−v')], in this thread's <see cref="PhaseWeightsSlot"/>.</summary>
+    static float* PhaseWeights(Conv2dShape s, float* w, int kh0, int kw0, int tapsH, int tapsW)
+    {
+        float* phase = ThreadScratch.Get(PhaseWeightsSlot, (long)s.C * s.K * tapsH * tapsW), to = phase;
+        for (int c = 0; c < s.C; c++)
+            for (int k = 0; k < s.K; k++)
+            {
+                float* from = w + ((long)k * s.C + c) * s.KH * s.KW;
+                for (int u = tapsH - 1; u >= 0; u--)
+                    for (int v = tapsW - 1; v >= 0; v--) *to++ = from[(kh0 + s.Stride * u) * s.KW + kw0 + s.Stride * v];
+            }
+        return phase;
     }
 
     /// <summary>
@@ -119,9 +163,17 @@ public static unsafe class Conv2dHost
         for (int m = 0; m < paddedRows; m++)
         {
             float* to = packed + (long)(m - m % tileRows) * depth + m % tileRows;
+            if (m >= rows)
+            {
+                for (int r = 0; r < depth; r++) to[r * tileRows] = 0f;
+                continue;
+            }
             for (int g = 0; g < groups; g++)
-                for (int t = 0; t < taps; t++)
-                    to[(g * taps + t) * tileRows] = m < rows ? w[(long)m * rowStride + (long)g * groupStride + (flipTaps ? taps - 1 - t : t)] : 0f;
+            {
+                float* from = w + (long)m * rowStride + (long)g * groupStride;
+                if (flipTaps) for (int t = 0; t < taps; t++, to += tileRows) *to = from[taps - 1 - t];
+                else for (int t = 0; t < taps; t++, to += tileRows) *to = from[t];
+            }
         }
         float* init = packed + (long)paddedRows * depth;
         for (int m = 0; m < paddedRows; m++) init[m] = m < rows && bias is not null ? bias[m] : 0f;
@@ -218,7 +270,7 @@ public static unsafe class Conv2dHost
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns;
         int depth = s.C * s.KH * s.KW, positions = s.OutH * s.OutW;
         int paddedK = RoundUp(s.K, dotRows), paddedDepth = RoundUp(depth, dotColumns);
-        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
+        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
         var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
         var mode = ChooseColumnSource(s.Stride, s.OutW, TKernel.VectorWidth / 2);
         // Group images so the group's gy rows (paddedK x columns) stay within ~256 KB of L2; the groups depend on
