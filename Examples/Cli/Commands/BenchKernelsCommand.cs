@@ -49,7 +49,7 @@ public static class BenchKernelsCommand
         string notes = $"Batch {batch}, {report.Simd} kernels on {report.Threads} threads (REVNET_THREADS). FMA peak measured in this run: "
             + $"{report.PeakOneThreadGflops:F1} GFLOP/s on one thread, {report.PeakAllThreadsGflops:F1} GFLOP/s on {report.Threads} (the 'of FMA peak' base). "
             + $"Median of {repeat} calls after one warm-up call; GFLOP/s = 2·MACs / time (grad-input counts the same MACs as forward).\n";
-        output.Emit(parse, "kernels", "Host conv kernel rates vs the FMA peak", deviceName, table, notes,
+        output.Emit(parse, "host-kernels", "Host conv kernel rates vs the FMA peak", deviceName, table, notes,
             JsonSerializer.Serialize(report, BenchmarkOutput.JsonOptions));
         return 0;
     }
