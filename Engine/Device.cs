@@ -7,17 +7,21 @@ using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Engine;
 
 /// <summary>
 /// One accelerator (or the meta device), its caching allocator, its loaded kernels and the tape ops record on.
-/// Selection order: CUDA, then OpenCL, then ILGPU's CPU accelerator; overridden by a name or by the
+/// Selection order: CUDA, then OpenCL, then the CPU (host kernels); overridden by a name or by the
 /// REVNET_DEVICE environment variable.
 /// </summary>
 public sealed class Device : IDisposable
 {
     public const string EnvironmentVariable = "REVNET_DEVICE";
+
+    /// <summary>Every name <see cref="Create"/> accepts.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "cpu", "ilgpu-cpu", "cuda", "opencl", "meta"];
 
     readonly Context? context;
     readonly Stack<Tape> tapes = new();
@@ -28,8 +32,8 @@ public sealed class Device : IDisposable
         Name = name;
         this.context = context;
         Accelerator = accelerator;
-        Kernels = accelerator is null ? null : new KernelContext(accelerator);
-        long? deviceMemory = accelerator is null || kind == DeviceKind.Cpu ? null : accelerator.MemorySize;
+        Kernels = accelerator is null ? null : new KernelContext(accelerator, isHost: kind == DeviceKind.Cpu);
+        long? deviceMemory = accelerator is null || kind is DeviceKind.Cpu or DeviceKind.IlgpuCpu ? null : accelerator.MemorySize;
         Allocator = new CachingAllocator(this, memoryLimitBytes ?? deviceMemory);
         tapes.Push(new Tape());
     }
@@ -47,6 +51,9 @@ public sealed class Device : IDisposable
     public CachingAllocator Allocator { get; }
 
     public bool IsMeta => Kind == DeviceKind.Meta;
+
+    /// <summary>True on `cpu`: tensors are host memory and ops run the SIMD host kernels, never an ILGPU kernel.</summary>
+    public bool IsHost => Kernels?.IsHost == true;
 
     /// <summary>Debugging aid: every op's output is checked for NaN/Inf as it is made (slow: one host read per op).</summary>
     public bool CheckEveryOp { get; set; }
@@ -74,25 +81,30 @@ public sealed class Device : IDisposable
     /// <summary>Kernels, or an explanation of why there are none (the meta device launches nothing).</summary>
     public KernelContext K => Kernels ?? throw new InvalidOperationException("the meta device runs no kernels");
 
-    public void Synchronize() => Accelerator?.Synchronize();
+    /// <summary>Waits for queued kernels; host kernels finish before they return, so on `cpu` there is nothing to wait for.</summary>
+    public void Synchronize()
+    {
+        if (!IsHost) Accelerator?.Synchronize();
+    }
 
     /// <summary>
-    /// Creates a device from a name: auto (default), cpu, cuda, opencl or meta. With no name, REVNET_DEVICE
-    /// decides, else auto. <paramref name="memoryLimitBytes"/> caps the allocator (for planning and tests).
+    /// Creates a device from a name (<see cref="Names"/>): auto (default: CUDA, then OpenCL, then cpu), cpu (SIMD host kernels),
+    /// ilgpu-cpu (ILGPU kernels on its CPU accelerator), cuda, opencl or meta. With no name, REVNET_DEVICE decides, else auto.
+    /// <paramref name="memoryLimitBytes"/> caps the allocator (for planning and tests).
     /// </summary>
     public static Device Create(string? name = null, long? memoryLimitBytes = null)
     {
         name = (name ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "auto").Trim().ToLowerInvariant();
         if (name == "meta")
             return new Device(DeviceKind.Meta, "meta (counts memory, runs no kernels)", null, null, memoryLimitBytes);
-        if (name is not ("auto" or "cpu" or "cuda" or "opencl"))
-            throw new ArgumentException($"unknown device '{name}': expected auto, cpu, cuda, opencl or meta");
+        if (!Names.Contains(name))
+            throw new ArgumentException($"unknown device '{name}': expected {string.Join(", ", Names)}");
 
         NativeLibraryFallback.Install();
         var context = Context.Create(b =>
         {
             b.EnableAlgorithms();
-            if (name is "auto" or "cpu") b.CPU();
+            if (name is "auto" or "cpu" or "ilgpu-cpu") b.CPU();
             if (name is "auto" or "cuda") b.Cuda();
             if (name is "auto" or "opencl") b.OpenCL();
         });
@@ -100,7 +112,13 @@ public sealed class Device : IDisposable
         {
             var (kind, device) = Pick(context, name);
             var accelerator = device.CreateAccelerator(context);
-            return new Device(kind, $"{kind}: {accelerator.Name}", context, accelerator, memoryLimitBytes);
+            string description = kind switch
+            {
+                DeviceKind.Cpu => $"cpu: SIMD host kernels, {HostThreads.Count} threads",
+                DeviceKind.IlgpuCpu => $"ilgpu-cpu: ILGPU kernels on {accelerator.Name}",
+                _ => $"{kind}: {accelerator.Name}",
+            };
+            return new Device(kind, description, context, accelerator, memoryLimitBytes);
         }
         catch
         {
@@ -116,6 +134,7 @@ public sealed class Device : IDisposable
         if (name is "auto" or "cuda" && cuda.Count > 0) return (DeviceKind.Cuda, cuda[0]);
         if (name is "auto" or "opencl" && opencl.Count > 0) return (DeviceKind.OpenCL, opencl[0]);
         if (name is "auto" or "cpu") return (DeviceKind.Cpu, context.GetCPUDevice(0));
+        if (name is "ilgpu-cpu") return (DeviceKind.IlgpuCpu, context.GetCPUDevice(0));
         throw new InvalidOperationException($"no {name} device found (is the driver installed?); use --device cpu");
     }
 

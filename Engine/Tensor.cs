@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Engine;
 
@@ -77,7 +78,8 @@ public sealed class Tensor : IDisposable
         if (CheckedLength(shape) != data.Length)
             throw new ArgumentException($"tensor: shape [{string.Join(", ", shape)}] needs {CheckedLength(shape)} values, got {data.Length}");
         var t = Empty(device, shape);
-        if (!device.IsMeta) t.IntView.CopyFromCPU(data);
+        if (device.IsHost) data.CopyTo(HostMemory.Span(t.IntView));
+        else if (!device.IsMeta) t.IntView.CopyFromCPU(data);
         return t;
     }
 
@@ -124,19 +126,24 @@ public sealed class Tensor : IDisposable
         if (!IsReleased) Release();
     }
 
+    // On the host device (`cpu`) tensors are host memory: fills and copies go through spans, with no accelerator call.
+
     public void FillZero()
     {
-        if (!Device.IsMeta) View.MemSetToZero();
+        if (Device.IsHost) HostMemory.Span(View).Clear();
+        else if (!Device.IsMeta) View.MemSetToZero();
     }
 
     public void CopyFrom(float[] data)
     {
         if (data.Length != Length) throw new ArgumentException($"copy: tensor {ShapeString} has {Length} elements, the array {data.Length}");
-        if (!Device.IsMeta) View.CopyFromCPU(data);
+        if (Device.IsHost) data.CopyTo(HostMemory.Span(View));
+        else if (!Device.IsMeta) View.CopyFromCPU(data);
     }
 
     public float[] ToArray()
     {
+        if (Device.IsHost) return HostMemory.Span(View).ToArray();
         var data = new float[Length];
         if (Device.IsMeta) return data;
         Device.Synchronize();
@@ -146,6 +153,7 @@ public sealed class Tensor : IDisposable
 
     public int[] ToIntArray()
     {
+        if (Device.IsHost) return HostMemory.Span(IntView).ToArray();
         var data = new int[Length];
         if (Device.IsMeta) return data;
         Device.Synchronize();

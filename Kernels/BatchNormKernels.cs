@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -128,6 +129,7 @@ public static class BatchNormKernels
         CheckImage(op, n, c, hw, x, "x");
         ShapeCheck.Length(op, "mean", mean.Length, c);
         ShapeCheck.Length(op, "invstd", invstd.Length, c);
+        if (k.DispatchToHost()) { BatchNormHost.ComputeBatchStats(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), eps); return; }
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(BatchStatsKernel)(
             k.GroupPerItem(c), x, mean, invstd, c, hw, eps);
     }
@@ -141,6 +143,11 @@ public static class BatchNormKernels
         ShapeCheck.Length(op, "y", y.Length, x.Length);
         CheckChannels(op, c, mean, invstd, gamma);
         ShapeCheck.Length(op, "beta", beta.Length, c);
+        if (k.DispatchToHost())
+        {
+            BatchNormHost.Normalize(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma), HostMemory.Span(beta), HostMemory.Span(y));
+            return;
+        }
         var p = new ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw };
         k.Load<ChannelAffine, ArrayView<float>, ArrayView<float>, ArrayView<float>>(NormalizeKernel)(k.GridStride(x.Length), p, x, beta, y);
     }
@@ -157,6 +164,11 @@ public static class BatchNormKernels
         if (m < 2) throw new ArgumentException($"{op}: m must be at least 2 for an unbiased variance, got {m}");
         CheckChannels(op, c, mean, invstd, runningMean);
         ShapeCheck.Length(op, "runningVar", runningVar.Length, c);
+        if (k.DispatchToHost())
+        {
+            BatchNormHost.UpdateRunningStats(c, m, HostMemory.Span(mean), HostMemory.Span(invstd), eps, momentum, HostMemory.Span(runningMean), HostMemory.Span(runningVar));
+            return;
+        }
         var u = new RunningUpdate { Eps = eps, Momentum = momentum, Unbias = (float)((double)m / (m - 1)) };
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RunningUpdate>(RunningStatsKernel)(
             k.GridStride(c), mean, invstd, runningMean, runningVar, u);
@@ -170,6 +182,7 @@ public static class BatchNormKernels
         ShapeCheck.Positive(op, "c", c);
         CheckChannels(op, c, mean, invstd, runningMean);
         ShapeCheck.Length(op, "runningVar", runningVar.Length, c);
+        if (k.DispatchToHost()) { BatchNormHost.EvalStats(c, HostMemory.Span(runningMean), HostMemory.Span(runningVar), eps, HostMemory.Span(mean), HostMemory.Span(invstd)); return; }
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(EvalStatsKernel)(
             k.GridStride(c), runningMean, runningVar, mean, invstd, eps);
     }
@@ -196,6 +209,12 @@ public static class BatchNormKernels
         CheckChannels(op, c, mean, invstd, gamma);
         ShapeCheck.Length(op, "ggamma", ggamma.Length, c);
         ShapeCheck.Length(op, "gbeta", gbeta.Length, c);
+        if (k.DispatchToHost())
+        {
+            BatchNormHost.Backward(n, c, hw, HostMemory.Span(x), HostMemory.Span(gy), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma),
+                HostMemory.Span(gx), HostMemory.Span(ggamma), HostMemory.Span(gbeta), batchStats);
+            return;
+        }
         var args = new BackwardArgs
         {
             Affine = new ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw },

@@ -84,7 +84,7 @@ public static class BatchNormReluKernels
         Check(op, n, c, hw, x, mean, invstd, gamma, beta);
         ShapeCheck.Length(op, "a", a.Length, x.Length);
         var p = new Affine { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, Hw = hw };
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
             Host.BatchNormReluHostKernels.Forward(p, x, a);
             return;
@@ -112,7 +112,7 @@ public static class BatchNormReluKernels
             Affine = new Affine { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, Hw = hw },
             X = x, Ga = ga, Gx = gx, GGamma = ggamma, GBeta = gbeta, BatchStats = batchStatistics ? 1 : 0,
         };
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
             Host.BatchNormReluHostKernels.Backward(args);
             return;

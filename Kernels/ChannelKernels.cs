@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -72,6 +73,12 @@ public static class ChannelKernels
         CheckSizes(op, n, c, hw);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
         ShapeCheck.Length(op, "sum", sum.Length, c);
+        if (k.DispatchToHost())
+        {
+            if (accumulate) ChannelHost.AccumulatePerChannel(n, c, hw, HostMemory.Span(x), HostMemory.Span(sum));
+            else ChannelHost.SumPerChannel(n, c, hw, HostMemory.Span(x), HostMemory.Span(sum));
+            return;
+        }
         k.Load<ArrayView<float>, ArrayView<float>, Index2D, int>(SumPerChannelKernel)(k.GroupPerItem(c), x, sum, new Index2D(c, hw), accumulate ? 1 : 0);
     }
 
@@ -84,6 +91,7 @@ public static class ChannelKernels
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
         ShapeCheck.Length(op, "a", a.Length, (long)n * c1 * hw);
         ShapeCheck.Length(op, "b", b.Length, (long)n * (c - c1) * hw);
+        if (k.DispatchToHost()) { ChannelHost.Split(n, c, hw, c1, HostMemory.Span(x), HostMemory.Span(a), HostMemory.Span(b)); return; }
         CopyBlock(k, x, a, new ChannelBlock { N = n, Hw = hw, Count = c1, SrcChannels = c, SrcStart = 0, DstChannels = c1, DstStart = 0 });
         CopyBlock(k, x, b, new ChannelBlock { N = n, Hw = hw, Count = c - c1, SrcChannels = c, SrcStart = c1, DstChannels = c - c1, DstStart = 0 });
     }
@@ -97,6 +105,7 @@ public static class ChannelKernels
         ShapeCheck.Length(op, "a", a.Length, (long)n * c1 * hw);
         ShapeCheck.Length(op, "b", b.Length, (long)n * c2 * hw);
         ShapeCheck.Length(op, "y", y.Length, (long)n * (c1 + c2) * hw);
+        if (k.DispatchToHost()) { ChannelHost.Concat(n, c1, c2, hw, HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
         CopyBlock(k, a, y, new ChannelBlock { N = n, Hw = hw, Count = c1, SrcChannels = c1, SrcStart = 0, DstChannels = c1 + c2, DstStart = 0 });
         CopyBlock(k, b, y, new ChannelBlock { N = n, Hw = hw, Count = c2, SrcChannels = c2, SrcStart = 0, DstChannels = c1 + c2, DstStart = c1 });
     }
@@ -108,6 +117,7 @@ public static class ChannelKernels
         CheckPadSizes(op, n, c, cOut, hw);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
         ShapeCheck.Length(op, "y", y.Length, (long)n * cOut * hw);
+        if (k.DispatchToHost()) { ChannelHost.PadChannels(n, c, cOut, hw, HostMemory.Span(x), HostMemory.Span(y)); return; }
         k.Load<ArrayView<float>, ArrayView<float>, int, int, int>(PadKernel)(k.GridStride(y.Length), x, y, c, cOut, hw);
     }
 
@@ -118,6 +128,7 @@ public static class ChannelKernels
         CheckPadSizes(op, n, c, cOut, hw);
         ShapeCheck.Length(op, "gy", gy.Length, (long)n * cOut * hw);
         ShapeCheck.Length(op, "gx", gx.Length, (long)n * c * hw);
+        if (k.DispatchToHost()) { ChannelHost.PadChannelsBackward(n, c, cOut, hw, HostMemory.Span(gy), HostMemory.Span(gx)); return; }
         CopyBlock(k, gy, gx, new ChannelBlock { N = n, Hw = hw, Count = c, SrcChannels = cOut, SrcStart = 0, DstChannels = c, DstStart = 0 });
     }
 

@@ -1,4 +1,5 @@
 using ILGPU;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -200,6 +201,7 @@ public static class Conv2dKernels
         CheckWeight(op, s, "w", w);
         if (bias.Length != 0) ShapeCheck.Length(op, "bias", bias.Length, s.K);
         CheckOutput(op, s, "y", y);
+        if (k.DispatchToHost()) { Conv2dHost.Forward(s, HostMemory.Span(x), HostMemory.Span(w), HostMemory.Span(bias), HostMemory.Span(y)); return; }
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectForwardKernel)(
@@ -221,6 +223,7 @@ public static class Conv2dKernels
         CheckOutput(op, s, "gy", gy);
         CheckWeight(op, s, "w", w);
         CheckInput(op, s, "gx", gx);
+        if (k.DispatchToHost()) { Conv2dHost.BackwardInput(s, HostMemory.Span(gy), HostMemory.Span(w), HostMemory.Span(gx)); return; }
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectBackwardInputKernel)(
@@ -241,6 +244,7 @@ public static class Conv2dKernels
         CheckInput(op, s, "x", x);
         CheckOutput(op, s, "gy", gy);
         CheckWeight(op, s, "gw", gw);
+        if (k.DispatchToHost()) { Conv2dHost.BackwardWeight(s, HostMemory.Span(x), HostMemory.Span(gy), HostMemory.Span(gw)); return; }
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectBackwardWeightKernel)(

@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -65,6 +66,7 @@ public static class CrossEntropyKernels
         CheckShape(op, n, classes, logits, labels);
         ShapeCheck.Length(op, "probs", probs.Length, (long)n * classes);
         ShapeCheck.Length(op, "loss", loss.Length, 1);
+        if (k.DispatchToHost()) { HostMemory.Span(loss)[0] = CrossEntropyHost.Forward(n, classes, HostMemory.Span(logits), HostMemory.Span(labels), HostMemory.Span(probs)); return; }
         k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(ForwardKernel)(
             k.GroupPerItem(1), logits, labels, probs, loss, classes);
     }
@@ -75,6 +77,7 @@ public static class CrossEntropyKernels
         const string op = "cross entropy backward";
         CheckShape(op, n, classes, probs, labels);
         ShapeCheck.Length(op, "glogits", glogits.Length, (long)n * classes);
+        if (k.DispatchToHost()) { CrossEntropyHost.Backward(n, classes, HostMemory.Span(probs), HostMemory.Span(labels), gradScale, HostMemory.Span(glogits)); return; }
         k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(BackwardKernel)(
             k.GridStride(glogits.Length), probs, labels, glogits, classes, gradScale / n);
     }
@@ -85,6 +88,7 @@ public static class CrossEntropyKernels
         const string op = "count correct";
         CheckShape(op, n, classes, logits, labels);
         ShapeCheck.Length(op, "correct", correct.Length, 1);
+        if (k.DispatchToHost()) { HostMemory.Span(correct)[0] = CrossEntropyHost.CountCorrect(n, classes, HostMemory.Span(logits), HostMemory.Span(labels)); return; }
         correct.MemSetToZero();
         k.Load<ArrayView<float>, ArrayView<int>, ArrayView<int>, int>(CountCorrectKernel)(k.GridStride(n), logits, labels, correct, classes);
     }

@@ -1,6 +1,7 @@
 using ILGPU;
 using ILGPU.Algorithms;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -73,47 +74,88 @@ public static class ElementwiseKernels
     }
 
     /// <summary>y = a + b.</summary>
-    public static void Add(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) => Zip(k, "add", new AddOp(), a, b, y);
+    public static void Add(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
+    {
+        CheckZip("add", a, b, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Add(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
+        Zip(k, new AddOp(), a, b, y);
+    }
 
     /// <summary>y = a - b.</summary>
-    public static void Subtract(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) => Zip(k, "subtract", new SubtractOp(), a, b, y);
+    public static void Subtract(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
+    {
+        CheckZip("subtract", a, b, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Subtract(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
+        Zip(k, new SubtractOp(), a, b, y);
+    }
 
     /// <summary>y = a * b.</summary>
-    public static void Multiply(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) => Zip(k, "multiply", new MultiplyOp(), a, b, y);
+    public static void Multiply(KernelContext k, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
+    {
+        CheckZip("multiply", a, b, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Multiply(HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
+        Zip(k, new MultiplyOp(), a, b, y);
+    }
 
     /// <summary>y += alpha * x.</summary>
-    public static void Axpy(KernelContext k, float alpha, ArrayView<float> x, ArrayView<float> y) => Zip(k, "axpy", new AxpyOp { Alpha = alpha }, x, y, y);
+    public static void Axpy(KernelContext k, float alpha, ArrayView<float> x, ArrayView<float> y)
+    {
+        CheckZip("axpy", x, y, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Axpy(alpha, HostMemory.Span(x), HostMemory.Span(y)); return; }
+        Zip(k, new AxpyOp { Alpha = alpha }, x, y, y);
+    }
 
     /// <summary>y = alpha * x.</summary>
-    public static void Scale(KernelContext k, ArrayView<float> x, float alpha, ArrayView<float> y) => Map(k, "scale", new ScaleOp { Alpha = alpha }, x, y);
+    public static void Scale(KernelContext k, ArrayView<float> x, float alpha, ArrayView<float> y)
+    {
+        CheckMap("scale", x, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Scale(HostMemory.Span(x), alpha, HostMemory.Span(y)); return; }
+        Map(k, new ScaleOp { Alpha = alpha }, x, y);
+    }
 
     /// <summary>y = exp(x).</summary>
-    public static void Exp(KernelContext k, ArrayView<float> x, ArrayView<float> y) => Map(k, "exp", new ExpOp(), x, y);
+    public static void Exp(KernelContext k, ArrayView<float> x, ArrayView<float> y)
+    {
+        CheckMap("exp", x, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Exp(HostMemory.Span(x), HostMemory.Span(y)); return; }
+        Map(k, new ExpOp(), x, y);
+    }
 
     /// <summary>y = x.</summary>
-    public static void Copy(KernelContext k, ArrayView<float> x, ArrayView<float> y) => Map(k, "copy", new CopyOp(), x, y);
+    public static void Copy(KernelContext k, ArrayView<float> x, ArrayView<float> y)
+    {
+        CheckMap("copy", x, y);
+        if (k.DispatchToHost()) { ElementwiseHost.Copy(HostMemory.Span(x), HostMemory.Span(y)); return; }
+        Map(k, new CopyOp(), x, y);
+    }
 
     /// <summary>Every element of y = value.</summary>
-    public static void Fill(KernelContext k, ArrayView<float> y, float value) => Map(k, "fill", new FillOp { Value = value }, y, y);
+    public static void Fill(KernelContext k, ArrayView<float> y, float value)
+    {
+        if (k.DispatchToHost()) { ElementwiseHost.Fill(HostMemory.Span(y), value); return; }
+        Map(k, new FillOp { Value = value }, y, y);
+    }
 
     /// <summary>count[0] = the number of NaN or ±Inf elements of x (count is one int).</summary>
     public static void CountNonFinite(KernelContext k, ArrayView<float> x, ArrayView<int> count)
     {
         ShapeCheck.Length("count non-finite", "count", count.Length, 1);
+        if (k.DispatchToHost()) { HostMemory.Span(count)[0] = ElementwiseHost.CountNonFinite(HostMemory.Span(x)); return; }
         count.MemSetToZero();
         k.Load<ArrayView<float>, ArrayView<int>>(CountNonFiniteKernel)(k.GridStride(x.Length), x, count);
     }
 
-    static void Map<TOp>(KernelContext k, string op, TOp f, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IUnaryOp
-    {
-        ShapeCheck.Length(op, "y", y.Length, x.Length);
-        k.Load<TOp, ArrayView<float>, ArrayView<float>>(MapKernel)(k.GridStride(y.Length), f, x, y);
-    }
+    static void CheckMap(string op, ArrayView<float> x, ArrayView<float> y) => ShapeCheck.Length(op, "y", y.Length, x.Length);
 
-    static void Zip<TOp>(KernelContext k, string op, TOp f, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) where TOp : struct, IBinaryOp
+    static void CheckZip(string op, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y)
     {
         ShapeCheck.Length(op, "b", b.Length, a.Length);
         ShapeCheck.Length(op, "y", y.Length, a.Length);
-        k.Load<TOp, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ZipKernel)(k.GridStride(y.Length), f, a, b, y);
     }
+
+    static void Map<TOp>(KernelContext k, TOp f, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IUnaryOp =>
+        k.Load<TOp, ArrayView<float>, ArrayView<float>>(MapKernel)(k.GridStride(y.Length), f, x, y);
+
+    static void Zip<TOp>(KernelContext k, TOp f, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) where TOp : struct, IBinaryOp =>
+        k.Load<TOp, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ZipKernel)(k.GridStride(y.Length), f, a, b, y);
 }

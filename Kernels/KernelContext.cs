@@ -12,6 +12,7 @@ namespace RevNetIlgpu.Kernels;
 public sealed class KernelContext
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
+    long ilgpuLaunches, hostKernelCalls;
 
     public KernelContext(Accelerator accelerator, bool isHost = false)
     {
@@ -56,6 +57,28 @@ public sealed class KernelContext
     /// <summary>When set, every launch is timed (synchronously) into it: for `revnet bench` and profiling, not for training.</summary>
     public KernelProfile? Profile { get; set; }
 
+    /// <summary>
+    /// ILGPU kernel launches made so far through <see cref="Load{T1}"/> and its siblings: the loaded launcher counts
+    /// itself, so no launch is missed. Read before and after a step for launches per step.
+    /// </summary>
+    public long IlgpuLaunches => Interlocked.Read(ref ilgpuLaunches);
+
+    /// <summary>Host (SIMD C#) kernel calls made so far on the host device: one per op entry point that took <see cref="DispatchToHost"/>.</summary>
+    public long HostKernelCalls => Interlocked.Read(ref hostKernelCalls);
+
+    /// <summary>
+    /// The branch every op's entry point takes: true on the host device, and then the host kernel call it is about to
+    /// make is counted in <see cref="HostKernelCalls"/> (however many threads it uses); false where ILGPU kernels run.
+    /// </summary>
+    public bool DispatchToHost()
+    {
+        if (!IsHost) return false;
+        Interlocked.Increment(ref hostKernelCalls);
+        return true;
+    }
+
+    void CountIlgpuLaunch() => Interlocked.Increment(ref ilgpuLaunches);
+
     /// <summary>Every kernel method loaded so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
     public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.ToList();
 
@@ -73,7 +96,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1> Load<T1>(Action<T1> kernel)
         where T1 : struct
     {
-        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1>((config, a1) => { CountIlgpuLaunch(); run(config, a1); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1));
     }
@@ -81,7 +108,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
         where T1 : struct where T2 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2>((config, a1, a2) => { CountIlgpuLaunch(); run(config, a1, a2); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2));
     }
@@ -89,7 +120,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3>((config, a1, a2, a3) => { CountIlgpuLaunch(); run(config, a1, a2, a3); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3));
     }
@@ -97,7 +132,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4>((config, a1, a2, a3, a4) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3, a4) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4));
     }
@@ -105,7 +144,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4, T5>((config, a1, a2, a3, a4, a5) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3, a4, a5) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5));
     }
@@ -113,7 +156,11 @@ public sealed class KernelContext
     public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ => Accelerator.LoadStreamKernel(kernel));
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4, T5, T6>((config, a1, a2, a3, a4, a5, a6) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5, a6); });
+        });
         if (Profile is not { } profile) return launch;
         return (config, a1, a2, a3, a4, a5, a6) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5, a6));
     }

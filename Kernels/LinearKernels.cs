@@ -1,4 +1,5 @@
 using ILGPU;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -19,6 +20,7 @@ public static class LinearKernels
         ShapeCheck.Length(op, "w", w.Length, (long)outFeatures * inFeatures);
         ShapeCheck.Length(op, "b", b.Length, outFeatures);
         ShapeCheck.Length(op, "y", y.Length, (long)n * outFeatures);
+        if (k.DispatchToHost()) { LinearHost.Forward(n, inFeatures, outFeatures, HostMemory.Span(x), HostMemory.Span(w), HostMemory.Span(b), HostMemory.Span(y)); return; }
         GemmKernels.Multiply(k, n, outFeatures, inFeatures,
             new DenseOperand<RowMajor>(x, new RowMajor(inFeatures)),
             new TransposedOperand<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(w, new RowMajor(inFeatures))),
@@ -34,6 +36,7 @@ public static class LinearKernels
         ShapeCheck.Length(op, "gy", gy.Length, (long)n * outFeatures);
         ShapeCheck.Length(op, "w", w.Length, (long)outFeatures * inFeatures);
         ShapeCheck.Length(op, "gx", gx.Length, (long)n * inFeatures);
+        if (k.DispatchToHost()) { LinearHost.BackwardInput(n, inFeatures, outFeatures, HostMemory.Span(gy), HostMemory.Span(w), HostMemory.Span(gx)); return; }
         GemmKernels.Multiply(k, n, inFeatures, outFeatures,
             new DenseOperand<RowMajor>(gy, new RowMajor(outFeatures)),
             new DenseOperand<RowMajor>(w, new RowMajor(inFeatures)),
@@ -50,6 +53,7 @@ public static class LinearKernels
         ShapeCheck.Length(op, "gy", gy.Length, (long)n * outFeatures);
         ShapeCheck.Length(op, "gw", gw.Length, (long)outFeatures * inFeatures);
         ShapeCheck.Length(op, "gb", gb.Length, outFeatures);
+        if (k.DispatchToHost()) { LinearHost.BackwardParams(n, inFeatures, outFeatures, HostMemory.Span(x), HostMemory.Span(gy), HostMemory.Span(gw), HostMemory.Span(gb)); return; }
         GemmKernels.Multiply(k, outFeatures, inFeatures, n,
             new TransposedOperand<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(gy, new RowMajor(outFeatures))),
             new DenseOperand<RowMajor>(x, new RowMajor(inFeatures)),

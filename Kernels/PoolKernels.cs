@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -67,6 +68,7 @@ public static class PoolKernels
         var o = AvgPool2x2OutputSize(h, w, ceil);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * h * w);
         ShapeCheck.Length(op, "y", y.Length, (long)n * c * o.X * o.Y);
+        if (k.DispatchToHost()) { PoolHost.AvgPool2x2Forward(n, c, h, w, HostMemory.Span(x), HostMemory.Span(y), ceil); return; }
         k.Load<ArrayView<float>, ArrayView<float>, Index2D, Index2D>(AvgPool2x2ForwardKernel)(k.GridStride(y.Length), x, y, new Index2D(h, w), o);
     }
 
@@ -78,6 +80,7 @@ public static class PoolKernels
         var o = AvgPool2x2OutputSize(h, w, ceil);
         ShapeCheck.Length(op, "gy", gy.Length, (long)n * c * o.X * o.Y);
         ShapeCheck.Length(op, "gx", gx.Length, (long)n * c * h * w);
+        if (k.DispatchToHost()) { PoolHost.AvgPool2x2Backward(n, c, h, w, HostMemory.Span(gy), HostMemory.Span(gx), ceil); return; }
         k.Load<ArrayView<float>, ArrayView<float>, Index2D, Index2D>(AvgPool2x2BackwardKernel)(k.GridStride(gx.Length), gy, gx, new Index2D(h, w), o);
     }
 
@@ -88,6 +91,7 @@ public static class PoolKernels
         CheckGlobal(op, n, c, hw);
         ShapeCheck.Length(op, "x", x.Length, (long)n * c * hw);
         ShapeCheck.Length(op, "y", y.Length, (long)n * c);
+        if (k.DispatchToHost()) { PoolHost.GlobalAvgPoolForward(n, c, hw, HostMemory.Span(x), HostMemory.Span(y)); return; }
         k.Load<ArrayView<float>, ArrayView<float>, int>(GlobalAvgForwardKernel)(k.GridStride(y.Length), x, y, hw);
     }
 
@@ -98,6 +102,7 @@ public static class PoolKernels
         CheckGlobal(op, n, c, hw);
         ShapeCheck.Length(op, "gy", gy.Length, (long)n * c);
         ShapeCheck.Length(op, "gx", gx.Length, (long)n * c * hw);
+        if (k.DispatchToHost()) { PoolHost.GlobalAvgPoolBackward(n, c, hw, HostMemory.Span(gy), HostMemory.Span(gx)); return; }
         k.Load<ArrayView<float>, ArrayView<float>, int>(GlobalAvgBackwardKernel)(k.GridStride(gx.Length), gy, gx, hw);
     }
 

@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -24,6 +25,7 @@ public static class ReluKernels
     public static void Forward(KernelContext k, ArrayView<float> x, ArrayView<float> y)
     {
         ShapeCheck.Length("relu", "y", y.Length, x.Length);
+        if (k.DispatchToHost()) { ReluHost.Forward(HostMemory.Span(x), HostMemory.Span(y)); return; }
         k.Load<ArrayView<float>, ArrayView<float>>(ForwardKernel)(k.GridStride(x.Length), x, y);
     }
 
@@ -31,6 +33,7 @@ public static class ReluKernels
     {
         ShapeCheck.Length("relu backward", "x", xOrY.Length, gy.Length);
         ShapeCheck.Length("relu backward", "gx", gx.Length, gy.Length);
+        if (k.DispatchToHost()) { ReluHost.Backward(HostMemory.Span(xOrY), HostMemory.Span(gy), HostMemory.Span(gx)); return; }
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>>(BackwardKernel)(k.GridStride(gy.Length), xOrY, gy, gx);
     }
 }

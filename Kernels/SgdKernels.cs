@@ -1,5 +1,6 @@
 using ILGPU;
 using ILGPU.Runtime;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
@@ -37,6 +38,7 @@ public static class SgdKernels
         ShapeCheck.NonNegative(op, "decayedCount", decayedCount);
         if (decayedCount > weights.Length)
             throw new ArgumentException($"{op}: decayedCount must be at most the {weights.Length} weights, got {decayedCount}");
+        if (k.DispatchToHost()) { SgdHost.Step(s, HostMemory.Span(weights), HostMemory.Span(grads), HostMemory.Span(momentumBuffer), decayedCount, firstStep); return; }
         k.Load<SgdSettings, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(StepKernel)(
             k.GridStride(weights.Length), s, weights, grads, momentumBuffer, decayedCount, firstStep ? 1 : 0); // int: OpenCL kernels take no bool
     }

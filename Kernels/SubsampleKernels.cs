@@ -53,9 +53,9 @@ public static class SubsampleKernels
     public static void Forward(KernelContext k, int planes, int h, int w, int stride, ArrayView<float> x, ArrayView<float> y)
     {
         var p = Check("subsample", planes, h, w, stride, x, y, "y");
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
-            Host.SubsampleHostKernels.Forward(p, x, y);
+            Host.SubsampleHost.Forward(p, x, y);
             return;
         }
         k.Load<Planes, ArrayView<float>, ArrayView<float>>(ForwardKernel)(k.GridStride(y.Length), p, x, y);
@@ -65,9 +65,9 @@ public static class SubsampleKernels
     public static void Backward(KernelContext k, int planes, int h, int w, int stride, ArrayView<float> gy, ArrayView<float> gx)
     {
         var p = Check("subsample backward", planes, h, w, stride, gx, gy, "gy");
-        if (k.IsHost)
+        if (k.DispatchToHost())
         {
-            Host.SubsampleHostKernels.Backward(p, gy, gx);
+            Host.SubsampleHost.Backward(p, gy, gx);
             return;
         }
         k.Load<Planes, ArrayView<float>, ArrayView<float>>(BackwardKernel)(k.GridStride(gx.Length), p, gy, gx);

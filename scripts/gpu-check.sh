@@ -34,7 +34,7 @@ run bench-kernels 90 "$revnet" bench kernels --device cuda
 run bench-step 90 "$revnet" bench step --device cuda
 run train 150 "$revnet" train --device cuda --data "$data" --max-steps 200 --epochs 1 --batch 128 --test-limit 2000 --out "$logs/train-run"
 if python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null; then
-    run torch-revnet38 90 python3 "$bundle/scripts/torch_revnet38_step.py" --batch 128 --steps 30
+    run torch-revnet38 90 python3 "$bundle/scripts/torch_revnet.py" step --model revnet38 --batch 128 --steps 30
 else
     rows+=("$(printf '%-16s %-38s' torch-revnet38 'SKIP (no python3 with CUDA torch)')")
 fi

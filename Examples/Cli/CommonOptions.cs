@@ -8,7 +8,8 @@ public static class CommonOptions
 {
     public static Option<string?> Device() => new("--device")
     {
-        Description = $"auto (CUDA, then OpenCL, then CPU), cuda, opencl, cpu or meta; default from {Engine.Device.EnvironmentVariable}, else auto",
+        Description = "auto (CUDA, then OpenCL, then cpu), cpu (SIMD host kernels), ilgpu-cpu (ILGPU kernels on the CPU accelerator), cuda, opencl " +
+            $"or meta (counts memory, runs nothing); default from {Engine.Device.EnvironmentVariable}, else auto",
     };
 
     /// <summary>

@@ -27,7 +27,8 @@ public static class KernelBenchmark
     /// <summary>Times every kernel at <paramref name="convShapes"/> (default: <see cref="ConvShapes"/>) and the head.</summary>
     public static IReadOnlyList<KernelTiming> Run(Device device, int batch, int repeat, IReadOnlyList<(int Channels, int Size)>? convShapes = null)
     {
-        if (device.IsMeta) throw new ArgumentException("bench kernels times kernels; the meta device runs none (use --device cpu, cuda or opencl)");
+        if (device.IsMeta) throw new ArgumentException("bench kernels times kernels; the meta device runs none (use --device ilgpu-cpu, cuda or opencl)");
+        if (device.IsHost) throw new ArgumentException("bench kernels compares the ILGPU kernels, tiled vs reference; --device cpu runs the host kernels instead (use --device ilgpu-cpu, cuda or opencl)");
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (repeat <= 0) throw new ArgumentException($"repeat must be positive, got {repeat}");
         var k = device.K;

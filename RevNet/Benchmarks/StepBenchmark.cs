@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Host;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
 using RevNetIlgpu.RevNet.Training;
@@ -9,8 +10,10 @@ namespace RevNetIlgpu.RevNet.Benchmarks;
 
 /// <summary>
 /// `revnet bench step`: training-step time (forward, backward, SGD) of a RevNet reconstructing vs storing
-/// activations, and of a ResNet of about equal parameters. The three run alternately step by step in one process,
-/// so drift in a shared machine's speed hits all of them alike; the reported ratios are medians of per-step ratios.
+/// activations, and of a ResNet of about equal parameters, with the kernel launches each step makes. The three run
+/// alternately step by step in one process, so drift in a shared machine's speed hits all of them alike; the reported
+/// ratios are medians of per-step ratios. Given a <see cref="PyTorchPeer"/>, each round also times PyTorch's copy of the
+/// RevNet in both its modes, right after ours.
 /// </summary>
 public static class StepBenchmark
 {
@@ -23,7 +26,14 @@ public static class StepBenchmark
         ["revnet-tiny"] = "resnet-tiny",
     };
 
-    public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup)
+    /// <summary>
+    /// Times <paramref name="warmup"/> + <paramref name="steps"/> rounds (one step of each model per round, the order
+    /// reversed every other round). With <paramref name="peer"/>, PyTorch builds the same RevNet on
+    /// <see cref="HostThreads.Count"/> threads and runs its stored and reconstructing steps in every round too;
+    /// <paramref name="peerSkipped"/> says why there is no peer (kept in the result).
+    /// </summary>
+    public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup,
+        PyTorchPeer? peer = null, string? peerSkipped = null)
     {
         if (device.IsMeta) throw new ArgumentException("bench step times kernels; the meta device runs none (use --device cpu, cuda or opencl)");
         if (!revnet.Reversible) throw new ArgumentException($"{revnet.Name} is not a RevNet: nothing to reconstruct");
@@ -39,25 +49,55 @@ public static class StepBenchmark
         using var stored = new TimedModel(device, revnet, reconstruct: false);
         using var resnet = new TimedModel(device, baseline, reconstruct: false);
         TimedModel[] order = [reconstruct, stored, resnet];
+        string[] peerModes = ["stored", "reconstruct"];
+        var peerMs = peerModes.ToDictionary(m => m, _ => new List<double>());
+        peer?.Build(revnet, batch, image, HostThreads.Count, reconstruct.ParameterCount);
         for (int s = 0; s < warmup + steps; s++)
         {
             // Reverse the order every other step so neither mode always runs right after the other.
             foreach (var model in s % 2 == 0 ? order : order.Reverse())
                 model.Step(x, y, timed: s >= warmup);
+            if (peer is null) continue;
+            foreach (string mode in s % 2 == 0 ? peerModes : peerModes.Reverse())
+            {
+                double ms = peer.StepMs(mode);
+                if (s >= warmup) peerMs[mode].Add(ms);
+            }
         }
-        return new StepBenchmarkResult(device.Name, batch, image, steps, warmup,
+        PyTorchComparison? comparison = null;
+        SampleStatistics? ratio = null;
+        if (peer is not null)
+        {
+            var peerTimings = peerModes.ToDictionary(m => m, m => Timing(revnet.Name, m, peer.Params, batch, peerMs[m], null, null));
+            string faster = peerTimings["reconstruct"].MedianMs <= peerTimings["stored"].MedianMs ? "reconstruct" : "stored";
+            comparison = new PyTorchComparison(peer.TorchVersion, peer.Threads, peerTimings["stored"], peerTimings["reconstruct"], faster);
+            // Images/s ours over PyTorch's = PyTorch's step time over ours, round by round.
+            ratio = SampleStatistics.Of(peerMs[faster].Zip(reconstruct.StepMs, (theirs, ours) => theirs / ours));
+        }
+        return new StepBenchmarkResult(device.Name, batch, image, revnet.InputChannels, steps, warmup, HostThreads.Count,
             reconstruct.Timing(batch), stored.Timing(batch), resnet.Timing(batch),
             SampleStatistics.Of(reconstruct.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
-            SampleStatistics.Of(resnet.StepMs.Zip(stored.StepMs, (r, st) => r / st)));
+            SampleStatistics.Of(resnet.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
+            comparison, ratio, peer is null ? peerSkipped ?? "no PyTorch peer requested" : null);
     }
 
-    /// <summary>One model instance with its parameters and optimizer, and the synchronised wall time of each timed step.</summary>
+    static StepTiming Timing(string model, string mode, long parameters, int batch, IReadOnlyList<double> stepMs, long? launches, string? launchKind)
+    {
+        double median = SampleStatistics.Of(stepMs).Median;
+        return new StepTiming(model, mode, parameters, median, batch / (median / 1000), stepMs, launches, launchKind);
+    }
+
+    /// <summary>
+    /// One model instance with its parameters and optimizer, and the synchronised wall time and kernel launches of each
+    /// timed step. Launches are read from the device's counters before and after the step (a few nanoseconds each).
+    /// </summary>
     sealed class TimedModel : IDisposable
     {
         readonly Device device;
         readonly ResidualNetwork model;
         readonly ParameterStore store;
         readonly SgdOptimizer sgd;
+        readonly List<long> ilgpuLaunches = [], hostCalls = [];
 
         public TimedModel(Device device, ModelConfig config, bool reconstruct)
         {
@@ -70,23 +110,38 @@ public static class StepBenchmark
 
         public string Mode { get; }
 
+        public long ParameterCount => store.ParameterCount;
+
         public List<double> StepMs { get; } = [];
 
         public void Step(Tensor x, Tensor y, bool timed)
         {
+            var kernels = device.K;
             device.Synchronize();
+            long ilgpuBefore = kernels.IlgpuLaunches, hostBefore = kernels.HostKernelCalls;
             var clock = Stopwatch.StartNew();
             TrainingStep.Run(model, store, x, y);
             sgd.Step();
             device.Synchronize();
-            if (timed) StepMs.Add(clock.Elapsed.TotalMilliseconds);
+            if (!timed) return;
+            StepMs.Add(clock.Elapsed.TotalMilliseconds);
+            ilgpuLaunches.Add(kernels.IlgpuLaunches - ilgpuBefore);
+            hostCalls.Add(kernels.HostKernelCalls - hostBefore);
         }
 
         public StepTiming Timing(int batch)
         {
-            double median = SampleStatistics.Of(StepMs).Median;
-            return new StepTiming(model.Config.Name, Mode, store.ParameterCount, median, batch / (median / 1000), StepMs);
+            long ilgpu = Median(ilgpuLaunches), host = Median(hostCalls);
+            string kind = (ilgpu > 0, host > 0) switch
+            {
+                (true, true) => "ilgpu+host",
+                (false, true) => "host",
+                _ => "ilgpu",
+            };
+            return StepBenchmark.Timing(model.Config.Name, Mode, store.ParameterCount, batch, StepMs, ilgpu + host, kind);
         }
+
+        static long Median(List<long> counts) => (long)SampleStatistics.Of(counts.Select(c => (double)c)).Median;
 
         public void Dispose()
         {

@@ -1,20 +1,41 @@
+using System.Text.Json.Serialization;
+
 namespace RevNetIlgpu.RevNet.Benchmarks;
 
-/// <summary>One model in one mode over the timed steps of a <see cref="StepBenchmark"/> (times in milliseconds).</summary>
-public sealed record StepTiming(string Model, string Mode, long Params, double MedianMs, double ImagesPerSecond, IReadOnlyList<double> StepMs);
+/// <summary>
+/// One model in one mode over the timed steps of a <see cref="StepBenchmark"/> (times in milliseconds).
+/// <paramref name="KernelLaunches"/> is per step (the median over timed steps); <paramref name="KernelLaunchKind"/> says what was
+/// counted: "ilgpu" (ILGPU kernel launches: ilgpu-cpu and GPUs), "host" (host kernel calls: the cpu device) or "ilgpu+host".
+/// Both are null for PyTorch's timings, whose launches are not ours to count.
+/// </summary>
+public sealed record StepTiming(string Model, string Mode, long Params, double MedianMs, double ImagesPerSecond, IReadOnlyList<double> StepMs,
+    long? KernelLaunches, string? KernelLaunchKind);
+
+/// <summary>
+/// PyTorch on the same network (equal parameter count, checked), batch, image size and thread count, in both its modes,
+/// timed in the same rounds as ours. <paramref name="FasterMode"/> is the mode with the lower median step time.
+/// </summary>
+public sealed record PyTorchComparison(string TorchVersion, int Threads, StepTiming Stored, StepTiming Reconstruct, string FasterMode);
 
 /// <summary>
 /// What `revnet bench step` measured: the RevNet reconstructing and stored and a ResNet of about equal parameters,
-/// and the ratios of their step times taken step by step (each step's three runs were back to back).
+/// and the ratios of their step times taken step by step (each step's three runs were back to back). With a PyTorch
+/// peer, <see cref="PyTorch"/> holds its timings and <see cref="Ratio"/> our reconstructing images/s over PyTorch's
+/// faster mode, round by round (above 1: ours is faster); otherwise both are null and <see cref="PyTorchSkipped"/> says why.
 /// </summary>
 public sealed record StepBenchmarkResult(
     string Device,
     int Batch,
     int Image,
+    int Channels,
     int Steps,
     int Warmup,
+    int Threads,
     StepTiming Reconstruct,
     StepTiming Stored,
     StepTiming Baseline,
     SampleStatistics ReconstructOverStored,
-    SampleStatistics BaselineOverStored);
+    SampleStatistics BaselineOverStored,
+    [property: JsonPropertyName("pytorch")] PyTorchComparison? PyTorch,
+    SampleStatistics? Ratio,
+    [property: JsonPropertyName("pytorch_skipped")] string? PyTorchSkipped);

@@ -35,7 +35,7 @@ public sealed record ModelConfig(
     /// <summary>Small networks for demos and tests on the CPU: the main job's "revnet-fmnist", and tiny ones for tests.</summary>
     public static IReadOnlyList<ModelConfig> Small { get; } =
     [
-        new("revnet-fmnist", true, [2, 2, 2], 16, [16, 32, 64], StemStride: 2, FirstStageStride: 2),
+        new("revnet-fmnist", true, [2, 2, 2], 16, [16, 32, 64]),
         new("revnet-tiny", true, [2, 2, 2], 8, [8, 16, 32]),
         new("revnet-small", true, [3, 3, 3], 16, [16, 32, 64]),
         new("resnet-tiny", false, [2, 2, 2], 8, [8, 16, 32]),

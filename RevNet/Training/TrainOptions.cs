@@ -1,6 +1,6 @@
 namespace RevNetIlgpu.RevNet.Training;
 
-/// <summary>Everything a training run is defined by. Defaults are the README's main job: a small RevNet on Fashion-MNIST.</summary>
+/// <summary>Everything a training run is defined by. Defaults: a small RevNet on all of Fashion-MNIST; scripts/train.sh adds the main job's batch, rate and time budget.</summary>
 public sealed record TrainOptions
 {
     public string Model { get; init; } = "revnet-fmnist";
@@ -29,17 +29,23 @@ public sealed record TrainOptions
 
     public int Seed { get; init; }
 
-    /// <summary>
-    /// Use only the first N training images (null: all). The default, 14,400 (450 steps of 32), is what fits the main
-    /// job's five minutes on two CPU cores; pass a larger one (or --train-limit 0 on the command line: all) on a GPU.
-    /// </summary>
-    public int? TrainLimit { get; init; } = 14_400;
+    /// <summary>Use only the first N training images (null, the default: all of them).</summary>
+    public int? TrainLimit { get; init; }
 
     /// <summary>Evaluate on only the first N test images (null: all).</summary>
     public int? TestLimit { get; init; }
 
     /// <summary>Stop after this many steps in total (null: run all epochs).</summary>
     public long? MaxSteps { get; init; }
+
+    /// <summary>Linear learning-rate warm-up over the first N steps, then the schedule (0: none).</summary>
+    public int WarmupSteps { get; init; }
+
+    /// <summary>
+    /// Wall-clock budget for training and evaluation in seconds (null: none). The warm-up steps are timed and the
+    /// run's step count fixed from them (see <see cref="TimeBudget"/>); needs <see cref="WarmupSteps"/>.
+    /// </summary>
+    public double? TimeBudgetSeconds { get; init; }
 
     /// <summary>Random crops after zero padding (paper: 4); 0 (the default: one short epoch learns faster without) turns them off.</summary>
     public int CropPadding { get; init; }
@@ -61,6 +67,12 @@ public sealed record TrainOptions
 
     /// <summary>Check every recorded op's output for NaN/Inf and name the first bad one (slower; for debugging).</summary>
     public bool CheckEveryOp { get; init; }
+
+    /// <summary>
+    /// Across MPI ranks, batch norm reduces its per-channel sums over all ranks in forward and backward, so N ranks compute
+    /// what one process computes on the global batch (false: each rank normalises its own slice, as PyTorch DDP does).
+    /// </summary>
+    public bool SyncBatchNorm { get; init; }
 
     /// <summary>Also save a checkpoint every this many steps (0: only at epoch ends).</summary>
     public int CheckpointEvery { get; init; }

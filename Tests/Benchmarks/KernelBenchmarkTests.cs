@@ -5,7 +5,7 @@ using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Benchmarks;
 
-/// <summary>`revnet bench kernels` at batch 1 and tiny shapes on the CPU accelerator: structure only, never speed.</summary>
+/// <summary>`revnet bench kernels` at batch 1 and tiny shapes on the CPU accelerator (ILGPU kernels, tiled vs reference): structure only, never speed.</summary>
 public class KernelBenchmarkTests
 {
     [OneTimeSetUp]
@@ -14,7 +14,7 @@ public class KernelBenchmarkTests
     [Test]
     public void EveryRow_HasAPositiveRate_AndGemmKernelsComeTiledAndReference()
     {
-        using var device = Device.Create("cpu");
+        using var device = Device.Create("ilgpu-cpu");
         bool tiledBefore = device.K.UseTiled;
         var shapes = new[] { (4, 6), (6, 3) };
         var timings = KernelBenchmark.Run(device, batch: 1, repeat: 1, shapes);

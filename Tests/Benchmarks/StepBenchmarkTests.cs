@@ -1,12 +1,15 @@
+using System.Text.Json;
 using NUnit.Framework;
+using RevNetIlgpu.Cli;
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels.Host;
 using RevNetIlgpu.RevNet.Benchmarks;
 using RevNetIlgpu.RevNet.Models;
 using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Benchmarks;
 
-/// <summary>`revnet bench step` on a tiny RevNet on the CPU accelerator: structure only, never speed.</summary>
+/// <summary>`revnet bench step` on a tiny RevNet on the CPU accelerator, with and without its PyTorch peer: structure only, never speed.</summary>
 public class StepBenchmarkTests
 {
     [OneTimeSetUp]
@@ -28,11 +31,80 @@ public class StepBenchmarkTests
             Assert.That(timing.ImagesPerSecond, Is.Positive.And.LessThan(double.PositiveInfinity));
         }
         foreach (var ratio in new[] { result.ReconstructOverStored, result.BaselineOverStored })
+            AssertSpread(ratio);
+        foreach (var timing in new[] { result.Reconstruct, result.Stored, result.Baseline })
+            Assert.That(timing.KernelLaunches, Is.GreaterThan(50), $"{timing.Model} {timing.Mode}: a step launches a kernel per op");
+        Assert.That(result.Reconstruct.KernelLaunches, Is.GreaterThan(result.Stored.KernelLaunches), "reconstruction re-runs F and G in backward");
+        Assert.That(result.Reconstruct.KernelLaunchKind, Is.EqualTo(device.K.IsHost ? "host" : "ilgpu"));
+        Assert.That(result.PyTorch, Is.Null);
+        Assert.That(result.Ratio, Is.Null);
+        Assert.That(result.PyTorchSkipped, Is.Not.Empty, "says why there is no comparison");
+    }
+
+    [Test]
+    public void Json_KeepsTheFieldsOthersRead()
+    {
+        using var device = Device.Create("cpu");
+        var result = StepBenchmark.Run(device, ModelConfig.Named("revnet-tiny"), ModelConfig.Named("resnet-tiny"), batch: 2, image: 8, steps: 1, warmup: 0);
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(result, BenchmarkOutput.JsonOptions));
+        var root = json.RootElement;
+        foreach (string timing in new[] { "reconstruct", "stored", "baseline" })
         {
-            Assert.That(ratio.Median, Is.Positive.And.LessThan(double.PositiveInfinity));
-            Assert.That(ratio.Min, Is.LessThanOrEqualTo(ratio.Median));
-            Assert.That(ratio.Max, Is.GreaterThanOrEqualTo(ratio.Median));
+            Assert.That(root.GetProperty(timing).GetProperty("images_per_second").GetDouble(), Is.Positive, $"{timing}.images_per_second");
+            Assert.That(root.GetProperty(timing).GetProperty("kernel_launches").GetInt64(), Is.Positive, $"{timing}.kernel_launches");
+            Assert.That(root.GetProperty(timing).GetProperty("kernel_launch_kind").GetString(), Is.AnyOf("ilgpu", "host", "ilgpu+host"));
         }
+        Assert.That(root.GetProperty("threads").GetInt32(), Is.EqualTo(HostThreads.Count));
+        Assert.That(root.GetProperty("pytorch").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(root.GetProperty("ratio").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(root.GetProperty("pytorch_skipped").GetString(), Is.Not.Empty);
+    }
+
+    [Test]
+    public void WithPyTorch_BothModesAreTimedEveryRound_OnTheSameNetwork()
+    {
+        using var peer = StartPeer();
+        using var device = Device.Create("cpu");
+        var result = StepBenchmark.Run(device, ModelConfig.Named("revnet-tiny"), ModelConfig.Named("resnet-tiny"), batch: 2, image: 8, steps: 2, warmup: 1, peer);
+
+        var torch = result.PyTorch!;
+        Assert.That(new[] { torch.Stored.Mode, torch.Reconstruct.Mode }, Is.EqualTo(new[] { "stored", "reconstruct" }));
+        foreach (var timing in new[] { torch.Stored, torch.Reconstruct })
+        {
+            Assert.That(timing.Params, Is.EqualTo(result.Reconstruct.Params), "PyTorch built the same network");
+            Assert.That(timing.StepMs, Has.Count.EqualTo(2), "one step per timed round");
+            Assert.That(timing.ImagesPerSecond, Is.Positive.And.LessThan(double.PositiveInfinity));
+            Assert.That(timing.KernelLaunches, Is.Null, "PyTorch's launches are not counted");
+        }
+        Assert.That(torch.Threads, Is.EqualTo(HostThreads.Count));
+        var faster = torch.FasterMode == "stored" ? torch.Stored : torch.Reconstruct;
+        Assert.That(faster.MedianMs, Is.EqualTo(Math.Min(torch.Stored.MedianMs, torch.Reconstruct.MedianMs)));
+        AssertSpread(result.Ratio!);
+        using var json = JsonDocument.Parse(JsonSerializer.Serialize(result, BenchmarkOutput.JsonOptions));
+        Assert.That(json.RootElement.GetProperty("pytorch").GetProperty("reconstruct").GetProperty("images_per_second").GetDouble(), Is.Positive);
+        Assert.That(json.RootElement.GetProperty("ratio").GetProperty("median").GetDouble(), Is.Positive);
+    }
+
+    [Test]
+    public void PyTorchPeer_RefusesANetworkWhoseParameterCountDiffers()
+    {
+        using var peer = StartPeer();
+        var ex = Assert.Throws<InvalidOperationException>(() => peer.Build(ModelConfig.Named("revnet-tiny"), 2, 8, 1, expectedParams: 23_793));
+        Assert.That(ex!.Message, Does.Contain("23,794").And.Contain("architectures differ"));
+    }
+
+    static PyTorchPeer StartPeer()
+    {
+        var peer = PyTorchPeer.TryStart(PyTorchPeer.DefaultPython, out string whyNot);
+        Assume.That(peer, Is.Not.Null, $"no PyTorch here: {whyNot}");
+        return peer!;
+    }
+
+    static void AssertSpread(SampleStatistics ratio)
+    {
+        Assert.That(ratio.Median, Is.Positive.And.LessThan(double.PositiveInfinity));
+        Assert.That(ratio.Min, Is.LessThanOrEqualTo(ratio.Median));
+        Assert.That(ratio.Max, Is.GreaterThanOrEqualTo(ratio.Median));
     }
 
     [Test]

@@ -20,7 +20,7 @@ public class Conv2dKernelsTests : GemmTestBase
     static IEnumerable<TestCaseData> ShapesBothKernels() =>
         from s in Shapes from tiled in new[] { false, true } select new TestCaseData(s, tiled);
 
-    static double[] ReferenceForward(Conv2dShape s, double[] x, double[] w, double[]? b)
+    internal static double[] ReferenceForward(Conv2dShape s, double[] x, double[] w, double[]? b)
     {
         var y = new double[s.N * s.K * s.OutH * s.OutW];
         for (int n = 0; n < s.N; n++)
@@ -43,7 +43,7 @@ public class Conv2dKernelsTests : GemmTestBase
     }
 
     /// <summary>gx, gw, gb of loss = Σ y·gy, by the chain rule written out loop by loop.</summary>
-    static (double[] Gx, double[] Gw, double[] Gb) ReferenceBackward(Conv2dShape s, double[] x, double[] w, double[] gy)
+    internal static (double[] Gx, double[] Gw, double[] Gb) ReferenceBackward(Conv2dShape s, double[] x, double[] w, double[] gy)
     {
         var gx = new double[x.Length];
         var gw = new double[w.Length];

@@ -35,8 +35,8 @@ public class SubsampleKernelsTests : KernelTestBase
         SubsampleKernels.Forward(K, planes, h, w, stride, dx.View, dy.View);
         SubsampleKernels.Backward(K, planes, h, w, stride, dgy.View, dgx.View);
         var shape = new SubsampleKernels.Planes { H = h, W = w, OutH = oh, OutW = ow, Stride = stride };
-        SubsampleHostKernels.Forward(shape, dx.View, hy.View);
-        SubsampleHostKernels.Backward(shape, dgy.View, hgx.View);
+        SubsampleHost.Forward(shape, dx.View, hy.View);
+        SubsampleHost.Backward(shape, dgy.View, hgx.View);
         Accelerator.Synchronize();
         Assert.That(Download(dy), Is.EqualTo(expectedY), "y");
         Assert.That(Download(dgx), Is.EqualTo(expectedGx), "gx: gy where the subsample read, zero elsewhere");

@@ -7,13 +7,14 @@ namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
 /// <c>revnet bench kernels [--batch N] [--repeat N] [--device …] [--json] [--out DIR]</c>: each training kernel at RevNet
-/// CIFAR shapes, tiled against reference, in GFLOP/s or GB/s.
+/// CIFAR shapes, tiled against reference, in GFLOP/s or GB/s; on the host device (SIMD C# kernels) the host convolution
+/// at every RevNet-38 shape (batch 32 by default) against this machine's measured FMA peak.
 /// </summary>
 public static class BenchKernelsCommand
 {
     public static Command Create()
     {
-        var batch = new Option<int?>("--batch") { Description = $"batch size (default 64; {KernelBenchmark.CpuBatch} and quarter-size shapes on the CPU accelerator, where tiled kernels' barriers are slow)" };
+        var batch = new Option<int?>("--batch") { Description = $"batch size (default 64; {KernelBenchmark.CpuBatch} and quarter-size shapes on the CPU accelerator, where tiled kernels' barriers are slow; 32 on the host device)" };
         var repeat = new Option<int>("--repeat") { Description = "timed launches per kernel; the median is reported", DefaultValueFactory = _ => 5 };
         var output = new BenchmarkOutput();
         var command = new Command("kernels", "kernel rates at RevNet CIFAR shapes, tiled vs reference") { batch, repeat };
@@ -21,9 +22,10 @@ public static class BenchKernelsCommand
         command.SetAction(parse =>
         {
             using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
-            int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuBatch : 64);
-            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat), device.Kind == DeviceKind.Cpu ? KernelBenchmark.CpuConvShapes : null);
-            string notes = $"Batch {b}" + (device.Kind == DeviceKind.Cpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
+            if (device.K.IsHost) return EmitHost(parse, output, device.Name, parse.GetValue(batch) ?? 32, parse.GetValue(repeat));
+            int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.IlgpuCpu ? KernelBenchmark.CpuBatch : 64);
+            var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat), device.Kind == DeviceKind.IlgpuCpu ? KernelBenchmark.CpuConvShapes : null);
+            string notes = $"Batch {b}" + (device.Kind == DeviceKind.IlgpuCpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
                 + $". Median of {parse.GetValue(repeat)} synchronised launches after one warm-up launch. Conv and linear: GFLOP/s = 2·MACs / time. "
                 + "Batch norm has one version: GB/s of the least traffic (inputs read once, outputs written once).\n";
             output.Emit(parse, "kernels", "Kernel rates, tiled vs reference", device.Name, ToTable(timings), notes,
@@ -31,6 +33,25 @@ public static class BenchKernelsCommand
             return 0;
         });
         return command;
+    }
+
+    static int EmitHost(ParseResult parse, BenchmarkOutput output, string deviceName, int batch, int repeat)
+    {
+        var report = HostConvBenchmark.Run(batch, repeat);
+        var table = new BenchmarkTable("host conv rates", "kernel", "layer", "shape", "per forward", "ms", "GFLOP/s", "of FMA peak");
+        foreach (var t in report.Timings)
+            table.AddRow(t.Kernel, t.Layer, t.Shape, t.PerForward.ToString(), t.MedianMs.ToString("G3"), t.Gflops.ToString("F1"), $"{t.FractionOfPeak:P0}");
+        foreach (var kernel in report.Timings.GroupBy(t => t.Kernel))
+        {
+            double ms = kernel.Sum(t => t.PerForward * t.MedianMs), flops = kernel.Sum(t => t.PerForward * t.Gflops * t.MedianMs);
+            table.AddRow(kernel.Key, $"all {kernel.Sum(t => t.PerForward)} (one pass)", "", "", ms.ToString("G3"), (flops / ms).ToString("F1"), $"{flops / ms / report.PeakAllThreadsGflops:P0}");
+        }
+        string notes = $"Batch {batch}, {report.Simd} kernels on {report.Threads} threads (REVNET_THREADS). FMA peak measured in this run: "
+            + $"{report.PeakOneThreadGflops:F1} GFLOP/s on one thread, {report.PeakAllThreadsGflops:F1} GFLOP/s on {report.Threads} (the 'of FMA peak' base). "
+            + $"Median of {repeat} calls after one warm-up call; GFLOP/s = 2·MACs / time (grad-input counts the same MACs as forward).\n";
+        output.Emit(parse, "kernels", "Host conv kernel rates vs the FMA peak", deviceName, table, notes,
+            JsonSerializer.Serialize(report, BenchmarkOutput.JsonOptions));
+        return 0;
     }
 
     static BenchmarkTable ToTable(IReadOnlyList<KernelTiming> timings)

@@ -6,8 +6,9 @@ using RevNetIlgpu.RevNet.Models;
 namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
-/// <c>revnet bench step [--model revnet38] [--batch 32] [--image 32] [--steps 10] [--warmup 2] [--device …] [--json] [--out DIR]</c>:
-/// training-step time reconstructing vs stored, and of the ResNet of about equal parameters, timed alternately.
+/// <c>revnet bench step [--model revnet38] [--batch 32] [--image 32] [--channels 3] [--steps 10] [--warmup 2] [--no-pytorch] [--python PATH] [--device …] [--json] [--out DIR]</c>:
+/// training-step time reconstructing vs stored, and of the ResNet of about equal parameters, timed alternately; when
+/// the python imports torch, PyTorch's copy of the RevNet in both its modes too, in the same rounds, and the ratio.
 /// </summary>
 public static class BenchStepCommand
 {
@@ -16,27 +17,40 @@ public static class BenchStepCommand
         var model = new Option<string>("--model") { Description = "a RevNet (see `revnet models`)", DefaultValueFactory = _ => "revnet38" };
         var baseline = new Option<string?>("--baseline") { Description = "the ResNet to compare with (default: the one of about equal parameters)" };
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 32 };
-        var image = new Option<int>("--image") { Description = "image height and width (3 channels)", DefaultValueFactory = _ => 32 };
+        var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
+        var channels = new Option<int>("--channels") { Description = "input channels (1: Fashion-MNIST)", DefaultValueFactory = _ => 3 };
         var steps = new Option<int>("--steps") { Description = "timed steps per model", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first (kernel compilation, allocator warm-up)", DefaultValueFactory = _ => 2 };
+        var noPyTorch = new Option<bool>("--no-pytorch") { Description = "skip the side-by-side PyTorch timing" };
+        var python = new Option<string>("--python") { Description = "the python with torch for the comparison", DefaultValueFactory = _ => PyTorchPeer.DefaultPython };
         var output = new BenchmarkOutput();
         var command = new Command("step", "training-step time of a RevNet reconstructing vs stored, and of a ResNet of about equal parameters")
         {
-            model, baseline, batch, image, steps, warmup,
+            model, baseline, batch, image, channels, steps, warmup, noPyTorch, python,
         };
         output.AddTo(command);
         command.SetAction(parse =>
         {
-            var revnet = ModelConfig.Named(parse.GetValue(model)!);
+            int inputChannels = parse.GetValue(channels);
+            if (inputChannels <= 0) throw new ArgumentException($"--channels must be positive, got {inputChannels}");
+            var revnet = ModelConfig.Named(parse.GetValue(model)!, inputChannels);
             string resnetName = parse.GetValue(baseline) ?? StepBenchmark.EqualParameterResNet.GetValueOrDefault(revnet.Name)
                 ?? throw new ArgumentException($"no ResNet of equal parameters known for {revnet.Name}; pass --baseline");
             int b = parse.GetValue(batch);
             if (b <= 0) throw new ArgumentException($"--batch must be positive, got {b}");
             using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
-            var result = StepBenchmark.Run(device, revnet, ModelConfig.Named(resnetName), b, parse.GetValue(image), parse.GetValue(steps), parse.GetValue(warmup));
+            string skipped = "--no-pytorch";
+            using var peer = parse.GetValue(noPyTorch) ? null : PyTorchPeer.TryStart(parse.GetValue(python)!, out skipped);
+            var result = StepBenchmark.Run(device, revnet, ModelConfig.Named(resnetName, inputChannels), b, parse.GetValue(image), parse.GetValue(steps), parse.GetValue(warmup),
+                peer, skipped);
             string notes = $"Ratios are medians (min–max) of per-step ratios; the three models ran alternately, one step each, after {result.Warmup} warm-up steps. "
                 + $"Reconstruct / stored: {Ratio(result.ReconstructOverStored)}. {result.Baseline.Model} / {revnet.Name} stored: {Ratio(result.BaselineOverStored)}. "
-                + "For comparison: the paper reports 50–100% extra time for reconstruction; PyTorch on the CPU measured 1.19–1.31x.\n";
+                + "For comparison: the paper reports 50–100% extra time for reconstruction; PyTorch on the CPU measured 1.19–1.31x. "
+                + $"Kernel launches per step count {LaunchKindMeaning(result.Reconstruct.KernelLaunchKind)}.\n"
+                + (result.PyTorch is { } torch
+                    ? $"PyTorch {torch.TorchVersion} on {torch.Threads} thread(s) (ours: {result.Threads}), same network ({torch.Stored.Params:N0} parameters), batch and input, "
+                      + $"one step of each mode right after ours in every round. Ours reconstructing / PyTorch {torch.FasterMode} (its faster mode), images/s: {Ratio(result.Ratio!)}.\n"
+                    : $"No PyTorch comparison: {result.PyTorchSkipped}.\n");
             output.Emit(parse, "step", "Training-step time, reconstructing vs stored", device.Name, ToTable(result), notes,
                 JsonSerializer.Serialize(result, BenchmarkOutput.JsonOptions));
             return 0;
@@ -46,17 +60,34 @@ public static class BenchStepCommand
 
     static string Ratio(SampleStatistics s) => $"{s.Median:F2}x ({s.Min:F2}–{s.Max:F2})";
 
+    static string LaunchKindMeaning(string? kind) => kind switch
+    {
+        "host" => "host kernel calls (the cpu device runs no ILGPU kernels)",
+        "ilgpu+host" => "ILGPU kernel launches plus host kernel calls",
+        _ => "ILGPU kernel launches",
+    };
+
     static BenchmarkTable ToTable(StepBenchmarkResult result)
     {
-        var table = new BenchmarkTable($"training step, batch {result.Batch}, {result.Image}x{result.Image}x3, {result.Steps} steps",
-            "model", "mode", "params", "median ms", "images/s", "ratio to stored (median, min–max)");
+        var table = new BenchmarkTable($"training step, batch {result.Batch}, {result.Image}x{result.Image}x{result.Channels}, {result.Steps} steps, {result.Threads} thread(s)",
+            "model", "mode", "params", "median ms", "images/s", "launches/step", "ratio to stored (median, min–max)");
         foreach (var (timing, ratio) in new[]
                  {
                      (result.Reconstruct, Ratio(result.ReconstructOverStored)),
                      (result.Stored, "1.00x"),
                      (result.Baseline, Ratio(result.BaselineOverStored)),
                  })
-            table.AddRow(timing.Model, timing.Mode, timing.Params.ToString("N0"), timing.MedianMs.ToString("F1"), timing.ImagesPerSecond.ToString("F1"), ratio);
+            AddRow(table, "", timing, ratio);
+        if (result.PyTorch is { } torch)
+        {
+            AddRow(table, "PyTorch ", torch.Stored, "");
+            AddRow(table, "PyTorch ", torch.Reconstruct, "");
+            table.AddRow($"ours reconstruct / PyTorch {torch.FasterMode}", "images/s", "", "", "", "", Ratio(result.Ratio!));
+        }
         return table;
     }
+
+    static void AddRow(BenchmarkTable table, string prefix, StepTiming timing, string ratio) =>
+        table.AddRow(prefix + timing.Model, timing.Mode, timing.Params.ToString("N0"), timing.MedianMs.ToString("F1"), timing.ImagesPerSecond.ToString("F1"),
+            timing.KernelLaunches?.ToString("N0") ?? "", ratio);
 }

@@ -3,7 +3,7 @@ using ILGPU;
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>Host (plain C#) versions of <see cref="SubsampleKernels"/> over the CPU accelerator's memory: pure copies, the same values.</summary>
-public static class SubsampleHostKernels
+public static class SubsampleHost
 {
     /// <summary>y = x[:, :, ::stride, ::stride].</summary>
     public static void Forward(SubsampleKernels.Planes p, ArrayView<float> x, ArrayView<float> y)

@@ -1,0 +1,88 @@
+using System.Runtime.Intrinsics;
+
+namespace RevNetIlgpu.Kernels.Host;
+
+/// <summary>A loop body over lanes: handles elements [i, i + T.Count). Usually a ref struct holding the spans it reads and writes.</summary>
+public interface ILaneBody
+{
+    void Apply<T>(int i) where T : struct, IFloatLanes<T>;
+}
+
+/// <summary>A summand over lanes: the terms of elements [i, i + T.Count).</summary>
+public interface ILaneTerm
+{
+    T At<T>(int i) where T : struct, IFloatLanes<T>;
+}
+
+/// <summary>
+/// The two loops every host kernel is built from, each written once: the widest accelerated width (Vector512, else
+/// Vector256, else scalar) steps through the bulk and <see cref="Lane1"/> finishes the tail with the same body.
+/// Both run on the calling thread; kernels parallelise over whole rows, planes or blocks around them.
+/// </summary>
+public static class Lanes
+{
+    /// <summary>body.Apply for every element of [0, count).</summary>
+    public static void ForEach<TBody>(int count, ref TBody body) where TBody : ILaneBody, allows ref struct
+    {
+        if (Vector512.IsHardwareAccelerated) ForEach<TBody, Lanes512>(count, ref body);
+        else if (Vector256.IsHardwareAccelerated) ForEach<TBody, Lanes256>(count, ref body);
+        else ForEach<TBody, Lane1>(count, ref body);
+    }
+
+    /// <summary>
+    /// Σ term over [0, count) in a fixed order: lane-wise partial sums over the bulk, their lanes summed, then the tail in
+    /// index order. The order depends only on count and the vector width, never on threads, so the bits repeat.
+    /// </summary>
+    public static float Sum<TTerm>(int count, ref TTerm term) where TTerm : ILaneTerm, allows ref struct
+    {
+        if (Vector512.IsHardwareAccelerated) return Sum<TTerm, Lanes512>(count, ref term);
+        if (Vector256.IsHardwareAccelerated) return Sum<TTerm, Lanes256>(count, ref term);
+        return Sum<TTerm, Lane1>(count, ref term);
+    }
+
+    /// <summary>Σ x in the fixed order of <see cref="Sum{TTerm}"/>.</summary>
+    public static float Sum(ReadOnlySpan<float> x)
+    {
+        var term = new ValuesTerm(x);
+        return Sum(x.Length, ref term);
+    }
+
+    /// <summary>Σ a·b in the fixed order of <see cref="Sum{TTerm}"/> (products rounded before they are added).</summary>
+    public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        if (a.Length != b.Length) throw new ArgumentException($"dot: lengths differ ({a.Length}, {b.Length})");
+        var term = new ProductTerm(a, b);
+        return Sum(a.Length, ref term);
+    }
+
+    static void ForEach<TBody, T>(int count, ref TBody body) where TBody : ILaneBody, allows ref struct where T : struct, IFloatLanes<T>
+    {
+        int i = 0;
+        for (; i <= count - T.Count; i += T.Count) body.Apply<T>(i);
+        for (; i < count; i++) body.Apply<Lane1>(i);
+    }
+
+    static float Sum<TTerm, T>(int count, ref TTerm term) where TTerm : ILaneTerm, allows ref struct where T : struct, IFloatLanes<T>
+    {
+        var partial = T.Zero;
+        int i = 0;
+        for (; i <= count - T.Count; i += T.Count) partial += term.At<T>(i);
+        float sum = T.Sum(partial);
+        for (; i < count; i++) sum += Lane1.Sum(term.At<Lane1>(i));
+        return sum;
+    }
+}
+
+ref struct ValuesTerm(ReadOnlySpan<float> x) : ILaneTerm
+{
+    readonly ReadOnlySpan<float> x = x;
+
+    public T At<T>(int i) where T : struct, IFloatLanes<T> => T.Load(x, i);
+}
+
+ref struct ProductTerm(ReadOnlySpan<float> a, ReadOnlySpan<float> b) : ILaneTerm
+{
+    readonly ReadOnlySpan<float> a = a, b = b;
+
+    public T At<T>(int i) where T : struct, IFloatLanes<T> => T.Load(a, i) * T.Load(b, i);
+}

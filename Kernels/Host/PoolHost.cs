@@ -1,0 +1,86 @@
+namespace RevNetIlgpu.Kernels.Host;
+
+/// <summary>
+/// Host form of <see cref="PoolKernels"/>, one work item per (image, channel) plane. The 2x2 pool reads stride-2 pairs,
+/// which would need lane shuffles; it runs twice per RevNet step on small planes, so it stays scalar. The global pool
+/// sums each plane with <see cref="Lanes.Sum(ReadOnlySpan{float})"/>.
+/// </summary>
+public static class PoolHost
+{
+    /// <summary>y[n,c,i,j] = ¼ Σ x[n,c,2i..2i+1,2j..2j+1], positions past the edge counting as zero; y is [N,C,ho,wo] per
+    /// <see cref="PoolKernels.AvgPool2x2OutputSize"/>.</summary>
+    public static unsafe void AvgPool2x2Forward(int n, int c, int h, int w, ReadOnlySpan<float> x, Span<float> y, bool ceil = false)
+    {
+        var (ho, wo) = OutputSize(h, w, ceil, x.Length, y.Length, (long)n * c);
+        fixed (float* px = x, py = y)
+        {
+            var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
+            HostThreads.For(n * c, plane =>
+            {
+                var input = xs.Slice(plane * h * w, h * w);
+                var output = ys.Slice(plane * ho * wo, ho * wo);
+                for (int oy = 0; oy < ho; oy++)
+                    for (int ox = 0; ox < wo; ox++)
+                    {
+                        int iy = 2 * oy, ix = 2 * ox, top = iy * w + ix;
+                        bool right = ix + 1 < w, below = iy + 1 < h;
+                        float sum = input[top] + (right ? input[top + 1] : 0f) + (below ? input[top + w] : 0f) + (right && below ? input[top + w + 1] : 0f);
+                        output[oy * wo + ox] = 0.25f * sum;
+                    }
+            });
+        }
+    }
+
+    /// <summary>gx = gy/4 spread over each window (overwritten); zero in a row or column a floor pool dropped.</summary>
+    public static unsafe void AvgPool2x2Backward(int n, int c, int h, int w, ReadOnlySpan<float> gy, Span<float> gx, bool ceil = false)
+    {
+        var (ho, wo) = OutputSize(h, w, ceil, gx.Length, gy.Length, (long)n * c);
+        fixed (float* pgy = gy, pgx = gx)
+        {
+            var (gys, gxs) = (new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgx, gx.Length));
+            HostThreads.For(n * c, plane =>
+            {
+                var output = gys.Slice(plane * ho * wo, ho * wo);
+                var input = gxs.Slice(plane * h * w, h * w);
+                for (int iy = 0; iy < h; iy++)
+                    for (int ix = 0; ix < w; ix++)
+                    {
+                        int oy = iy / 2, ox = ix / 2;
+                        input[iy * w + ix] = oy < ho && ox < wo ? 0.25f * output[oy * wo + ox] : 0f;
+                    }
+            });
+        }
+    }
+
+    /// <summary>y[n,c] = mean over hw of x[n,c,hw].</summary>
+    public static unsafe void GlobalAvgPoolForward(int n, int c, int hw, ReadOnlySpan<float> x, Span<float> y)
+    {
+        CheckGlobal(n, c, hw, x.Length, y.Length);
+        fixed (float* px = x, py = y)
+        {
+            var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
+            HostThreads.For(n * c, plane => ys.Span[plane] = Lanes.Sum(xs.Slice(plane * hw, hw)) / hw);
+        }
+    }
+
+    /// <summary>gx[n,c,hw] = gy[n,c]/HW (overwritten).</summary>
+    public static void GlobalAvgPoolBackward(int n, int c, int hw, ReadOnlySpan<float> gy, Span<float> gx)
+    {
+        CheckGlobal(n, c, hw, gx.Length, gy.Length);
+        for (int plane = 0; plane < n * c; plane++) gx.Slice(plane * hw, hw).Fill(gy[plane] / hw);
+    }
+
+    static (int Ho, int Wo) OutputSize(int h, int w, bool ceil, int inputLength, int outputLength, long planes)
+    {
+        var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
+        if (h < 2 || w < 2 || inputLength != planes * h * w || outputLength != planes * o.X * o.Y)
+            throw new ArgumentException($"avg pool 2x2: {planes} planes of {h}x{w} → {o.X}x{o.Y} need {planes * h * w} and {planes * o.X * o.Y} elements, got {inputLength} and {outputLength}");
+        return (o.X, o.Y);
+    }
+
+    static void CheckGlobal(int n, int c, int hw, int imageLength, int pooledLength)
+    {
+        if (n <= 0 || c <= 0 || hw <= 0 || imageLength != (long)n * c * hw || pooledLength != (long)n * c)
+            throw new ArgumentException($"global avg pool: n={n} c={c} hw={hw} need {(long)n * c * hw} and {(long)n * c} elements, got {imageLength} and {pooledLength}");
+    }
+}

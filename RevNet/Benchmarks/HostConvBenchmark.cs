@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Host;
+
+namespace RevNetIlgpu.RevNet.Benchmarks;
+
+/// <summary>One host conv kernel at one RevNet-38 shape: median time, GFLOP/s and that rate as a fraction of the FMA peak on all threads.</summary>
+public sealed record HostConvTiming(string Kernel, string Layer, string Shape, int PerForward, double MedianMs, double Gflops, double FractionOfPeak);
+
+/// <summary>The host conv table with the FMA peaks measured in the same run (<see cref="FmaPeak"/>).</summary>
+public sealed record HostConvReport(string Simd, int Threads, double PeakOneThreadGflops, double PeakAllThreadsGflops, IReadOnlyList<HostConvTiming> Timings);
+
+/// <summary>
+/// `revnet bench kernels` on the host device: <see cref="Conv2dHost"/>'s forward, grad-input and grad-weight on every
+/// distinct convolution of RevNet-38 (32x32x3 input) at a batch, in GFLOP/s (2·MACs per second) next to this
+/// machine's FMA peak measured in the same run, so the table reads as a fraction of the physical limit.
+/// </summary>
+public static class HostConvBenchmark
+{
+    /// <summary>
+    /// RevNet-38's distinct convolutions (ModelConfig "revnet38": stem 3→32, stages 32/64/112 at strides 1, 2, 2, F and G on
+    /// half the channels, 3x3 pad 1) and how many of each one forward pass runs (37 in all).
+    /// </summary>
+    public static IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)> RevNet38(int batch) =>
+    [
+        ("stem", new(batch, 3, 32, 32, 32, 3, 3, 1, 1), 1),
+        ("stage1 F/G", new(batch, 16, 32, 32, 16, 3, 3, 1, 1), 12),
+        ("stage2 F first, stride 2", new(batch, 16, 32, 32, 32, 3, 3, 2, 1), 1),
+        ("stage2 F/G", new(batch, 32, 16, 16, 32, 3, 3, 1, 1), 11),
+        ("stage3 F first, stride 2", new(batch, 32, 16, 16, 56, 3, 3, 2, 1), 1),
+        ("stage3 F/G", new(batch, 56, 8, 8, 56, 3, 3, 1, 1), 11),
+    ];
+
+    /// <summary>Measures the peaks, then times each kernel at each shape: the median of <paramref name="repeat"/> calls after one warm-up call.</summary>
+    public static HostConvReport Run(int batch, int repeat, IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)>? shapes = null)
+    {
+        if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
+        if (repeat <= 0) throw new ArgumentException($"repeat must be positive, got {repeat}");
+        double peakOne = FmaPeak.Measure(1), peakAll = FmaPeak.Measure(HostThreads.Count);
+        var timings = new List<HostConvTiming>();
+        foreach (var (layer, s, perForward) in shapes ?? RevNet38(batch))
+        {
+            var random = new Random(timings.Count);
+            float[] Random(long length) => Enumerable.Range(0, checked((int)length)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+            var x = Random((long)s.N * s.C * s.H * s.W);
+            var w = Random((long)s.K * s.C * s.KH * s.KW);
+            var bias = Random(s.K);
+            var y = Random((long)s.N * s.K * s.OutH * s.OutW);
+            var gx = new float[x.Length];
+            var gw = new float[w.Length];
+            string shape = $"N={s.N} {s.C}->{s.K} {s.H}x{s.W} {s.KH}x{s.KW} s{s.Stride}";
+            double flops = 2.0 * s.N * s.K * s.OutH * s.OutW * s.C * s.KH * s.KW;
+            HostConvTiming Time(string kernel, Action call)
+            {
+                call();
+                var ms = new double[repeat];
+                for (int r = 0; r < repeat; r++)
+                {
+                    var clock = Stopwatch.StartNew();
+                    call();
+                    ms[r] = clock.Elapsed.TotalMilliseconds;
+                }
+                double median = SampleStatistics.Of(ms).Median, gflops = flops / (median / 1000) / 1e9;
+                return new HostConvTiming(kernel, layer, shape, perForward, median, gflops, gflops / peakAll);
+            }
+            timings.Add(Time("conv forward", () => Conv2dHost.Forward(s, x, w, bias, y)));
+            timings.Add(Time("conv grad-input", () => Conv2dHost.BackwardInput(s, y, w, gx)));
+            timings.Add(Time("conv grad-weight", () => Conv2dHost.BackwardWeight(s, x, y, gw)));
+        }
+        return new HostConvReport(HostSimd.Active.ToString(), HostThreads.Count, peakOne, peakAll, timings);
+    }
+}

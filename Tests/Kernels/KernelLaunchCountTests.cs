@@ -1,0 +1,70 @@
+using NUnit.Framework;
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.RevNet.Layers;
+using RevNetIlgpu.RevNet.Models;
+using RevNetIlgpu.RevNet.Training;
+using RevNetIlgpu.Tests.Support;
+
+namespace RevNetIlgpu.Tests.Kernels;
+
+/// <summary>KernelContext's launch counters, which `revnet bench step` reports as kernel launches per step.</summary>
+public class KernelLaunchCountTests : KernelTestBase
+{
+    [Test]
+    public void IlgpuLaunches_CountEachLaunchOnce_AndNoHostCalls()
+    {
+        using var x = Upload(RandomArray(37));
+        using var y = Poisoned(37);
+        long before = K.IlgpuLaunches, hostBefore = K.HostKernelCalls;
+        for (int i = 0; i < 3; i++) ReluKernels.Forward(K, x.View, y.View);
+        ReluKernels.Backward(K, x.View, x.View, y.View);
+        Assert.That(K.IlgpuLaunches - before, Is.EqualTo(4), "three forward and one backward launch");
+        Assert.That(K.HostKernelCalls - hostBefore, Is.EqualTo(0), "ILGPU launches are not host kernel calls");
+    }
+
+    [Test]
+    public void HostKernelCalls_CountEachOpCallOnce_AndNoIlgpuLaunches()
+    {
+        var host = new KernelContext(Accelerator, isHost: true);
+        using var x = Upload(RandomArray(37));
+        using var y = Poisoned(37);
+        for (int i = 0; i < 3; i++) ReluKernels.Forward(host, x.View, y.View);
+        ReluKernels.Backward(host, x.View, x.View, y.View);
+        Assert.That(host.HostKernelCalls, Is.EqualTo(4), "three forward and one backward call");
+        Assert.That(host.IlgpuLaunches, Is.EqualTo(0), "the host device loads no ILGPU kernel");
+    }
+
+    [Test]
+    public void TrainingStep_LaunchCount_EqualsTheProfilersCount_EvenWhileProfiling()
+    {
+        // The profiler counts through its own wrapper around each launch: an independent tally of the same launches.
+        using var device = Device.Create("ilgpu-cpu");
+        var model = new ResidualNetwork(ModelConfig.Named("revnet-tiny"));
+        using var store = ParameterStore.Allocate(device, model, seed: 0);
+        using var images = Tensor.FromArray(device, RandomArray(2 * 3 * 8 * 8), 2, 3, 8, 8);
+        using var labels = Tensor.FromArray(device, [1, 7], 2);
+        var profile = new KernelProfile();
+        device.K.Profile = profile;
+        long before = device.K.IlgpuLaunches;
+        TrainingStep.Run(model, store, images, labels);
+        device.K.Profile = null;
+        long counted = device.K.IlgpuLaunches - before;
+        Assert.That(counted, Is.EqualTo(profile.Entries.Values.Sum(e => e.Launches)));
+        Assert.That(counted, Is.GreaterThan(100), "a RevNet step launches a kernel per op");
+    }
+
+    [Test]
+    public void HostTrainingStep_CountsHostCalls_AndLaunchesNoIlgpuKernel()
+    {
+        using var device = Device.Create("cpu");
+        var model = new ResidualNetwork(ModelConfig.Named("revnet-tiny"));
+        using var store = ParameterStore.Allocate(device, model, seed: 0);
+        using var images = Tensor.FromArray(device, RandomArray(2 * 3 * 8 * 8), 2, 3, 8, 8);
+        using var labels = Tensor.FromArray(device, [1, 7], 2);
+        long ilgpuBefore = device.K.IlgpuLaunches, hostBefore = device.K.HostKernelCalls;
+        TrainingStep.Run(model, store, images, labels);
+        Assert.That(device.K.IlgpuLaunches - ilgpuBefore, Is.EqualTo(0));
+        Assert.That(device.K.HostKernelCalls - hostBefore, Is.GreaterThan(100), "a RevNet step calls a host kernel per op");
+    }
+}
