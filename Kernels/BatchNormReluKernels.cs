@@ -28,8 +28,11 @@ public static class BatchNormReluKernels
         public int BatchStats;
     }
 
-    /// <summary>The ReLU's gradient mask as a factor: 1 where the pre-activation is positive, else 0 (what ReLU's backward does).</summary>
-    public static float Active(float xhat, float gamma, float beta) => gamma * xhat + beta > 0f ? 1f : 0f;
+    /// <summary>
+    /// The ReLU's gradient mask as a factor: 1 where the pre-activation is positive, else 0, with the pre-activation computed
+    /// exactly as the forward does (same operations in the same order), so the mask is the forward's bit for bit.
+    /// </summary>
+    public static float Active(float x, float mean, float invstd, float gamma, float beta) => gamma * (x - mean) * invstd + beta > 0f ? 1f : 0f;
 
     static void ForwardKernel(Affine p, ArrayView<float> x, ArrayView<float> a)
     {
@@ -50,10 +53,9 @@ public static class BatchNormReluKernels
         for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
         {
             int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
-            float xhat = (a.X[i] - mu) * inv;
-            float gz = a.Ga[i] * Active(xhat, gamma, beta);
+            float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
             sumGz += gz;
-            sumGzXhat += gz * xhat;
+            sumGzXhat += gz * (a.X[i] - mu) * inv; // grouped as batch norm's own backward groups it: the same sums, bit for bit
         }
         sumGz = GroupReduction.Sum(sumGz);
         sumGzXhat = GroupReduction.Sum(sumGzXhat);
@@ -64,7 +66,7 @@ public static class BatchNormReluKernels
         {
             int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
             float xhat = (a.X[i] - mu) * inv;
-            float gz = a.Ga[i] * Active(xhat, gamma, beta);
+            float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
             a.Gx[i] = scale * (gz - meanGz - xhat * meanGzXhat);
         }
         if (Group.IdxX == 0)

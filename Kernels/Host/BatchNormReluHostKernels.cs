@@ -46,10 +46,9 @@ public static class BatchNormReluHostKernels
                 int start = (b * p.C + ch) * p.Hw;
                 for (int i = start; i < start + p.Hw; i++)
                 {
-                    float xhat = (x[i] - mu) * inv;
-                    float gz = ga[i] * BatchNormReluKernels.Active(xhat, gamma, beta);
+                    float gz = ga[i] * BatchNormReluKernels.Active(x[i], mu, inv, gamma, beta);
                     sumGz += gz;
-                    sumGzXhat += gz * xhat;
+                    sumGzXhat += gz * (x[i] - mu) * inv;
                 }
             }
             float meanGz = args.BatchStats != 0 ? sumGz / m : 0f;
@@ -61,7 +60,7 @@ public static class BatchNormReluHostKernels
                 for (int i = start; i < start + p.Hw; i++)
                 {
                     float xhat = (x[i] - mu) * inv;
-                    float gz = ga[i] * BatchNormReluKernels.Active(xhat, gamma, beta);
+                    float gz = ga[i] * BatchNormReluKernels.Active(x[i], mu, inv, gamma, beta);
                     gx[i] = scale * (gz - meanGz - xhat * meanGzXhat);
                 }
             }
