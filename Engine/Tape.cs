@@ -4,7 +4,8 @@ namespace RevNetIlgpu.Engine;
 /// Reverse-mode autodiff in the micrograd manner: each op records its output, its differentiable inputs,
 /// exactly the tensors its backward needs (retained), and a backward closure. <see cref="Backward"/> walks
 /// the records in reverse; each gradient is released as soon as its consumer has run, each record's saved
-/// tensors as soon as its backward has run. Parameter gradients are accumulated by the closures themselves
+/// tensors as soon as its backward has run (or, for a consuming record, as soon as the backward itself is done with
+/// them). Gradients are passed on, not copied, and accumulate in place only into memory no one else holds. Parameter gradients are accumulated by the closures themselves
 /// into the parameters' <see cref="Tensor.Grad"/> slices.
 /// </summary>
 public sealed class Tape
@@ -12,6 +13,12 @@ public sealed class Tape
     /// <summary>Computes the gradients of a record's inputs from the gradients of its outputs (borrowed; null
     /// where no gradient reached that output). Returns one owned tensor per input, or null where an input needs none.</summary>
     public delegate Tensor?[] BackwardFunction(Tensor?[] outputGrads);
+
+    /// <summary>
+    /// A backward that takes ownership of the record's saved tensors and of its output gradients (null where none reached
+    /// an output), so it can release them as soon as it has used them instead of holding them until it returns.
+    /// </summary>
+    public delegate Tensor?[] ConsumingBackwardFunction(Tensor[] saved, Tensor?[] outputGrads);
 
     readonly List<Entry> records = new();
 
@@ -39,7 +46,20 @@ public sealed class Tape
         if (!IsRecording || !(hasParameters || inputs.Any(i => i.RequiresGrad))) return;
         foreach (var o in outputs) o.RequiresGrad = true;
         foreach (var t in saved) t.Retain();
-        records.Add(new Entry(op, outputs, inputs, saved, backward));
+        records.Add(new Entry(op, outputs, inputs, saved, (_, grads) => backward(grads), Consumes: false));
+    }
+
+    /// <summary>
+    /// Records an op whose backward owns what it saved and its output gradients (see <see cref="ConsumingBackwardFunction"/>):
+    /// for a long backward such as a run of reversible blocks, whose output and its gradient are dead once split into halves.
+    /// </summary>
+    public void RecordConsuming(string op, Tensor output, Tensor[] inputs, Tensor[] saved, ConsumingBackwardFunction backward, bool hasParameters = false)
+    {
+        if (output.Device.CheckEveryOp) output.Device.ThrowIfNonFinite(output, $"output of {op}");
+        if (!IsRecording || !(hasParameters || inputs.Any(i => i.RequiresGrad))) return;
+        output.RequiresGrad = true;
+        foreach (var t in saved) t.Retain();
+        records.Add(new Entry(op, [output], inputs, saved, backward, Consumes: true));
     }
 
     /// <summary>
@@ -47,12 +67,30 @@ public sealed class Tape
     /// record, then clears the tape. Returns owned gradients for <paramref name="wrt"/> (null where none flowed);
     /// every other activation gradient has been released by then.
     /// </summary>
-    public Tensor?[] Backward(Tensor output, Tensor seed, params Tensor[] wrt)
+    public Tensor?[] Backward(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardOwningSeed(output, seed.Retain(), wrt);
+
+    /// <summary>
+    /// As <see cref="Backward(Tensor, Tensor, Tensor[])"/>, but takes ownership of <paramref name="seed"/>, which is then
+    /// freed as soon as the last record has used it rather than held by the caller to the end. <paramref name="output"/>
+    /// serves only to name the record the seed belongs to: the caller may have released it already.
+    /// </summary>
+    public Tensor?[] BackwardConsumingSeed(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardOwningSeeds([output], [seed], wrt);
+
+    /// <summary>As <see cref="BackwardConsumingSeed"/> from several outputs at once (e.g. the two halves of a unit), each with its own seed.</summary>
+    public Tensor?[] BackwardConsumingSeeds(Tensor[] outputs, Tensor[] seeds, params Tensor[] wrt) => BackwardOwningSeeds(outputs, seeds, wrt);
+
+    Tensor?[] BackwardOwningSeed(Tensor output, Tensor seed, Tensor[] wrt) => BackwardOwningSeeds([output], [seed], wrt);
+
+    Tensor?[] BackwardOwningSeeds(Tensor[] outputs, Tensor[] seeds, Tensor[] wrt)
     {
-        if (seed.Length != output.Length)
-            throw new ArgumentException($"backward: seed gradient {seed.ShapeString} does not match output {output.ShapeString}");
+        for (int i = 0; i < outputs.Length; i++)
+            if (seeds[i].Length != outputs[i].Length)
+            {
+                foreach (var s in seeds) s.Release();
+                throw new ArgumentException($"backward: seed gradient {seeds[i].ShapeString} does not match output {outputs[i].ShapeString}");
+            }
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
-        grads[output] = seed.Retain();
+        for (int i = 0; i < outputs.Length; i++) Accumulate(grads, outputs[i], seeds[i]);
         // Backward closures run ops too; nothing they do may land on the tape being walked.
         bool wasRecording = IsRecording;
         IsRecording = false;
@@ -62,6 +100,7 @@ public sealed class Tape
             {
                 var record = records[i];
                 records.RemoveAt(i);
+                bool savedHandedOver = false;
                 try
                 {
                     var outputGrads = new Tensor?[record.Outputs.Length];
@@ -70,13 +109,15 @@ public sealed class Tape
                         any |= grads.Remove(record.Outputs[o], out outputGrads[o]);
                     if (!any) continue;
                     Tensor?[] inputGrads;
+                    savedHandedOver = record.Consumes;
                     try
                     {
-                        inputGrads = record.Backward(outputGrads);
+                        inputGrads = record.Backward(record.Saved, outputGrads);
                     }
                     finally
                     {
-                        foreach (var g in outputGrads) g?.Release();
+                        if (!record.Consumes)
+                            foreach (var g in outputGrads) g?.Release();
                     }
                     for (int j = 0; j < inputGrads.Length; j++)
                     {
@@ -87,7 +128,8 @@ public sealed class Tape
                 }
                 finally
                 {
-                    foreach (var t in record.Saved) t.Release();
+                    if (!savedHandedOver)
+                        foreach (var t in record.Saved) t.Release();
                 }
             }
             var result = new Tensor?[wrt.Length];
@@ -111,18 +153,8 @@ public sealed class Tape
         records.Clear();
     }
 
-    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor input, Tensor grad)
-    {
-        if (grads.TryGetValue(input, out var existing))
-        {
-            Functional.AddInPlace(existing, grad);
-            grad.Release();
-        }
-        else
-        {
-            grads[input] = grad;
-        }
-    }
+    static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor input, Tensor grad) =>
+        grads[input] = grads.Remove(input, out var existing) ? Functional.AddOwned(existing, grad) : grad;
 
-    sealed record Entry(string Op, Tensor[] Outputs, Tensor[] Inputs, Tensor[] Saved, BackwardFunction Backward);
+    sealed record Entry(string Op, Tensor[] Outputs, Tensor[] Inputs, Tensor[] Saved, ConsumingBackwardFunction Backward, bool Consumes);
 }

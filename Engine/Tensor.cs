@@ -46,6 +46,9 @@ public sealed class Tensor : IDisposable
 
     public bool IsReleased => references <= 0;
 
+    /// <summary>True when the caller's reference is the only one to memory this tensor owns: it may be overwritten in place.</summary>
+    internal bool IsExclusive => references == 1 && block is not null;
+
     public int this[int dim] => Shape[dim];
 
     public string ShapeString => "[" + string.Join(", ", Shape) + "]";
@@ -99,9 +102,9 @@ public sealed class Tensor : IDisposable
         return Slice(0, shape);
     }
 
-    public ArrayView<float> View => ((ArrayView<byte>)RootBlock().Buffer!.View).Cast<float>().SubView(offset, Length);
+    public ArrayView<float> View => RootBlock().View.Cast<float>().SubView(offset, Length);
 
-    public ArrayView<int> IntView => ((ArrayView<byte>)RootBlock().Buffer!.View).Cast<int>().SubView(offset, Length);
+    public ArrayView<int> IntView => RootBlock().View.Cast<int>().SubView(offset, Length);
 
     public Tensor Retain()
     {

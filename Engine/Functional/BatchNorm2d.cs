@@ -13,10 +13,7 @@ public static partial class Functional
     public static Tensor BatchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, bool batchStatistics)
     {
         const string op = "batchnorm2d";
-        RequireRank(op, "input", x, 4);
-        var (n, c, hw) = Nchw(x);
-        foreach (var (name, t) in new[] { ("gamma", gamma), ("beta", beta), ("mean", mean), ("invstd", invstd) })
-            if (t.Length != c) throw new ArgumentException($"{op}: {name} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
+        var (n, c, hw) = BatchNormShape(op, x, gamma, beta, mean, invstd);
         var device = x.Device;
         var y = Tensor.Empty(device, x.Shape);
         Launch(device, k => BatchNormKernels.Normalize(k, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, y.View));
@@ -53,4 +50,14 @@ public static partial class Functional
     /// <summary>mean = running mean, invstd = 1/sqrt(running var + eps), for evaluation; not recorded.</summary>
     public static void EvalStatistics(Tensor runningMean, Tensor runningVar, float eps, Tensor mean, Tensor invstd) =>
         Launch(mean.Device, k => BatchNormKernels.EvalStats(k, (int)mean.Length, runningMean.View, runningVar.View, eps, mean.View, invstd.View));
+
+    /// <summary>(N, C, H*W) of x [N,C,H,W], checking that gamma, beta, mean and invstd are [C].</summary>
+    static (int N, int C, int HW) BatchNormShape(string op, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd)
+    {
+        RequireRank(op, "input", x, 4);
+        var (n, c, hw) = Nchw(x);
+        foreach (var (name, t) in new[] { ("gamma", gamma), ("beta", beta), ("mean", mean), ("invstd", invstd) })
+            if (t.Length != c) throw new ArgumentException($"{op}: {name} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
+        return (n, c, hw);
+    }
 }

@@ -11,14 +11,7 @@ public static partial class Functional
     public static Tensor Conv2d(Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
     {
         const string op = "conv2d";
-        RequireRank(op, "input", x, 4);
-        RequireRank(op, "weight", weight, 4);
-        if (weight[1] != x[1])
-            throw new ArgumentException($"{op}: input {x.ShapeString} has {x[1]} channels but weight {weight.ShapeString} expects {weight[1]}");
-        if (bias is not null && (bias.Rank != 1 || bias[0] != weight[0]))
-            throw new ArgumentException($"{op}: bias {bias.ShapeString} must be [{weight[0]}] for weight {weight.ShapeString}");
-        var s = new Conv2dShape(x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], stride, padding);
-        s.Validate(op);
+        var s = ConvShape(op, x, weight, bias, stride, padding);
         var device = x.Device;
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
         Launch(device, k => Conv2dKernels.Forward(k, s, x.View, weight.View, bias?.View ?? default, y.View));
@@ -36,5 +29,19 @@ public static partial class Functional
             return [gx];
         }, hasParameters: weight.Grad is not null);
         return y;
+    }
+
+    /// <summary>The checked shape of a convolution of x [N,C,H,W] by weight [K,C,KH,KW] with optional bias [K].</summary>
+    static Conv2dShape ConvShape(string op, Tensor x, Tensor weight, Tensor? bias, int stride, int padding)
+    {
+        RequireRank(op, "input", x, 4);
+        RequireRank(op, "weight", weight, 4);
+        if (weight[1] != x[1])
+            throw new ArgumentException($"{op}: input {x.ShapeString} has {x[1]} channels but weight {weight.ShapeString} expects {weight[1]}");
+        if (bias is not null && (bias.Rank != 1 || bias[0] != weight[0]))
+            throw new ArgumentException($"{op}: bias {bias.ShapeString} must be [{weight[0]}] for weight {weight.ShapeString}");
+        var s = new Conv2dShape(x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], stride, padding);
+        s.Validate(op);
+        return s;
     }
 }

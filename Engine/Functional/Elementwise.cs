@@ -12,7 +12,30 @@ public static partial class Functional
         var device = a.Device;
         var y = Tensor.Empty(device, a.Shape);
         Launch(device, k => ElementwiseKernels.Add(k, a.View, b.View, y.View));
-        device.Tape.Record("add", y, [a, b], [], grads => [Copy(grads[0]!), Copy(grads[0]!)]);
+        // Both inputs get the output's gradient itself, not copies; accumulation never writes into a shared gradient.
+        device.Tape.Record("add", y, [a, b], [], grads => [grads[0]!.Retain(), grads[0]!.Retain()]);
+        return y;
+    }
+
+    /// <summary>
+    /// y = a + b recorded as <see cref="Add"/>, consuming a: when only the caller holds a, y is written into a's memory
+    /// (a new tensor over it, so the tape still tells the two apart; add saves nothing, so no record needs a's old values).
+    /// </summary>
+    public static Tensor AddConsuming(Tensor a, Tensor b)
+    {
+        if (!a.IsExclusive)
+        {
+            var sum = Add(a, b);
+            a.Release();
+            return sum;
+        }
+        RequireSameShape("add", a, b);
+        RequireSameDevice("add", a, b);
+        var device = a.Device;
+        var y = a.Reshape(a.Shape);
+        a.Release();
+        Launch(device, k => ElementwiseKernels.Add(k, y.View, b.View, y.View));
+        device.Tape.Record("add", y, [a, b], [], grads => [grads[0]!.Retain(), grads[0]!.Retain()]);
         return y;
     }
 
@@ -29,7 +52,7 @@ public static partial class Functional
             var gy = grads[0]!;
             var gb = Tensor.Empty(device, b.Shape);
             Launch(device, k => ElementwiseKernels.Scale(k, gy.View, -1f, gb.View));
-            return [Copy(gy), gb];
+            return [gy.Retain(), gb];
         });
         return y;
     }
@@ -97,6 +120,40 @@ public static partial class Functional
         var y = Tensor.Empty(x.Device, x.Shape);
         Launch(x.Device, k => ElementwiseKernels.Copy(k, x.View, y.View));
         return y;
+    }
+
+    /// <summary>
+    /// a + b, consuming both (owned in, owned out): written into whichever of the two only the caller holds, so
+    /// accumulating gradients allocates nothing unless both are shared. Not recorded.
+    /// </summary>
+    public static Tensor AddOwned(Tensor a, Tensor b)
+    {
+        RequireSameShape("add owned", a, b);
+        if (!a.IsExclusive && b.IsExclusive) (a, b) = (b, a);
+        if (a.IsExclusive)
+        {
+            AddInPlace(a, b);
+            b.Release();
+            return a;
+        }
+        var sum = Unrecorded(a.Device, () => Add(a, b));
+        a.Release();
+        b.Release();
+        return sum;
+    }
+
+    /// <summary>a − b, consuming a (owned in, owned out) and borrowing b: written into a when only the caller holds it. Not recorded.</summary>
+    public static Tensor SubtractOwned(Tensor a, Tensor b)
+    {
+        RequireSameShape("subtract owned", a, b);
+        if (!a.IsExclusive)
+        {
+            var difference = Unrecorded(a.Device, () => Subtract(a, b));
+            a.Release();
+            return difference;
+        }
+        Launch(a.Device, k => ElementwiseKernels.Subtract(k, a.View, b.View, a.View));
+        return a;
     }
 
     /// <summary>target += source, in place; not recorded (gradient accumulation and bookkeeping only).</summary>

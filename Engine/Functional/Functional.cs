@@ -15,6 +15,22 @@ public static partial class Functional
         if (!device.IsMeta) launch(device.K);
     }
 
+    /// <summary>Runs <paramref name="op"/> with the device's tape not recording.</summary>
+    public static T Unrecorded<T>(Device device, Func<T> op)
+    {
+        var tape = device.Tape;
+        bool was = tape.IsRecording;
+        tape.IsRecording = false;
+        try
+        {
+            return op();
+        }
+        finally
+        {
+            tape.IsRecording = was;
+        }
+    }
+
     static void RequireRank(string op, string name, Tensor t, int rank)
     {
         if (t.Rank != rank)

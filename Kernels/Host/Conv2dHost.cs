@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace RevNetIlgpu.Kernels.Host;
@@ -19,7 +20,10 @@ namespace RevNetIlgpu.Kernels.Host;
 public static unsafe class Conv2dHost
 {
     // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
-    const int PackedWeightsSlot = 0, PartialsSlot = 1, ImageSlot = 2, PanelSlot = 3, GyRowsSlot = 4;
+    /// <summary>Floats past a padded image that <see cref="EvenLanes"/> loads may touch (their values are discarded).</summary>
+    const int OverreadSlack = 16;
+
+    const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, ImageSlot = 3, PanelSlot = 4, GyRowsSlot = 5, SegmentOffsetsSlot = 6;
 
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
     public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
@@ -122,6 +126,19 @@ public static unsafe class Conv2dHost
         return packed;
     }
 
+    /// <summary>How the im2col operand is read: packed into panels, or in place from the padded image as whole vectors, split half-vectors or even lanes.</summary>
+    enum ColumnSource { Packed, Whole, Split, EvenLanes }
+
+    /// <summary>
+    /// In place when every <paramref name="segment"/> of output positions lies in one output row and the stride is 1
+    /// (whole vectors when two segments do) or 2 (every other float); otherwise packed.
+    /// </summary>
+    static ColumnSource ChooseColumnSource(int stride, int outW, int segment) =>
+        outW % segment != 0 ? ColumnSource.Packed
+        : stride == 1 ? (outW % (2 * segment) == 0 ? ColumnSource.Whole : ColumnSource.Split)
+        : stride == 2 ? ColumnSource.EvenLanes
+        : ColumnSource.Packed;
+
     /// <summary>
     /// output[n][m][p] = init[m] + Σ_r A[m, r]·im2col(image n)[r, p] for every image, output channel m &lt; rows and
     /// position p: images (split into column chunks when there are fewer images than threads) are the parallel work.
@@ -129,82 +146,98 @@ public static unsafe class Conv2dHost
     static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colPanel columns, float* source, long sourceStride,
         float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel
     {
-        int tileRows = TKernel.TileRows, tileColumns = TKernel.TileColumns;
-        int depth = columns.Depth, positions = columns.Positions, paddedRows = RoundUp(rows, tileRows);
-        float* init = weights + (long)paddedRows * depth;
+        var mode = ChooseColumnSource(columns.Stride, columns.OutW, TKernel.TileColumns / 4);
+        switch (mode)
+        {
+            case ColumnSource.Split: OuterProducts<TKernel, SplitSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+            case ColumnSource.EvenLanes: OuterProducts<TKernel, EvenLanes>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+            default: OuterProducts<TKernel, WholeSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+        }
+    }
+
+    static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colPanel columns, float* source,
+        long sourceStride, float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+    {
+        int tileColumns = TKernel.TileColumns;
+        int depth = columns.Depth, positions = columns.Positions;
+        bool inPlace = mode != ColumnSource.Packed;
+        int* rowOffsets = (int*)ThreadScratch.Get(RowOffsetsSlot, depth);
+        for (int r = 0; r < depth; r++) rowOffsets[r] = inPlace ? columns.RowOffset(r) : r * tileColumns;
         int panels = DivideRoundUp(positions, tileColumns);
         int chunks = Math.Min(panels, DivideRoundUp(2 * HostThreads.Count, images));
         int panelsPerChunk = DivideRoundUp(panels, chunks);
         chunks = DivideRoundUp(panels, panelsPerChunk);
         HostThreads.For(images * chunks, item =>
         {
-            int n = item / chunks, chunk = item - n * chunks;
-            float* image = ThreadScratch.Get(ImageSlot, padded.Length);
-            padded.Fill(source + n * sourceStride, image);
-            float* panel = ThreadScratch.Get(PanelSlot, (long)depth * tileColumns + tileRows * tileColumns);
-            float* edgeTile = panel + (long)depth * tileColumns;
-            float* imageOutput = output + (long)n * rows * positions;
-            for (int j = chunk * panelsPerChunk, end = Math.Min(panels, j + panelsPerChunk); j < end; j++)
-            {
-                int p0 = j * tileColumns, width = Math.Min(tileColumns, positions - p0);
-                columns.Pack(image, 0, depth, p0, width, panel, tileColumns);
-                for (int m0 = 0; m0 < rows; m0 += tileRows)
-                {
-                    int height = Math.Min(tileRows, rows - m0);
-                    float* c = imageOutput + (long)m0 * positions + p0;
-                    if (height == tileRows && width == tileColumns)
-                    {
-                        TKernel.OuterProduct(depth, weights + (long)m0 * depth, panel, init + m0, c, positions);
-                        continue;
-                    }
-                    TKernel.OuterProduct(depth, weights + (long)m0 * depth, panel, init + m0, edgeTile, tileColumns);
-                    for (int i = 0; i < height; i++)
-                        new ReadOnlySpan<float>(edgeTile + i * tileColumns, width).CopyTo(new Span<float>(c + (long)i * positions, width));
-                }
-            }
+            int n = item / chunks, first = item % chunks * panelsPerChunk;
+            OuterProductPanels<TKernel, TLayout>(padded, columns, inPlace, rowOffsets, source + n * sourceStride, weights, rows,
+                output + (long)n * rows * positions, first, Math.Min(panels, first + panelsPerChunk));
         });
+    }
+
+    /// <summary>Panels [firstPanel, endPanel) of one image: pad it, then for each panel every block of output channels.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colPanel columns, bool inPlace, int* rowOffsets, float* source,
+        float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+    {
+        int tileRows = TKernel.TileRows, tileColumns = TKernel.TileColumns, segment = tileColumns / 4;
+        int depth = columns.Depth, positions = columns.Positions;
+        float* init = weights + (long)RoundUp(rows, tileRows) * depth;
+        float* image = ThreadScratch.Get(ImageSlot, padded.Length + OverreadSlack);
+        padded.Fill(source, image);
+        float* panel = ThreadScratch.Get(PanelSlot, (long)depth * tileColumns + tileRows * tileColumns);
+        float* edgeTile = panel + (long)depth * tileColumns;
+        float** segments = stackalloc float*[4];
+        for (int j = firstPanel; j < endPanel; j++)
+        {
+            int p0 = j * tileColumns, width = Math.Min(tileColumns, positions - p0);
+            // In place each segment lies in one output row; segments past the last position read the image start (discarded).
+            if (!inPlace) columns.Pack(image, 0, depth, p0, width, panel, tileColumns);
+            for (int q = 0; q < 4; q++)
+                segments[q] = !inPlace ? panel + q * segment : q * segment < width ? image + columns.PositionOffset(p0 + q * segment) : image;
+            for (int m0 = 0; m0 < rows; m0 += tileRows)
+            {
+                int height = Math.Min(tileRows, rows - m0);
+                float* c = output + (long)m0 * positions + p0;
+                if (height == tileRows && width == tileColumns)
+                {
+                    TKernel.OuterProduct<TLayout>(depth, weights + (long)m0 * depth, rowOffsets, segments[0], segments[1], segments[2], segments[3], init + m0, c, positions);
+                    continue;
+                }
+                TKernel.OuterProduct<TLayout>(depth, weights + (long)m0 * depth, rowOffsets, segments[0], segments[1], segments[2], segments[3], init + m0, edgeTile, tileColumns);
+                for (int i = 0; i < height; i++)
+                    new ReadOnlySpan<float>(edgeTile + i * tileColumns, width).CopyTo(new Span<float>(c + (long)i * positions, width));
+            }
+        }
     }
 
     static void BackwardWeight<TKernel>(Conv2dShape s, float* x, float* gy, float* gw) where TKernel : struct, IConvMicroKernel
     {
-        int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns, width = TKernel.VectorWidth;
+        int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns;
         int depth = s.C * s.KH * s.KW, positions = s.OutH * s.OutW;
         int paddedK = RoundUp(s.K, dotRows), paddedDepth = RoundUp(depth, dotColumns);
+        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
+        var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
+        var mode = ChooseColumnSource(s.Stride, s.OutW, TKernel.VectorWidth / 2);
         // Group images so the group's gy rows (paddedK x columns) stay within ~256 KB of L2; the groups depend on
         // the shape alone, so the order of the final sum (and its bits) does not depend on the thread count.
         int maxColumns = Math.Max(positions, 65536 / paddedK);
         int groups = DivideRoundUp(s.N, Math.Max(1, maxColumns / positions));
         int imagesPerGroup = DivideRoundUp(s.N, groups);
-        int rowLength = RoundUp(imagesPerGroup * positions, width);
-        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
-        var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
+        int* rowOffsets = (int*)ThreadScratch.Get(RowOffsetsSlot, paddedDepth);
+        for (int r = 0; r < paddedDepth; r++) rowOffsets[r] = r < depth ? columns.RowOffset(r) : 0;
+        if (mode == ColumnSource.Packed) rowOffsets = null;
         long partialLength = (long)paddedK * paddedDepth;
         float* partials = ThreadScratch.Get(PartialsSlot, groups * partialLength);
         HostThreads.For(groups, g =>
         {
             int n0 = g * imagesPerGroup, count = Math.Min(imagesPerGroup, s.N - n0);
-            int used = count * positions, length = RoundUp(used, width);
-            float* images = ThreadScratch.Get(ImageSlot, count * padded.Length);
-            for (int i = 0; i < count; i++) padded.Fill(x + (long)(n0 + i) * s.C * s.H * s.W, images + i * padded.Length);
-            // gy rows of the group side by side: row k holds gy[n0.., k, :] image after image, zero past the end.
-            float* gyRows = ThreadScratch.Get(GyRowsSlot, (long)paddedK * length);
-            for (int k = 0; k < paddedK; k++)
+            float* groupX = x + (long)n0 * s.C * s.H * s.W, groupGy = gy + (long)n0 * s.K * positions, partial = partials + g * partialLength;
+            switch (mode)
             {
-                var row = new Span<float>(gyRows + (long)k * length, length);
-                if (k >= s.K) { row.Clear(); continue; }
-                for (int i = 0; i < count; i++)
-                    new ReadOnlySpan<float>(gy + ((long)(n0 + i) * s.K + k) * positions, positions).CopyTo(row.Slice(i * positions));
-                row.Slice(used).Clear();
-            }
-            float* panel = ThreadScratch.Get(PanelSlot, (long)dotColumns * length);
-            float* partial = partials + g * partialLength;
-            new Span<float>(partial, (int)partialLength).Clear();
-            for (int r0 = 0; r0 < paddedDepth; r0 += dotColumns)
-            {
-                for (int i = 0; i < count; i++) columns.Pack(images + i * padded.Length, r0, dotColumns, 0, positions, panel + i * positions, length);
-                for (int j = 0; j < dotColumns; j++) new Span<float>(panel + (long)j * length + used, length - used).Clear();
-                for (int k0 = 0; k0 < paddedK; k0 += dotRows)
-                    TKernel.DotProducts(length, gyRows + (long)k0 * length, length, panel, length, partial + (long)k0 * paddedDepth + r0, paddedDepth);
+                case ColumnSource.Split: WeightGradientOfGroup<TKernel, SplitSegments>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
+                case ColumnSource.EvenLanes: WeightGradientOfGroup<TKernel, EvenLanes>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
+                default: WeightGradientOfGroup<TKernel, WholeSegments>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
             }
         });
         for (int k = 0; k < s.K; k++)
@@ -214,6 +247,59 @@ public static unsafe class Conv2dHost
                 for (int g = 0; g < groups; g++) sum += partials[g * partialLength + (long)k * paddedDepth + r];
                 gw[(long)k * depth + r] += sum;
             }
+    }
+
+    /// <summary>
+    /// partial [paddedK, paddedDepth] = gy rows · im2col rowsᵀ over <paramref name="count"/> images. With
+    /// <paramref name="rowOffsets"/> (stride 1, output rows whole vectors) the im2col rows are read from the padded
+    /// images in place; without, DotColumns of them at a time are packed side by side first.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colPanel columns, int* rowOffsets,
+        float* x, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+    {
+        int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns, width = TKernel.VectorWidth;
+        int positions = columns.Positions, paddedK = RoundUp(s.K, dotRows);
+        int used = count * positions, length = RoundUp(used, width), vectors = length / width;
+        int canvas = checked((int)padded.Length);
+        float* images = ThreadScratch.Get(ImageSlot, (long)count * canvas + OverreadSlack);
+        for (int i = 0; i < count; i++) padded.Fill(x + (long)i * s.C * s.H * s.W, images + (long)i * canvas);
+        // gy rows of the group side by side: row k holds gy[n0.., k, :] image after image, zero past the end.
+        float* gyRows = ThreadScratch.Get(GyRowsSlot, (long)paddedK * length);
+        for (int k = 0; k < paddedK; k++)
+        {
+            var row = new Span<float>(gyRows + (long)k * length, length);
+            if (k >= s.K) { row.Clear(); continue; }
+            for (int i = 0; i < count; i++)
+                new ReadOnlySpan<float>(gy + ((long)i * s.K + k) * positions, positions).CopyTo(row.Slice(i * positions));
+            row.Slice(used).Clear();
+        }
+        // Half-vector segments: in place, each lies in one output row of one image (past the end: the first image's start, times gy's zeros).
+        int segment = width / 2;
+        int* segmentOffsets = (int*)ThreadScratch.Get(SegmentOffsetsSlot, 2 * vectors);
+        for (int t = 0, at = 0; t < 2 * vectors; t++, at += segment)
+            segmentOffsets[t] = rowOffsets is null ? at : at < used ? at / positions * canvas + columns.PositionOffset(at % positions) : 0;
+        int* panelRows = stackalloc int[dotColumns];
+        for (int j = 0; j < dotColumns; j++) panelRows[j] = j * length;
+        float* panel = rowOffsets is null ? ThreadScratch.Get(PanelSlot, (long)dotColumns * length) : null;
+        new Span<float>(partial, paddedK * paddedDepth).Clear();
+        for (int r0 = 0; r0 < paddedDepth; r0 += dotColumns)
+        {
+            float* source = images;
+            int* offsets = rowOffsets + r0;
+            if (rowOffsets is null)
+            {
+                for (int i = 0; i < count; i++) columns.Pack(images + (long)i * canvas, r0, dotColumns, 0, positions, panel + i * positions, length);
+                for (int j = 0; j < dotColumns; j++) new Span<float>(panel + (long)j * length + used, length - used).Clear();
+                source = panel;
+                offsets = panelRows;
+            }
+            for (int k0 = 0; k0 < paddedK; k0 += dotRows)
+            {
+                TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, source, segmentOffsets, offsets,
+                    partial + (long)k0 * paddedDepth + r0, paddedDepth);
+            }
+        }
     }
 
     static int RoundUp(int value, int multiple) => DivideRoundUp(value, multiple) * multiple;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -6,25 +7,32 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <summary>
 /// The two register-tiled inner loops of the host convolution, one implementation per <see cref="SimdLevel"/>
 /// (chosen by the caller as a generic argument, so the JIT compiles each loop with its tile sizes as constants).
-/// <para><b>Outer product</b> (forward, grad-input): a TileRows x TileColumns block of C kept in registers while
-/// the reduction runs over packed panels: A as [depth][TileRows] (one broadcast per row), B as [depth][TileColumns]
-/// (whole vectors). The flame/blis design: every loaded B vector feeds TileRows FMAs.</para>
-/// <para><b>Dot products</b> (grad-weight): both operands keep the reduction axis contiguous (gy rows and im2col
-/// rows run along output positions), so a DotRows x DotColumns block of vector accumulators sums along it and is
-/// reduced horizontally once at the end: no transposed packing of either operand.</para>
+/// Both read the im2col operand as half-vector segments through offset tables, so the same loop runs on a packed
+/// panel or directly on a zero-padded image: at stride 1 an im2col row segment is a run of an image row, and an
+/// output row as short as half a vector (8x8 maps with AVX-512) still needs no copy at all.
+/// <para><b>Outer product</b> (forward, grad-input): a TileRows x TileColumns block of C in registers while the
+/// reduction runs: A packed as [depth][TileRows] (one broadcast per row); row r of B is four segments of
+/// TileColumns/4 floats at s0..s3 + rowOffsets[r]. The flame/blis design: every loaded B vector feeds TileRows FMAs.</para>
+/// <para><b>Dot products</b> (grad-weight): both operands keep the reduction axis (output positions) contiguous, so a
+/// DotRows x DotColumns block of vector accumulators sums along it and is reduced horizontally once at the end:
+/// neither operand needs a transposed packing.</para>
 /// </summary>
 public unsafe interface IConvMicroKernel
 {
     /// <summary>Rows (output channels) of the outer-product tile.</summary>
     static abstract int TileRows { get; }
 
-    /// <summary>Columns (output positions) of the outer-product tile.</summary>
+    /// <summary>Columns (output positions) of the outer-product tile: four segments, each read from its own pointer.</summary>
     static abstract int TileColumns { get; }
 
-    /// <summary>c[i·ldc + j] = init[i] + Σ_r a[r·TileRows + i]·b[r·TileColumns + j] for the whole tile (c overwritten).</summary>
-    static abstract void OuterProduct(int depth, float* a, float* b, float* init, float* c, int ldc);
+    /// <summary>
+    /// c[i·ldc + j] = init[i] + Σ_r a[r·TileRows + i]·B[r, j] for the whole tile (c overwritten), where B[r, j] is
+    /// s_q[rowOffsets[r] + j − q·TileColumns/4] for j in segment q, read as <typeparamref name="TLayout"/> says.
+    /// </summary>
+    static abstract void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout;
 
-    /// <summary>Floats per vector: dot-product lengths are multiples of it.</summary>
+    /// <summary>Floats per vector of the dot products: two segments of VectorWidth/2.</summary>
     static abstract int VectorWidth { get; }
 
     /// <summary>Rows (output channels) of the dot-product block.</summary>
@@ -33,8 +41,14 @@ public unsafe interface IConvMicroKernel
     /// <summary>Columns (weight taps) of the dot-product block.</summary>
     static abstract int DotColumns { get; }
 
-    /// <summary>gw[i·ldgw + j] += Σ_v g[i·ldg + v]·col[j·ldcol + v] over v &lt; length (a multiple of <see cref="VectorWidth"/>).</summary>
-    static abstract void DotProducts(int length, float* g, int ldg, float* col, int ldcol, float* gw, int ldgw);
+    /// <summary>
+    /// gw[i·ldgw + j] += Σ_v Σ_l g[i·ldg + v·VectorWidth + l]·X_j[v, l] over <paramref name="vectors"/> vectors v and
+    /// lanes l, where X_j[v, l] is columns[segmentOffsets[2v] + rowOffsets[j] + l] for the first half of the lanes and
+    /// columns[segmentOffsets[2v + 1] + rowOffsets[j] + l − VectorWidth/2] for the second, both read as
+    /// <typeparamref name="TLayout"/> says.
+    /// </summary>
+    static abstract void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout;
 }
 
 /// <summary>AVX-512F: an 8x32 outer-product tile (16 zmm accumulators) and a 4x6 dot-product block (24).</summary>
@@ -50,7 +64,9 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
 
     public static int DotColumns => 6;
 
-    public static void OuterProduct(int depth, float* a, float* b, float* init, float* c, int ldc)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout
     {
         Vector512<float> c00 = Vector512.Create(init[0]), c01 = c00;
         Vector512<float> c10 = Vector512.Create(init[1]), c11 = c10;
@@ -60,10 +76,11 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
         Vector512<float> c50 = Vector512.Create(init[5]), c51 = c50;
         Vector512<float> c60 = Vector512.Create(init[6]), c61 = c60;
         Vector512<float> c70 = Vector512.Create(init[7]), c71 = c70;
-        for (int r = 0; r < depth; r++, a += 8, b += 32)
+        for (int r = 0; r < depth; r++, a += 8)
         {
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
+            int offset = rowOffsets[r];
+            var b0 = TLayout.Load512(s0 + offset, s1 + offset);
+            var b1 = TLayout.Load512(s2 + offset, s3 + offset);
             var a0 = Vector512.Create(a[0]);
             c00 = Avx512F.FusedMultiplyAdd(a0, b0, c00);
             c01 = Avx512F.FusedMultiplyAdd(a0, b1, c01);
@@ -107,44 +124,48 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
         c71.Store(c + 7 * ldc + 16);
     }
 
-    public static void DotProducts(int length, float* g, int ldg, float* col, int ldcol, float* gw, int ldgw)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout
     {
         Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default;
         Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
         Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s24 = default, s25 = default;
         Vector512<float> s30 = default, s31 = default, s32 = default, s33 = default, s34 = default, s35 = default;
-        for (int v = 0; v < length; v += 16)
+        int o0 = rowOffsets[0]; int o1 = rowOffsets[1]; int o2 = rowOffsets[2]; int o3 = rowOffsets[3]; int o4 = rowOffsets[4]; int o5 = rowOffsets[5];
+        for (int v = 0; v < vectors; v++)
         {
-            var g0 = Vector512.Load(g + 0 * ldg + v);
-            var g1 = Vector512.Load(g + 1 * ldg + v);
-            var g2 = Vector512.Load(g + 2 * ldg + v);
-            var g3 = Vector512.Load(g + 3 * ldg + v);
-            var x0 = Vector512.Load(col + 0 * ldcol + v);
+            float* low = columns + segmentOffsets[2 * v], high = columns + segmentOffsets[2 * v + 1];
+            var g0 = Vector512.Load(g + 0 * ldg + v * 16);
+            var g1 = Vector512.Load(g + 1 * ldg + v * 16);
+            var g2 = Vector512.Load(g + 2 * ldg + v * 16);
+            var g3 = Vector512.Load(g + 3 * ldg + v * 16);
+            var x0 = TLayout.Load512(low + o0, high + o0);
             s00 = Avx512F.FusedMultiplyAdd(g0, x0, s00);
             s10 = Avx512F.FusedMultiplyAdd(g1, x0, s10);
             s20 = Avx512F.FusedMultiplyAdd(g2, x0, s20);
             s30 = Avx512F.FusedMultiplyAdd(g3, x0, s30);
-            var x1 = Vector512.Load(col + 1 * ldcol + v);
+            var x1 = TLayout.Load512(low + o1, high + o1);
             s01 = Avx512F.FusedMultiplyAdd(g0, x1, s01);
             s11 = Avx512F.FusedMultiplyAdd(g1, x1, s11);
             s21 = Avx512F.FusedMultiplyAdd(g2, x1, s21);
             s31 = Avx512F.FusedMultiplyAdd(g3, x1, s31);
-            var x2 = Vector512.Load(col + 2 * ldcol + v);
+            var x2 = TLayout.Load512(low + o2, high + o2);
             s02 = Avx512F.FusedMultiplyAdd(g0, x2, s02);
             s12 = Avx512F.FusedMultiplyAdd(g1, x2, s12);
             s22 = Avx512F.FusedMultiplyAdd(g2, x2, s22);
             s32 = Avx512F.FusedMultiplyAdd(g3, x2, s32);
-            var x3 = Vector512.Load(col + 3 * ldcol + v);
+            var x3 = TLayout.Load512(low + o3, high + o3);
             s03 = Avx512F.FusedMultiplyAdd(g0, x3, s03);
             s13 = Avx512F.FusedMultiplyAdd(g1, x3, s13);
             s23 = Avx512F.FusedMultiplyAdd(g2, x3, s23);
             s33 = Avx512F.FusedMultiplyAdd(g3, x3, s33);
-            var x4 = Vector512.Load(col + 4 * ldcol + v);
+            var x4 = TLayout.Load512(low + o4, high + o4);
             s04 = Avx512F.FusedMultiplyAdd(g0, x4, s04);
             s14 = Avx512F.FusedMultiplyAdd(g1, x4, s14);
             s24 = Avx512F.FusedMultiplyAdd(g2, x4, s24);
             s34 = Avx512F.FusedMultiplyAdd(g3, x4, s34);
-            var x5 = Vector512.Load(col + 5 * ldcol + v);
+            var x5 = TLayout.Load512(low + o5, high + o5);
             s05 = Avx512F.FusedMultiplyAdd(g0, x5, s05);
             s15 = Avx512F.FusedMultiplyAdd(g1, x5, s15);
             s25 = Avx512F.FusedMultiplyAdd(g2, x5, s25);
@@ -190,7 +211,9 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
 
     public static int DotColumns => 4;
 
-    public static void OuterProduct(int depth, float* a, float* b, float* init, float* c, int ldc)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout
     {
         Vector256<float> c00 = Vector256.Create(init[0]), c01 = c00;
         Vector256<float> c10 = Vector256.Create(init[1]), c11 = c10;
@@ -198,10 +221,11 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
         Vector256<float> c30 = Vector256.Create(init[3]), c31 = c30;
         Vector256<float> c40 = Vector256.Create(init[4]), c41 = c40;
         Vector256<float> c50 = Vector256.Create(init[5]), c51 = c50;
-        for (int r = 0; r < depth; r++, a += 6, b += 16)
+        for (int r = 0; r < depth; r++, a += 6)
         {
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
+            int offset = rowOffsets[r];
+            var b0 = TLayout.Load256(s0 + offset, s1 + offset);
+            var b1 = TLayout.Load256(s2 + offset, s3 + offset);
             var a0 = Vector256.Create(a[0]);
             c00 = Fma.MultiplyAdd(a0, b0, c00);
             c01 = Fma.MultiplyAdd(a0, b1, c01);
@@ -235,29 +259,33 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
         c51.Store(c + 5 * ldc + 8);
     }
 
-    public static void DotProducts(int length, float* g, int ldg, float* col, int ldcol, float* gw, int ldgw)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout
     {
         Vector256<float> s00 = default, s01 = default, s02 = default, s03 = default;
         Vector256<float> s10 = default, s11 = default, s12 = default, s13 = default;
         Vector256<float> s20 = default, s21 = default, s22 = default, s23 = default;
-        for (int v = 0; v < length; v += 8)
+        int o0 = rowOffsets[0]; int o1 = rowOffsets[1]; int o2 = rowOffsets[2]; int o3 = rowOffsets[3];
+        for (int v = 0; v < vectors; v++)
         {
-            var g0 = Vector256.Load(g + 0 * ldg + v);
-            var g1 = Vector256.Load(g + 1 * ldg + v);
-            var g2 = Vector256.Load(g + 2 * ldg + v);
-            var x0 = Vector256.Load(col + 0 * ldcol + v);
+            float* low = columns + segmentOffsets[2 * v], high = columns + segmentOffsets[2 * v + 1];
+            var g0 = Vector256.Load(g + 0 * ldg + v * 8);
+            var g1 = Vector256.Load(g + 1 * ldg + v * 8);
+            var g2 = Vector256.Load(g + 2 * ldg + v * 8);
+            var x0 = TLayout.Load256(low + o0, high + o0);
             s00 = Fma.MultiplyAdd(g0, x0, s00);
             s10 = Fma.MultiplyAdd(g1, x0, s10);
             s20 = Fma.MultiplyAdd(g2, x0, s20);
-            var x1 = Vector256.Load(col + 1 * ldcol + v);
+            var x1 = TLayout.Load256(low + o1, high + o1);
             s01 = Fma.MultiplyAdd(g0, x1, s01);
             s11 = Fma.MultiplyAdd(g1, x1, s11);
             s21 = Fma.MultiplyAdd(g2, x1, s21);
-            var x2 = Vector256.Load(col + 2 * ldcol + v);
+            var x2 = TLayout.Load256(low + o2, high + o2);
             s02 = Fma.MultiplyAdd(g0, x2, s02);
             s12 = Fma.MultiplyAdd(g1, x2, s12);
             s22 = Fma.MultiplyAdd(g2, x2, s22);
-            var x3 = Vector256.Load(col + 3 * ldcol + v);
+            var x3 = TLayout.Load256(low + o3, high + o3);
             s03 = Fma.MultiplyAdd(g0, x3, s03);
             s13 = Fma.MultiplyAdd(g1, x3, s13);
             s23 = Fma.MultiplyAdd(g2, x3, s23);
@@ -277,39 +305,46 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
     }
 }
 
-/// <summary>Plain scalar code for processors without AVX2: the same loops with 4x4 blocks.</summary>
+/// <summary>Plain scalar code for processors without AVX2: the same loops with 4x4 blocks (segments of one float, "vectors" of two).</summary>
 public readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
 {
     public static int TileRows => 4;
 
     public static int TileColumns => 4;
 
-    public static int VectorWidth => 1;
+    public static int VectorWidth => 2;
 
     public static int DotRows => 4;
 
     public static int DotColumns => 4;
 
-    public static void OuterProduct(int depth, float* a, float* b, float* init, float* c, int ldc)
+    public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
+        where TLayout : struct, ISegmentLayout
     {
         float* acc = stackalloc float[16];
+        float** segments = stackalloc float*[4] { s0, s1, s2, s3 };
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) acc[i * 4 + j] = init[i];
-        for (int r = 0; r < depth; r++, a += 4, b += 4)
-            for (int i = 0; i < 4; i++)
-                for (int j = 0; j < 4; j++) acc[i * 4 + j] = MathF.FusedMultiplyAdd(a[i], b[j], acc[i * 4 + j]);
+        for (int r = 0; r < depth; r++, a += 4)
+            for (int j = 0; j < 4; j++)
+            {
+                float b = segments[j][rowOffsets[r]];
+                for (int i = 0; i < 4; i++) acc[i * 4 + j] = MathF.FusedMultiplyAdd(a[i], b, acc[i * 4 + j]);
+            }
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++) c[i * ldc + j] = acc[i * 4 + j];
     }
 
-    public static void DotProducts(int length, float* g, int ldg, float* col, int ldcol, float* gw, int ldgw)
+    public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
+        where TLayout : struct, ISegmentLayout
     {
         for (int i = 0; i < 4; i++)
             for (int j = 0; j < 4; j++)
             {
                 float sum = 0f;
-                for (int v = 0; v < length; v++) sum = MathF.FusedMultiplyAdd(g[i * ldg + v], col[j * ldcol + v], sum);
+                for (int v = 0; v < 2 * vectors; v++) sum = MathF.FusedMultiplyAdd(g[i * ldg + v], columns[segmentOffsets[v] + rowOffsets[j]], sum);
                 gw[i * ldgw + j] += sum;
             }
     }
 }
+

@@ -7,7 +7,7 @@ namespace RevNetIlgpu.Kernels.Host;
 public static class ElementwiseHost
 {
     /// <summary>Elements per parallel work item: 64 KiB of floats, enough to amortise scheduling on memory-bound loops.</summary>
-    internal const int Block = 1 << 14;
+    public const int Block = 1 << 14;
 
     /// <summary>A per-element function of one value, over lanes.</summary>
     public interface IUnaryOp

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace RevNetIlgpu.Kernels.Host;
@@ -16,9 +17,24 @@ public readonly record struct Im2colPanel(int Channels, int Height, int Width, i
     /// <summary>Columns of the matrix: OutH·OutW.</summary>
     public int Positions => OutH * OutW;
 
+    /// <summary>Where row r = (c, kh, kw) starts in the image: M[r, p] = image[RowOffset(r) + PositionOffset(p)].</summary>
+    public int RowOffset(int r)
+    {
+        int taps = KH * KW, c = r / taps, tap = r - c * taps, kh = tap / KW;
+        return (c * Height + kh) * Width + tap - kh * KW;
+    }
+
+    /// <summary>Where column p = (oh, ow) starts in the image (see <see cref="RowOffset"/>).</summary>
+    public int PositionOffset(int p)
+    {
+        int oh = p / OutW;
+        return (oh * Width + p - oh * OutW) * Stride;
+    }
+
     /// <summary>
     /// dest[(r − r0)·ld + j] = M[r, p0 + j] for r in [r0, r0 + rows), j &lt; count; rows at or past <see cref="Depth"/> are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public unsafe void Pack(float* image, int r0, int rows, int p0, int count, float* dest, int ld)
     {
         int taps = KH * KW, depth = Depth, last = Math.Min(r0 + rows, depth);

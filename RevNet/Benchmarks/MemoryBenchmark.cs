@@ -14,20 +14,16 @@ public static class MemoryBenchmark
     public static IReadOnlyList<ModelConfig> PaperModels => ModelConfig.Paper;
 
     /// <summary>
-    /// One report per model, mode and batch, RevNets' reconstructing mode first; batches outermost. RevNets also get a
-    /// third row with their transition units recomputed too (<see cref="MemoryProfile.RecomputeAllMode"/>).
+    /// One report per model, mode and batch; batches outermost, then modes in the order of
+    /// <see cref="MemoryProfile.RevNetModes"/> (ResNets only stored), then models.
     /// </summary>
     public static IReadOnlyList<MemoryReport> Run(Device device, IReadOnlyList<ModelConfig> models, IReadOnlyList<int> batches, int image)
     {
         var reports = new List<MemoryReport>();
         foreach (int batch in batches)
-        {
-            foreach (bool reconstruct in new[] { true, false })
-            foreach (var config in models.Where(c => c.Reversible || !reconstruct))
-                reports.Add(MemoryProfile.Measure(device, config, reconstruct, batch, image));
-            foreach (var config in models.Where(c => c.Reversible))
-                reports.Add(MemoryProfile.Measure(device, config, reconstruct: true, batch, image, recomputeTransitions: true));
-        }
+        foreach (var (_, reconstruct, recompute) in MemoryProfile.RevNetModes)
+        foreach (var config in models.Where(c => c.Reversible || !reconstruct))
+            reports.Add(MemoryProfile.Measure(device, config, reconstruct, batch, image, recomputeTransitions: recompute));
         return reports;
     }
 }

@@ -1,11 +1,15 @@
+using RevNetIlgpu.RevNet.Distributed;
+
 namespace RevNetIlgpu.RevNet.Data;
 
 /// <summary>
 /// Builds batches of a dataset: sampler order, then augmentation, then normalisation. A batch is a
 /// pure function of its <see cref="SamplerPosition"/> (augmentation draws come from (seed, epoch,
 /// dataset index)), so resuming at a saved position reproduces the remaining batches exactly.
+/// With a <see cref="RankSlice"/>, each batch holds only that rank's share of the global batch at the position.
 /// </summary>
-public sealed class BatchLoader(ImageDataset dataset, BatchSampler sampler, ImageAugmentation? augmentation = null, ChannelNormalization? normalization = null)
+public sealed class BatchLoader(ImageDataset dataset, BatchSampler sampler, ImageAugmentation? augmentation = null, ChannelNormalization? normalization = null,
+    RankSlice? slice = null)
 {
     /// <summary>The dataset batches are drawn from.</summary>
     public ImageDataset Dataset { get; } = sampler.Count == dataset.Count ? dataset
@@ -15,12 +19,13 @@ public sealed class BatchLoader(ImageDataset dataset, BatchSampler sampler, Imag
     public BatchSampler Sampler { get; } = sampler;
 
     /// <summary>The training-set loader: shuffled, last partial batch dropped, optionally augmented and normalised.</summary>
-    public static BatchLoader ForTraining(ImageDataset dataset, int batchSize, long seed, ImageAugmentation? augmentation, ChannelNormalization? normalization) =>
-        new(dataset, new BatchSampler(dataset.Count, batchSize, seed, shuffle: true, dropLast: true), augmentation, normalization);
+    public static BatchLoader ForTraining(ImageDataset dataset, int batchSize, long seed, ImageAugmentation? augmentation, ChannelNormalization? normalization,
+        RankSlice? slice = null) =>
+        new(dataset, new BatchSampler(dataset.Count, batchSize, seed, shuffle: true, dropLast: true), augmentation, normalization, slice);
 
     /// <summary>The evaluation loader: dataset order, every sample (last batch may be short), no augmentation.</summary>
-    public static BatchLoader ForEvaluation(ImageDataset dataset, int batchSize, ChannelNormalization? normalization) =>
-        new(dataset, new BatchSampler(dataset.Count, batchSize, seed: 0, shuffle: false, dropLast: false), null, normalization);
+    public static BatchLoader ForEvaluation(ImageDataset dataset, int batchSize, ChannelNormalization? normalization, RankSlice? slice = null) =>
+        new(dataset, new BatchSampler(dataset.Count, batchSize, seed: 0, shuffle: false, dropLast: false), null, normalization, slice);
 
     /// <summary>The batch at <paramref name="position"/>.</summary>
     public Batch Create(SamplerPosition position) => Create(position, Sampler.EpochOrder(position.Epoch));
@@ -36,6 +41,7 @@ public sealed class BatchLoader(ImageDataset dataset, BatchSampler sampler, Imag
     private Batch Create(SamplerPosition position, int[] epochOrder)
     {
         var indices = Sampler.BatchIndices(epochOrder, position.Batch);
+        if (slice is not null) indices = slice.Of(indices);
         int size = Dataset.ImageSize;
         var images = new float[indices.Length * size];
         var labels = new int[indices.Length];

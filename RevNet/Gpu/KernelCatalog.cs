@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Golden;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
@@ -83,6 +84,10 @@ public static class KernelCatalog
             TrainAndEvaluate(device, model, config.InputChannels, config.Classes);
         }
         TrainAndEvaluate(device, AffineCouplingModel(), 3, 10);
+        // --sync-bn's kernels: a one-rank job launches them all and exchanges its sums with no one.
+        var synced = new ResidualNetwork(ModelConfig.Named("revnet-tiny"));
+        foreach (var norm in synced.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = new SingleProcess();
+        TrainAndEvaluate(device, synced, synced.Config.InputChannels, synced.Config.Classes);
     }
 
     /// <summary>A stem conv, one reversible block with affine couplings, and a head: the couplings' exp/multiply paths.</summary>

@@ -1,4 +1,5 @@
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Distributed;
 
 namespace RevNetIlgpu.RevNet.Layers;
 
@@ -6,7 +7,8 @@ namespace RevNetIlgpu.RevNet.Layers;
 /// nn.BatchNorm2d (eps 1e-5, momentum 0.1). Training: batch statistics, running statistics updated once per
 /// forward. Outside the tape (the forward of reversible blocks) the batch statistics are kept in a small
 /// per-layer buffer so that the reconstruction in backward normalises with exactly the forward's statistics
-/// (<see cref="UseSavedStatistics"/>) and does not update the running statistics a second time.
+/// (<see cref="UseSavedStatistics"/>) and does not update the running statistics a second time. With
+/// <see cref="SyncAcross"/> set, batch statistics and their gradients cover the whole batch over all ranks.
 /// </summary>
 public sealed class BatchNorm2d : Module
 {
@@ -35,20 +37,41 @@ public sealed class BatchNorm2d : Module
     /// <summary>Set by a reversible block while it rebuilds its inputs: normalise with the statistics saved by the last training forward.</summary>
     public bool UseSavedStatistics { get; set; }
 
+    /// <summary>
+    /// Ranks whose slices form the batch (--sync-bn): statistics and the backward's reductions are summed over them, and the
+    /// running statistics, updated from those shared statistics, stay equal on every rank. Null: this process's batch alone.
+    /// </summary>
+    public ICommunicator? SyncAcross { get; set; }
+
     public Tensor RunningMean => runningMean.Value;
 
     public Tensor RunningVar => runningVar.Value;
 
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) =>
+        Normalize(x, (input, mean, invstd, batchStatistics) => batchStatistics
+            ? NormalizeWithBatchStatistics(input, mean, invstd)
+            : Functional.BatchNorm2d(input, weight.Value, bias.Value, mean, invstd, batchStatistics: false));
+
+    /// <summary>
+    /// conv(relu(this(x))) through the fused op that keeps only x for backward (<see cref="Functional.BatchNormReluConv2d"/>);
+    /// statistics are chosen and updated exactly as by <see cref="Forward"/>. Not with <see cref="SyncAcross"/>: the fused
+    /// backward reduces over this rank's slice only.
+    /// </summary>
+    public Tensor ForwardThroughReluConv(Tensor x, Conv2d conv) => SyncAcross is not null
+        ? throw new InvalidOperationException("BatchNorm2d: the fused BN-ReLU-conv op cannot synchronise statistics across ranks; run the layers one by one")
+        : Normalize(x, (input, mean, invstd, batchStatistics) => conv.ForwardAfterBatchNormRelu(input, weight.Value, bias.Value, mean, invstd, batchStatistics));
+
+    /// <summary>Picks the statistics (batch, saved or running), updates the running ones when training, and applies <paramref name="normalize"/>(x, mean, invstd, batch statistics?).</summary>
+    Tensor Normalize(Tensor x, Func<Tensor, Tensor, Tensor, bool, Tensor> normalize)
     {
         var device = x.Device;
         if (!Training || UseSavedStatistics)
         {
-            if (Training) return Functional.BatchNorm2d(x, weight.Value, bias.Value, savedMean.Value, savedInvStd.Value, batchStatistics: true);
+            if (Training) return normalize(x, savedMean.Value, savedInvStd.Value, true);
             using var mean = Tensor.Empty(device, Channels);
             using var invstd = Tensor.Empty(device, Channels);
             Functional.EvalStatistics(runningMean.Value, runningVar.Value, Eps, mean, invstd);
-            return Functional.BatchNorm2d(x, weight.Value, bias.Value, mean, invstd, batchStatistics: false);
+            return normalize(x, mean, invstd, false);
         }
         // On the tape the op saves its own statistics; off it, they go to the saved-statistics buffer for the rebuild.
         bool keepForRebuild = !device.Tape.IsRecording;
@@ -56,9 +79,11 @@ public sealed class BatchNorm2d : Module
         var batchInvStd = keepForRebuild ? savedInvStd.Value.Retain() : Tensor.Empty(device, Channels);
         try
         {
-            Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
-            Functional.UpdateRunningStatistics(batchMean, batchInvStd, x[0] * x[2] * x[3], Eps, Momentum, runningMean.Value, runningVar.Value);
-            return Functional.BatchNorm2d(x, weight.Value, bias.Value, batchMean, batchInvStd, batchStatistics: true);
+            long count = x[0] * x[2] * x[3];
+            if (SyncAcross is { } ranks) count = SyncBatchNorm.BatchStatistics(x, Eps, batchMean, batchInvStd, ranks);
+            else Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
+            Functional.UpdateRunningStatistics(batchMean, batchInvStd, checked((int)count), Eps, Momentum, runningMean.Value, runningVar.Value);
+            return normalize(x, batchMean, batchInvStd, true);
         }
         finally
         {
@@ -66,4 +91,8 @@ public sealed class BatchNorm2d : Module
             batchInvStd.Release();
         }
     }
+
+    Tensor NormalizeWithBatchStatistics(Tensor x, Tensor mean, Tensor invstd) => SyncAcross is { } ranks
+        ? SyncBatchNorm.Normalize(x, weight.Value, bias.Value, mean, invstd, ranks)
+        : Functional.BatchNorm2d(x, weight.Value, bias.Value, mean, invstd, batchStatistics: true);
 }

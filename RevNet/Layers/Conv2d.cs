@@ -30,4 +30,8 @@ public sealed class Conv2d : Module
     public int Padding { get; }
 
     public override Tensor Forward(Tensor x) => Functional.Conv2d(x, weight.Value, bias?.Value, Stride, Padding);
+
+    /// <summary>This convolution of relu(batchnorm(x)), keeping only x for backward (<see cref="Functional.BatchNormReluConv2d"/>).</summary>
+    public Tensor ForwardAfterBatchNormRelu(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, bool batchStatistics) =>
+        Functional.BatchNormReluConv2d(x, gamma, beta, mean, invstd, batchStatistics, weight.Value, bias?.Value, Stride, Padding);
 }

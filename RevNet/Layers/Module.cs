@@ -36,12 +36,13 @@ public abstract class Module
                 yield return m;
     }
 
-    /// <summary>Every parameter and buffer below this module with its dotted path, e.g. "stage1.0.f.conv1.weight".</summary>
+    /// <summary>Every parameter and buffer below this module with its dotted path, e.g. "stage1.0.f.conv1.weight" (a child added
+    /// under the empty name adds no path segment: a wrapper that must not change the names of what it wraps).</summary>
     public IEnumerable<(string Path, Parameter Parameter)> NamedParameters(string prefix = "")
     {
         foreach (var (name, p) in parameters) yield return (prefix + name, p);
         foreach (var (name, child) in children)
-            foreach (var item in child.NamedParameters(prefix + name + "."))
+            foreach (var item in child.NamedParameters(name.Length == 0 ? prefix : prefix + name + "."))
                 yield return item;
     }
 

@@ -11,17 +11,20 @@ namespace RevNetIlgpu.RevNet.Models;
 /// </summary>
 public sealed class ResidualNetwork : Module
 {
-    readonly Sequential stem, head;
+    readonly Module stem;
+    readonly Sequential head;
     readonly List<Sequential> stages = new();
 
     public ResidualNetwork(ModelConfig config)
     {
         Validate(config);
         Config = config;
-        stem = Add("stem", new Sequential(
+        // In a RevNet the stem is recomputed with the transition units: it then keeps only the images, held anyway.
+        var stemLayers = new Sequential(
             new Conv2d(config.InputChannels, config.StemChannels, 3, config.StemStride, 1),
             new BatchNorm2d(config.StemChannels),
-            new ReLU()));
+            new ReLU());
+        stem = Add<Module>("stem", config.Reversible ? new Recomputed(stemLayers, keepPaths: true) : stemLayers);
         int inChannels = config.StemChannels;
         for (int s = 0; s < config.UnitsPerStage.Length; s++)
         {
@@ -51,6 +54,7 @@ public sealed class ResidualNetwork : Module
             inChannels = outChannels;
         }
         head = Add("head", new Sequential(new BatchNorm2d(inChannels), new ReLU(), new GlobalAvgPool(), new Linear(inChannels, config.Classes)));
+        Reconstruct = true;
     }
 
     public ModelConfig Config { get; }
@@ -59,18 +63,23 @@ public sealed class ResidualNetwork : Module
     public IEnumerable<ReversibleSequence> ReversibleSequences => Modules().OfType<ReversibleSequence>();
 
     /// <summary>Rebuild reversible blocks' inputs in backward (true) or store every activation (false).</summary>
+    /// <summary>
+    /// Reconstructing also recomputes every BN-ReLU feeding a convolution in backward instead of keeping its two outputs
+    /// (<see cref="Sequential.RecomputeBatchNormRelu"/>); storing keeps everything.
+    /// </summary>
     public bool Reconstruct
     {
         get => ReversibleSequences.All(r => r.Reconstruct);
         set
         {
             foreach (var r in ReversibleSequences) r.Reconstruct = value;
+            foreach (var s in Modules().OfType<Sequential>()) s.RecomputeBatchNormRelu = value && Config.Reversible;
         }
     }
 
     /// <summary>
-    /// Also recompute the non-reversible transition units in backward (gradient checkpointing) instead of keeping
-    /// their activations: beyond the paper, for the least memory; off by default.
+    /// Also recompute the stem and the non-reversible transition units in backward (gradient checkpointing) instead of
+    /// keeping their activations: beyond the paper, for the least memory; off by default.
     /// </summary>
     public bool RecomputeTransitions
     {

@@ -22,15 +22,32 @@ public sealed class TransitionUnit : Module
 
     public override Tensor Forward(Tensor x)
     {
+        var (y1, y2) = ForwardHalves(x);
+        var y = Functional.ConcatChannels(y1, y2);
+        y1.Release();
+        y2.Release();
+        return y;
+    }
+
+    /// <summary>
+    /// The unit's output as its two channel halves (owned), before concatenation: what a recomputing backward needs, as the
+    /// concatenated output would only be a copy of them. Each intermediate is released the moment its last reader has run,
+    /// and the shortcut's output is summed into in place when nothing else holds it: this forward is also the rerun inside
+    /// a recomputed transition's backward, where whatever it holds at once adds to the step's peak.
+    /// </summary>
+    public (Tensor Y1, Tensor Y2) ForwardHalves(Tensor x)
+    {
         var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
-        using var fx2 = f.Forward(x2);
-        using var s1 = shortcut1.Forward(x1);
+        var fx2 = f.Forward(x2);
+        var s1 = shortcut1.Forward(x1);
         x1.Release();
-        using var y1 = Functional.Add(s1, fx2);
-        using var gy1 = g.Forward(y1);
-        using var s2 = shortcut2.Forward(x2);
+        var y1 = Functional.AddConsuming(s1, fx2);
+        fx2.Release();
+        var gy1 = g.Forward(y1);
+        var s2 = shortcut2.Forward(x2);
         x2.Release();
-        using var y2 = Functional.Add(s2, gy1);
-        return Functional.ConcatChannels(y1, y2);
+        var y2 = Functional.AddConsuming(s2, gy1);
+        gy1.Release();
+        return (y1, y2);
     }
 }

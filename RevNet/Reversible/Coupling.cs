@@ -19,6 +19,33 @@ public abstract class Coupling : Module
     /// <summary>x from y and the transform; called with the tape not recording.</summary>
     public abstract Tensor Invert(Tensor y, Tensor[] transform);
 
+    /// <summary>
+    /// For output = Apply(input, Transform(condition)): rebuilds input from <paramref name="output"/> and back-propagates
+    /// <paramref name="gOutput"/>, accumulating parameter gradients. Consumes output and gOutput (the caller's, possibly
+    /// overwritten in place), borrows condition; returns the owned input and the gradients of input and condition.
+    /// This general form re-applies the coupling under a local tape; <see cref="AdditiveCoupling"/> does it in place.
+    /// </summary>
+    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput)
+    {
+        var device = output.Device;
+        var local = new Tape();
+        using (device.UseTape(local))
+        {
+            condition.RequiresGrad = true;
+            var transform = Transform(condition);
+            var input = Functional.Unrecorded(device, () => Invert(output, transform));
+            output.Release();
+            input.RequiresGrad = true;
+            using var rebuilt = Apply(input, transform);
+            Release(transform);
+            var grads = local.Backward(rebuilt, gOutput, condition, input);
+            gOutput.Release();
+            condition.RequiresGrad = false;
+            input.RequiresGrad = false;
+            return (input, grads[1] ?? Tensor.Zeros(device, input.Shape), grads[0] ?? Tensor.Zeros(device, condition.Shape));
+        }
+    }
+
     /// <summary>Module.Forward is not meaningful for a coupling: it needs two inputs.</summary>
     public override Tensor Forward(Tensor x) =>
         throw new NotSupportedException($"{GetType().Name} couples two halves; use it inside a ReversibleBlock");
@@ -41,6 +68,26 @@ public sealed class AdditiveCoupling : Coupling
     public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.Add(x, transform[0]);
 
     public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.Subtract(y, transform[0]);
+
+    /// <summary>
+    /// x = y − F(c) written into y's memory when only the caller holds it; dL/dx = dL/dy passed on as the same tensor;
+    /// dL/dc from F's local tape seeded with dL/dy. No tensor is made only to give the tape an output.
+    /// </summary>
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput)
+    {
+        var device = output.Device;
+        var local = new Tape();
+        using (device.UseTape(local))
+        {
+            condition.RequiresGrad = true;
+            var fc = f.Forward(condition);
+            var input = Functional.SubtractOwned(output, fc);
+            fc.Release(); // from here only a key for the seed: F's records hold what its backward needs
+            var gCondition = local.Backward(fc, gOutput, condition)[0] ?? Tensor.Zeros(device, condition.Shape);
+            condition.RequiresGrad = false;
+            return (input, gOutput, gCondition);
+        }
+    }
 }
 
 /// <summary>Affine coupling (as in Real NVP): y = x ⊙ exp(S(c)) + T(c); x = (y − T(c)) ⊙ exp(−S(c)).</summary>

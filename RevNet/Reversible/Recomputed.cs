@@ -1,5 +1,6 @@
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.RevNet.Layers;
+using RevNetIlgpu.RevNet.Models;
 
 namespace RevNetIlgpu.RevNet.Reversible;
 
@@ -14,7 +15,9 @@ public sealed class Recomputed : Module
 {
     readonly Module inner;
 
-    public Recomputed(Module inner) => this.inner = Add("inner", inner);
+    /// <summary>Wraps <paramref name="inner"/>, whose parameters appear under "inner." or, with <paramref name="keepPaths"/>,
+    /// under their own paths (for a wrapper added after checkpoints with the unwrapped names exist).</summary>
+    public Recomputed(Module inner, bool keepPaths = false) => this.inner = Add(keepPaths ? "" : "inner", inner);
 
     public bool Enabled { get; set; }
 
@@ -22,20 +25,12 @@ public sealed class Recomputed : Module
     {
         var tape = x.Device.Tape;
         if (!Enabled || !tape.IsRecording) return inner.Forward(x);
-        tape.IsRecording = false;
-        Tensor y;
-        try
-        {
-            y = inner.Forward(x);
-        }
-        finally
-        {
-            tape.IsRecording = true;
-        }
-        tape.Record("recomputed " + inner.GetType().Name, y, [x], [x], grads => [Backward(x, grads[0]!)], hasParameters: true);
+        var y = Functional.Unrecorded(x.Device, () => inner.Forward(x));
+        tape.RecordConsuming("recomputed " + inner.GetType().Name, y, [x], [x], (saved, grads) => [Backward(saved[0], grads[0]!)], hasParameters: true);
         return y;
     }
 
+    /// <summary>Consumes the input x and the output gradient gy; returns the owned input gradient.</summary>
     Tensor Backward(Tensor x, Tensor gy)
     {
         var device = x.Device;
@@ -48,8 +43,27 @@ public sealed class Recomputed : Module
             using (device.UseTape(local))
             {
                 x.RequiresGrad = true;
-                using var y = inner.Forward(x);
-                return local.Backward(y, gy, x)[0] ?? Tensor.Zeros(device, x.Shape);
+                // The rerun's records hold what its backward needs; its outputs (keys for the seeds) and the input are dead.
+                // A transition unit reruns without its final concatenation, seeded with the two halves of gy.
+                Tensor?[] grads;
+                if (inner is TransitionUnit transition)
+                {
+                    var (y1, y2) = transition.ForwardHalves(x);
+                    y1.Release();
+                    y2.Release();
+                    x.Release();
+                    var (gy1, gy2) = Functional.Unrecorded(device, () => Functional.SplitChannels(gy, gy[1] / 2));
+                    gy.Release();
+                    grads = local.BackwardConsumingSeeds([y1, y2], [gy1, gy2], x);
+                }
+                else
+                {
+                    var y = inner.Forward(x);
+                    y.Release();
+                    x.Release();
+                    grads = local.BackwardConsumingSeed(y, gy, x);
+                }
+                return grads[0] ?? Tensor.Zeros(device, x.Shape);
             }
         }
         finally

@@ -5,14 +5,16 @@ namespace RevNetIlgpu.RevNet.Reversible;
 
 /// <summary>
 /// A run of consecutive reversible blocks. Reconstructing (the default), its forward runs off the tape and
-/// records one entry that keeps only the run's output; backward rebuilds each block's input from its output,
-/// last block first, freeing everything a block made before moving to the previous one. With
-/// <see cref="Reconstruct"/> false the blocks record normally (stored activations: the baseline).
+/// records one entry that keeps only the run's output; backward splits that output and its gradient into halves
+/// (releasing both at once), then rebuilds each block's input halves from its output halves, last block first, in
+/// place, freeing everything a block made before moving to the previous one. Channels are split once at the start
+/// and concatenated once at the end, never between blocks. With <see cref="Reconstruct"/> false the blocks record
+/// normally (stored activations: the baseline).
 /// </summary>
 public sealed class ReversibleSequence : Module
 {
     readonly List<ReversibleBlock> blocks = new();
-    readonly List<Tensor> trueInputs = new();
+    readonly List<(Tensor X1, Tensor X2)> trueInputs = new();
 
     public ReversibleSequence(IEnumerable<ReversibleBlock> blocks)
     {
@@ -30,72 +32,82 @@ public sealed class ReversibleSequence : Module
     /// </summary>
     public bool MeasureReconstruction { get; set; }
 
-    /// <summary>Per block (first to last) of the last measured backward: max|x_rebuilt − x_true| / max|x_true|.</summary>
+    /// <summary>Per block (first to last) of the last measured backward: max|x_rebuilt − x_true| / max|x_true| over both halves.</summary>
     public double[] ReconstructionErrors { get; private set; } = [];
 
     public override Tensor Forward(Tensor x)
     {
         var device = x.Device;
         var tape = device.Tape;
-        if (!Reconstruct || !tape.IsRecording || blocks.Count == 0) return RunBlocks(x, measure: false);
+        if (blocks.Count == 0) return x.Retain();
+        if (!Reconstruct || !tape.IsRecording) return RunBlocks(x, measure: false);
 
-        tape.IsRecording = false;
-        Tensor y;
-        try
-        {
-            y = RunBlocks(x, MeasureReconstruction && !device.IsMeta);
-        }
-        finally
-        {
-            tape.IsRecording = true;
-        }
-        tape.Record("reversible sequence", y, [x], [y], grads => [BackwardReconstruct(y, grads[0]!)], hasParameters: true);
+        var y = Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction && !device.IsMeta));
+        tape.RecordConsuming("reversible sequence", y, [x], [y], (saved, grads) => [BackwardReconstruct(saved[0], grads[0]!)], hasParameters: true);
         return y;
     }
 
     Tensor RunBlocks(Tensor x, bool measure)
     {
         ReleaseTrueInputs();
-        Tensor current = x;
+        var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
         foreach (var block in blocks)
         {
-            if (measure) trueInputs.Add(Functional.Copy(current));
-            var next = block.Forward(current);
-            if (!ReferenceEquals(current, x)) current.Release();
-            current = next;
+            if (measure) trueInputs.Add((Functional.Copy(x1), Functional.Copy(x2)));
+            var (y1, y2) = block.ForwardHalves(x1, x2);
+            x1.Release();
+            x2.Release();
+            (x1, x2) = (y1, y2);
         }
-        return ReferenceEquals(current, x) ? x.Retain() : current;
+        var y = Functional.ConcatChannels(x1, x2);
+        x1.Release();
+        x2.Release();
+        return y;
     }
 
+    /// <summary>Consumes the run's output y and its gradient gy; returns the owned gradient of the run's input.</summary>
     Tensor BackwardReconstruct(Tensor y, Tensor gy)
     {
-        Tensor output = y, outputGrad = gy;
+        var device = y.Device;
+        var (y1, y2) = SplitConsuming(y);
+        var (gy1, gy2) = SplitConsuming(gy);
         var errors = new double[blocks.Count];
         for (int i = blocks.Count - 1; i >= 0; i--)
         {
-            var (input, inputGrad) = blocks[i].BackwardReconstruct(output, outputGrad);
-            if (!ReferenceEquals(output, y)) output.Release();
-            if (!ReferenceEquals(outputGrad, gy)) outputGrad.Release();
-            if (i < trueInputs.Count) errors[i] = RelativeMaxError(input, trueInputs[i]);
-            output = input;
-            outputGrad = inputGrad;
+            (y1, y2, gy1, gy2) = blocks[i].BackwardReconstruct(y1, y2, gy1, gy2);
+            if (i < trueInputs.Count) errors[i] = RelativeMaxError((y1, y2), trueInputs[i]);
         }
-        if (!ReferenceEquals(output, y)) output.Release();
+        y1.Release();
+        y2.Release();
         if (trueInputs.Count == blocks.Count) ReconstructionErrors = errors;
         ReleaseTrueInputs();
-        return outputGrad;
+        var gx = Functional.Unrecorded(device, () => Functional.ConcatChannels(gy1, gy2));
+        gy1.Release();
+        gy2.Release();
+        return gx;
+    }
+
+    static (Tensor First, Tensor Second) SplitConsuming(Tensor t)
+    {
+        var halves = Functional.Unrecorded(t.Device, () => Functional.SplitChannels(t, t[1] / 2));
+        t.Release();
+        return halves;
     }
 
     void ReleaseTrueInputs()
     {
-        foreach (var t in trueInputs) t.Release();
+        foreach (var (x1, x2) in trueInputs)
+        {
+            x1.Release();
+            x2.Release();
+        }
         trueInputs.Clear();
     }
 
-    static double RelativeMaxError(Tensor rebuilt, Tensor truth)
+    static double RelativeMaxError((Tensor X1, Tensor X2) rebuilt, (Tensor X1, Tensor X2) truth)
     {
-        var a = rebuilt.ToArray();
-        var b = truth.ToArray();
+        var a = rebuilt.X1.ToArray().Concat(rebuilt.X2.ToArray()).ToArray();
+        var b = truth.X1.ToArray().Concat(truth.X2.ToArray()).ToArray();
         double maxDiff = 0, maxRef = 1e-30;
         for (int i = 0; i < a.Length; i++)
         {

@@ -14,7 +14,12 @@ public sealed record MemoryReport(
     long ParameterBytes,
     long ActivationBytesAfterForward,
     long PeakStepBytes,
-    long HeldBeforeStepBytes);
+    long HeldBeforeStepBytes,
+    long PeakHeldBytes)
+{
+    /// <summary>The step's peak of all bytes in use: parameters, gradients, optimizer state and the batch included.</summary>
+    public long PeakInUseBytes => HeldBeforeStepBytes + PeakStepBytes;
+}
 
 /// <summary>
 /// Measures a training step's memory: builds the model, allocates parameters, gradients, optimizer state and a
@@ -26,11 +31,30 @@ public static class MemoryProfile
     /// <summary>Mode name of a RevNet that rebuilds reversible blocks and also recomputes its transition units.</summary>
     public const string RecomputeAllMode = "reconstruct+recompute";
 
+    /// <summary>Mode name of a network that keeps every activation (every ResNet; a RevNet with `--stored`).</summary>
+    public const string StoredMode = "stored";
+
+    /// <summary>Every mode `revnet train` offers a RevNet, reconstructing ones first, then <see cref="StoredMode"/>.</summary>
+    public static IReadOnlyList<(string Mode, bool Reconstruct, bool RecomputeTransitions)> RevNetModes { get; } =
+    [
+        ("reconstruct", true, false),
+        (RecomputeAllMode, true, true),
+        (StoredMode, false, false),
+    ];
+
+    /// <summary>One report per mode the model can train in: <see cref="RevNetModes"/> for a RevNet, stored for a ResNet.</summary>
+    public static IEnumerable<MemoryReport> MeasureEveryMode(Device device, ModelConfig config, int batch, int image)
+    {
+        foreach (var (_, reconstruct, recompute) in RevNetModes.Where(m => config.Reversible || !m.Reconstruct))
+            yield return Measure(device, config, reconstruct, batch, image, recomputeTransitions: recompute);
+    }
+
     public static MemoryReport Measure(Device device, ModelConfig config, bool reconstruct, int batch, int image, int steps = 1,
         bool recomputeTransitions = false)
     {
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (image < 4) throw new ArgumentException($"image size must be at least 4, got {image}");
+        device.Allocator.ReleaseCached(); // peak held measures this model alone, as in a fresh process
         var model = new ResidualNetwork(config) { Reconstruct = reconstruct, RecomputeTransitions = recomputeTransitions };
         using var store = ParameterStore.Allocate(device, model, seed: 0);
         using var sgd = new SgdOptimizer(store, new Kernels.SgdSettings(0.01f, 0.9f, 0f));
@@ -41,14 +65,16 @@ public static class MemoryProfile
         using var x = Tensor.FromArray(device, pixels, batch, config.InputChannels, image, image);
         using var y = Tensor.FromArray(device, labels, batch);
         StepStatistics step = null!;
+        long peakHeld = 0;
         for (int s = 0; s < steps; s++)
         {
             step = TrainingStep.Run(model, store, x, y);
+            peakHeld = device.Allocator.PeakBytesReserved; // TrainingStep reset the peaks at its start
             sgd.Step();
         }
         long paramBytes = CachingAllocator.RoundUp(store.Values.Length * sizeof(float));
-        string mode = recomputeTransitions ? RecomputeAllMode : reconstruct ? "reconstruct" : "stored";
+        string mode = RevNetModes.First(m => m.Reconstruct == (reconstruct && config.Reversible) && m.RecomputeTransitions == (recomputeTransitions && config.Reversible)).Mode;
         return new MemoryReport(config.Name, mode, batch, image, store.ParameterCount, paramBytes,
-            step.ActivationBytesAfterForward, step.PeakStepBytes, step.HeldBeforeBytes);
+            step.ActivationBytesAfterForward, step.PeakStepBytes, step.HeldBeforeBytes, peakHeld);
     }
 }

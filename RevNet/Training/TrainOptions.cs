@@ -68,6 +68,12 @@ public sealed record TrainOptions
     /// <summary>Check every recorded op's output for NaN/Inf and name the first bad one (slower; for debugging).</summary>
     public bool CheckEveryOp { get; init; }
 
+    /// <summary>
+    /// Across MPI ranks, batch norm reduces its per-channel sums over all ranks in forward and backward, so N ranks compute
+    /// what one process computes on the global batch (false: each rank normalises its own slice, as PyTorch DDP does).
+    /// </summary>
+    public bool SyncBatchNorm { get; init; }
+
     /// <summary>Also save a checkpoint every this many steps (0: only at epoch ends).</summary>
     public int CheckpointEvery { get; init; }
 }

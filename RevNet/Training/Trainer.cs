@@ -4,6 +4,7 @@ using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Checkpoints;
 using RevNetIlgpu.RevNet.Data;
+using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
 
@@ -24,10 +25,14 @@ public sealed record TrainResult(string Model, double TestAccuracy, double BestT
 /// <summary>
 /// Trains a RevNet/ResNet classifier: SGD with momentum and weight decay, a cosine or step schedule, evaluation
 /// every epoch, last and best checkpoints, metrics.csv, a per-epoch reconstruction-drift figure, and a stop with
-/// the step named when the loss or any gradient is NaN/Inf (the last good checkpoint stays).
+/// the step named when the loss or any gradient is NaN/Inf (the last good checkpoint stays). With a communicator of
+/// N ranks (mpirun), each rank trains on its 1/N slice of every global batch and gradients are averaged
+/// (<see cref="DataParallel"/>); rank 0 alone writes files.
 /// </summary>
-public sealed class Trainer(Device device, TrainOptions options)
+public sealed class Trainer(Device device, TrainOptions options, ICommunicator? communicator = null)
 {
+    readonly DataParallel ranks = new(communicator ?? new SingleProcess());
+
     ChannelNormalization? normalization;
 
     public event Action<StepProgress>? StepCompleted;
@@ -40,19 +45,24 @@ public sealed class Trainer(Device device, TrainOptions options)
     public TrainResult Run()
     {
         Validate(options);
+        ValidateSplit(options, ranks.Ranks);
         var (train, test) = LoadData(options);
+        ranks.CheckSameSetup(options, train.Count, test.Count);
+        var slice = new RankSlice(ranks.Communicator.Rank, ranks.Ranks);
         Log?.Invoke($"data: {train.Name} {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}, {train.ClassCount} classes");
         var normalization = ChannelNormalization.Compute(train);
         this.normalization = normalization;
         var augmentation = options.CropPadding > 0 || options.Flip ? new ImageAugmentation(options.CropPadding, options.Flip) : null;
-        var trainLoader = BatchLoader.ForTraining(train, options.BatchSize, options.Seed, augmentation, normalization);
-        var testLoader = BatchLoader.ForEvaluation(test, EvaluationBatchSize, normalization);
+        var trainLoader = BatchLoader.ForTraining(train, options.BatchSize, options.Seed, augmentation, normalization, slice);
+        var testLoader = BatchLoader.ForEvaluation(test, EvaluationBatchSize, normalization, slice);
         int batchesPerEpoch = trainLoader.Sampler.BatchesPerEpoch;
         if (batchesPerEpoch == 0) throw new ArgumentException($"batch size {options.BatchSize} is larger than the {train.Count} training images");
         long totalSteps = Math.Min((long)options.Epochs * batchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
         var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
         var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct, RecomputeTransitions = options.RecomputeTransitions };
+        if (options.SyncBatchNorm)
+            foreach (var norm in model.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
         using var store = ParameterStore.Allocate(device, model, options.Seed);
         using var sgd = new SgdOptimizer(store, new SgdSettings(options.LearningRate, options.Momentum, options.WeightDecay));
         var schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones, options.WarmupSteps);
@@ -61,7 +71,7 @@ public sealed class Trainer(Device device, TrainOptions options)
         Log?.Invoke($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}");
 
         var state = new TrainingState(0, 0, 0, 0);
-        if (options.Resume is { } resume)
+        if (options.Resume is { } resume && ranks.IsWriter)
         {
             var content = Checkpoint.Read(resume);
             var saved = Checkpoint.ConfigOf(content, resume);
@@ -70,8 +80,9 @@ public sealed class Trainer(Device device, TrainOptions options)
             state = Checkpoint.Load(content, resume, model, sgd);
             Log?.Invoke($"resumed from {resume} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
         }
-        Directory.CreateDirectory(options.OutputDirectory);
-        var metrics = new MetricsLog(Path.Combine(options.OutputDirectory, "metrics.csv"), truncate: options.Resume is null);
+        state = ranks.ShareFromRankZero(store, sgd, state);
+        if (ranks.IsWriter) Directory.CreateDirectory(options.OutputDirectory);
+        var metrics = ranks.IsWriter ? new MetricsLog(Path.Combine(options.OutputDirectory, "metrics.csv"), truncate: options.Resume is null) : null;
         device.CheckEveryOp = options.CheckEveryOp;
 
         var epochs = new List<EpochSummary>();
@@ -104,6 +115,7 @@ public sealed class Trainer(Device device, TrainOptions options)
                     try
                     {
                         stats = TrainingStep.Run(model, store, images, labels);
+                        ranks.AverageGradients(store);
                     }
                     catch (NonFiniteException e) when (options.CheckEveryOp)
                     {
@@ -122,14 +134,14 @@ public sealed class Trainer(Device device, TrainOptions options)
                 {
                     double secondsPerStep = (wall.Elapsed - calibrationStart).TotalSeconds / (budget.WarmupSteps - budget.CalibrationStart);
                     double evaluationSeconds = EstimateEvaluationSeconds(model, test, normalization);
-                    totalSteps = budget.ChooseTotalSteps(wall.Elapsed.TotalSeconds, secondsPerStep, evaluationSeconds, batchesPerEpoch, totalSteps);
+                    totalSteps = ranks.Min(budget.ChooseTotalSteps(wall.Elapsed.TotalSeconds, secondsPerStep, evaluationSeconds, batchesPerEpoch, totalSteps));
                     schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones, options.WarmupSteps);
                     Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                         $"time budget {budget.Seconds:F0} s: {secondsPerStep * 1000:F0} ms per step, ~{evaluationSeconds:F1} s per evaluation -> {totalSteps} steps in all ({(double)totalSteps / batchesPerEpoch:F2} epochs); --max-steps {totalSteps} --warmup-steps {budget.WarmupSteps} repeats this run"));
                 }
                 trainSeconds += stepClock.Elapsed.TotalSeconds;
-                imagesSeen += batch.Count;
-                epochImages += batch.Count;
+                imagesSeen += batch.Count * ranks.Ranks;
+                epochImages += batch.Count * ranks.Ranks;
                 peakBytes = Math.Max(peakBytes, stats.HeldBeforeBytes + stats.PeakStepBytes);
                 lossSum += stats.Loss * batch.Count;
                 correct += stats.Correct;
@@ -138,21 +150,23 @@ public sealed class Trainer(Device device, TrainOptions options)
                 StepCompleted?.Invoke(new StepProgress(step, totalSteps, epoch, stats.Loss, lossSum / seen, (double)correct / seen,
                     imagesSeen / Math.Max(trainSeconds, 1e-9), device.Allocator.BytesInUse, peakBytes, lr));
                 if (options.CheckpointEvery > 0 && step % options.CheckpointEvery == 0 && step < totalSteps)
-                    Checkpoint.Save(LastPath, model, sgd, new TrainingState(step, position.Epoch, position.Batch, best), Metadata());
+                    SaveCheckpoint(LastPath, model, store, sgd, new TrainingState(step, position.Epoch, position.Batch, best));
                 if (step >= totalSteps) break;
             }
+            ranks.AverageBuffers(store);
+            (lossSum, correct, seen) = ranks.Sum(lossSum, correct, seen);
             var (testLoss, testAccuracy) = Evaluate(model, testLoader, train.Channels, train.Height, train.Width);
             lastAccuracy = testAccuracy;
             var summary = new EpochSummary(epoch + 1, step, lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1), testLoss, testAccuracy,
                 drift, epochClock.Elapsed.TotalSeconds, epochImages / Math.Max(epochClock.Elapsed.TotalSeconds, 1e-9), peakBytes, sgd.Settings.LearningRate);
             epochs.Add(summary);
-            metrics.Append(summary);
+            metrics?.Append(summary);
             var checkpointState = new TrainingState(step, position.Epoch, position.Batch, Math.Max(best, testAccuracy));
-            Checkpoint.Save(LastPath, model, sgd, checkpointState, Metadata());
+            SaveCheckpoint(LastPath, model, store, sgd, checkpointState);
             if (testAccuracy > best)
             {
                 best = testAccuracy;
-                Checkpoint.Save(Path.Combine(options.OutputDirectory, "best.safetensors"), model, sgd, checkpointState, Metadata());
+                SaveCheckpoint(Path.Combine(options.OutputDirectory, "best.safetensors"), model, store, sgd, checkpointState);
             }
             EpochCompleted?.Invoke(summary);
         }
@@ -179,12 +193,21 @@ public sealed class Trainer(Device device, TrainOptions options)
 
     string LastPath => Path.Combine(options.OutputDirectory, "last.safetensors");
 
+    /// <summary>Every rank takes part (running statistics are averaged first), rank 0 writes.</summary>
+    void SaveCheckpoint(string path, ResidualNetwork model, ParameterStore store, SgdOptimizer sgd, TrainingState state)
+    {
+        ranks.AverageBuffers(store);
+        if (ranks.IsWriter) Checkpoint.Save(path, model, sgd, state, Metadata());
+    }
+
     Dictionary<string, string> Metadata() => new()
     {
         ["dataset"] = options.Dataset,
         ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
         ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
         ["reconstruct"] = options.Reconstruct.ToString(),
+        ["ranks"] = ranks.Ranks.ToString(CultureInfo.InvariantCulture),
+        ["sync_bn"] = options.SyncBatchNorm.ToString(),
         ["normalization_mean"] = string.Join(",", normalization!.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
         ["normalization_std"] = string.Join(",", normalization!.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
     };
@@ -213,7 +236,7 @@ public sealed class Trainer(Device device, TrainOptions options)
         {
             double lossSum = 0;
             long correct = 0, seen = 0;
-            foreach (var batch in loader.Epoch(0).Prefetch(2))
+            foreach (var batch in loader.Epoch(0).Prefetch(2).Where(b => b.Count > 0))
             {
                 using var images = Tensor.FromArray(device, batch.Images, batch.Count, channels, height, width);
                 using var labels = Tensor.FromArray(device, batch.Labels, batch.Count);
@@ -223,6 +246,7 @@ public sealed class Trainer(Device device, TrainOptions options)
                 lossSum += (device.IsMeta ? 0 : loss.ToArray()[0]) * batch.Count;
                 seen += batch.Count;
             }
+            (lossSum, correct, seen) = ranks.Sum(lossSum, correct, seen);
             return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
         }
         finally
@@ -290,6 +314,15 @@ public sealed class Trainer(Device device, TrainOptions options)
 
     static string Required(TrainOptions options) =>
         options.DataDirectory ?? throw new ArgumentException($"{options.Dataset} cannot be downloaded here: pass --data DIR with the binary files");
+
+    /// <summary>Every rank gets an equal slice of the global batch, and batch norm without --sync-bn needs two samples per rank.</summary>
+    static void ValidateSplit(TrainOptions o, int ranks)
+    {
+        if (o.BatchSize % ranks != 0)
+            throw new ArgumentException($"--batch {o.BatchSize} (the global batch) must be a multiple of the {ranks} ranks so each gets an equal slice");
+        if (!o.SyncBatchNorm && o.BatchSize / ranks < 2)
+            throw new ArgumentException($"--batch {o.BatchSize} over {ranks} ranks leaves {o.BatchSize / ranks} sample per rank; batch norm needs two (or pass --sync-bn)");
+    }
 
     static void Validate(TrainOptions o)
     {

@@ -45,6 +45,52 @@ public class CachingAllocatorTests
         Assert.That(a.BytesReserved, Is.Zero);
     }
 
+    [TestCaseSource(nameof(Devices))]
+    public void AFreedLargeBlock_IsSplitForSmallerRequests_AndItsHalvesMergeAgain(string kind)
+    {
+        using var device = Device.Create(kind);
+        var a = device.Allocator;
+        Tensor.Empty(device, 2048).Release(); // one 8 KiB segment
+        var first = Tensor.Empty(device, 1024);
+        var second = Tensor.Empty(device, 1024);
+        Assert.That(a.DeviceAllocations, Is.EqualTo(1), "two 4 KiB requests are cut from the free 8 KiB block");
+        Assert.That(a.BytesInUse, Is.EqualTo(8192));
+        first.Release();
+        second.Release();
+        using var whole = Tensor.Empty(device, 2048);
+        Assert.That(a.DeviceAllocations, Is.EqualTo(1), "the freed halves merged back into one 8 KiB block");
+        Assert.That(a.BytesReserved, Is.EqualTo(8192));
+    }
+
+    [TestCaseSource(nameof(Devices))]
+    public void Requests_TakeTheSmallestFreeBlockThatFits(string kind)
+    {
+        using var device = Device.Create(kind);
+        var a = device.Allocator;
+        var big = Tensor.Empty(device, 4096);
+        var small = Tensor.Empty(device, 1024);
+        big.Release();
+        small.Release();
+        using var exact = Tensor.Empty(device, 1024);
+        using var rest = Tensor.Empty(device, 4096);
+        Assert.That(a.DeviceAllocations, Is.EqualTo(2), "the 4 KiB request took the 4 KiB block, leaving the 16 KiB one whole");
+        Assert.That(a.PeakBytesReserved, Is.EqualTo(20480));
+    }
+
+    [Test]
+    public void BlocksCutFromOneSegment_DoNotOverlap()
+    {
+        using var device = Device.Create("cpu");
+        Tensor.Empty(device, 3 * 1024).Release();
+        using var x = Tensor.FromArray(device, Enumerable.Range(0, 1000).Select(i => (float)i).ToArray(), 1000);
+        using var y = Tensor.FromArray(device, Enumerable.Range(0, 1000).Select(i => -(float)i).ToArray(), 1000);
+        using var z = Tensor.FromArray(device, Enumerable.Repeat(7f, 1000).ToArray(), 1000);
+        Assert.That(device.Allocator.DeviceAllocations, Is.EqualTo(1), "all three came from the one freed segment");
+        Assert.That(x.ToArray(), Is.EqualTo(Enumerable.Range(0, 1000).Select(i => (float)i).ToArray()));
+        Assert.That(y.ToArray(), Is.EqualTo(Enumerable.Range(0, 1000).Select(i => -(float)i).ToArray()));
+        Assert.That(z.ToArray(), Is.All.EqualTo(7f));
+    }
+
     [Test]
     public void MetaDevice_CountsExactlyAsTheCpuDevice()
     {
@@ -77,8 +123,8 @@ public class CachingAllocatorTests
     public void OverTheLimit_FirstReturnsCachedBlocks()
     {
         using var device = Device.Create("meta", memoryLimitBytes: 4096);
-        Tensor.Empty(device, 768).Release(); // 3072 bytes cached
-        using var t = Tensor.Empty(device, 512); // needs the cache emptied first
-        Assert.That(device.Allocator.BytesReserved, Is.EqualTo(2048));
+        Tensor.Empty(device, 640).Release(); // 2560 bytes cached, too small for the next request
+        using var t = Tensor.Empty(device, 768); // 3072 bytes: fits under the limit only with the cache emptied first
+        Assert.That(device.Allocator.BytesReserved, Is.EqualTo(3072));
     }
 }

@@ -9,10 +9,15 @@ namespace RevNetIlgpu.Tests.Support;
 
 /// <summary>
 /// Base for kernel tests: one CPU accelerator for the fixture, random inputs, poisoned outputs
-/// (so an element a kernel forgot to write fails the comparison) and relative-error checks.
+/// (so an element a kernel forgot to write fails the comparison) and relative-error checks. <see cref="K"/> runs the ILGPU
+/// kernels, or the host kernels (Kernels/Host) in a subclass that overrides <see cref="HostKernels"/>: the same tests
+/// then hold both forms to the same references.
 /// </summary>
 public abstract class KernelTestBase
 {
+    /// <summary>True: <see cref="K"/> dispatches every op to its host (SIMD C#) kernel, as on `--device cpu`.</summary>
+    protected virtual bool HostKernels => false;
+
     protected Context Context = null!;
     protected Accelerator Accelerator = null!;
     protected KernelContext K = null!;
@@ -27,7 +32,7 @@ public abstract class KernelTestBase
         ThrowingTraceListener.Install();
         Context = Context.Create(b => b.CPU().EnableAlgorithms());
         Accelerator = Context.CreateCPUAccelerator(0);
-        K = new KernelContext(Accelerator);
+        K = new KernelContext(Accelerator, HostKernels);
     }
 
     [OneTimeTearDown]

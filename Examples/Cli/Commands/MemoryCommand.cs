@@ -8,7 +8,8 @@ namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
 /// <c>revnet memory --models revnet38,revnet110 --batch 64 [--image 32] [--device meta] [--json]</c>: parameters,
-/// activation memory after forward and peak step memory, reconstructing and stored, from the allocator's counters.
+/// activation memory after forward, peak step memory, peak in use and peak held from the device, in every mode
+/// `revnet train` offers (each reconstructing one and stored), from the allocator's counters.
 /// </summary>
 public static class MemoryCommand
 {
@@ -18,12 +19,11 @@ public static class MemoryCommand
         var batch = new Option<int>("--batch") { Description = "batch size", DefaultValueFactory = _ => 64 };
         var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
         var channels = new Option<int>("--channels") { Description = "input channels", DefaultValueFactory = _ => 3 };
-        var recompute = new Option<bool>("--recompute-transitions") { Description = "add a row per RevNet that also recomputes its non-reversible transition units (mode reconstruct+recompute)" };
         var json = new Option<bool>("--json") { Description = "print a JSON array (one object per model and mode) instead of a table" };
         var device = CommonOptions.Device();
         var command = new Command("memory", "measure training-step memory of models, reconstructing vs stored activations")
         {
-            models, batch, image, channels, recompute, json, device,
+            models, batch, image, channels, json, device,
         };
         command.SetAction(parse =>
         {
@@ -32,14 +32,7 @@ public static class MemoryCommand
             if (b <= 0) throw new ArgumentException($"--batch must be positive, got {b}");
             var configs = names.Select(n => ModelConfig.Named(n, inputChannels: c)).ToList();
             using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
-            var reports = new List<MemoryReport>();
-            foreach (var config in configs)
-            {
-                if (config.Reversible) reports.Add(MemoryProfile.Measure(dev, config, reconstruct: true, b, size));
-                reports.Add(MemoryProfile.Measure(dev, config, reconstruct: false, b, size));
-                if (config.Reversible && parse.GetValue(recompute))
-                    reports.Add(MemoryProfile.Measure(dev, config, reconstruct: true, b, size, recomputeTransitions: true));
-            }
+            var reports = configs.SelectMany(config => MemoryProfile.MeasureEveryMode(dev, config, b, size)).ToList();
             if (parse.GetValue(json)) Console.WriteLine(ToJson(reports));
             else AnsiConsole.Write(ToTable(reports, dev.Name));
             return 0;
@@ -61,25 +54,29 @@ public static class MemoryCommand
             ["activation_bytes_after_forward"] = r.ActivationBytesAfterForward,
             ["peak_step_bytes"] = r.PeakStepBytes,
             ["held_before_step_bytes"] = r.HeldBeforeStepBytes,
+            ["peak_in_use_bytes"] = r.PeakInUseBytes,
+            ["peak_held_bytes"] = r.PeakHeldBytes,
         }), new JsonSerializerOptions { WriteIndented = true });
 
     public static Table ToTable(IReadOnlyList<MemoryReport> reports, string deviceName)
     {
         var table = new Table().Title($"training-step memory on {deviceName} (MiB, from the allocator's exact counters)");
-        foreach (var h in new[] { "model", "mode", "batch", "image", "params", "activations after forward", "peak step", "stored / reconstruct (peak)" })
+        foreach (var h in new[] { "model", "mode", "batch", "image", "params", "activations after forward", "peak step", "peak in use", "peak held", "stored / reconstruct (peak step)" })
             table.AddColumn(new TableColumn(h).RightAligned());
         foreach (var r in reports)
         {
             table.AddRow(r.Model, r.Mode, r.Batch.ToString(), r.Image.ToString(), r.Params.ToString("N0"),
-                MiB(r.ActivationBytesAfterForward).ToString("F1"), MiB(r.PeakStepBytes).ToString("F1"), StoredOverReconstruct(reports, r));
+                MiB(r.ActivationBytesAfterForward).ToString("F1"), MiB(r.PeakStepBytes).ToString("F1"),
+                MiB(r.PeakInUseBytes).ToString("F1"), MiB(r.PeakHeldBytes).ToString("F1"), StoredOverReconstruct(reports, r));
         }
         return table;
     }
 
-    /// <summary>For a stored report, its peak step memory over the same model's reconstructing one ("2.10x"); else "".</summary>
+    /// <summary>For a stored RevNet report, its peak step memory over the same model's leanest reconstructing one ("2.10x"); else "".</summary>
     public static string StoredOverReconstruct(IReadOnlyList<MemoryReport> reports, MemoryReport r)
     {
-        var reconstructing = reports.FirstOrDefault(o => o.Model == r.Model && o.Mode == "reconstruct" && o.Batch == r.Batch && o.Image == r.Image);
-        return r.Mode == "stored" && reconstructing is not null ? $"{(double)r.PeakStepBytes / reconstructing.PeakStepBytes:F2}x" : "";
+        var leanest = reports.Where(o => o.Model == r.Model && o.Mode != MemoryProfile.StoredMode && o.Batch == r.Batch && o.Image == r.Image)
+            .MinBy(o => o.PeakStepBytes);
+        return r.Mode == MemoryProfile.StoredMode && leanest is not null ? $"{(double)r.PeakStepBytes / leanest.PeakStepBytes:F2}x" : "";
     }
 }

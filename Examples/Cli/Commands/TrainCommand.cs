@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Training;
 using Spectre.Console;
 
@@ -8,7 +9,8 @@ namespace RevNetIlgpu.Cli.Commands;
 /// <summary>
 /// <c>revnet train</c>: trains a RevNet (default: a small RevNet on Fashion-MNIST; scripts/train.sh runs the main job), with a
 /// progress bar, metrics.csv, checkpoints and curves in --out; ends with one line
-/// <c>RESULT model=… test_acc=… seconds=… images_per_s=… peak_mib=…</c>.
+/// <c>RESULT model=… test_acc=… seconds=… images_per_s=… peak_mib=… ranks=…</c>. Started by mpirun
+/// (scripts/train-mpi.sh), each process is one rank of a data-parallel run and rank 0 alone prints and writes.
 /// </summary>
 public static class TrainCommand
 {
@@ -39,12 +41,18 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "continue exactly from a checkpoint (e.g. runs/latest/last.safetensors)" };
         var checkOps = new Option<bool>("--check-every-op") { Description = "check every op's output for NaN/Inf (slow; debugging)" };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "also checkpoint every N steps", DefaultValueFactory = _ => 0 };
+        var syncBn = new Option<bool>("--sync-bn") { Description = "under mpirun: batch norm statistics over the whole batch on all ranks (default: each rank's slice)" };
+        var rankTimeout = new Option<double>("--rank-timeout")
+        {
+            Description = "under mpirun: seconds a rank may wait for the others in one exchange before the job is stopped (a hung or dead rank)",
+            DefaultValueFactory = _ => 300,
+        };
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
         var device = CommonOptions.Device();
         var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, memoryLimit, device,
+            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit, device,
         };
         command.SetAction(parse =>
         {
@@ -74,18 +82,32 @@ public static class TrainCommand
                 Resume = parse.GetValue(resume),
                 CheckEveryOp = parse.GetValue(checkOps),
                 CheckpointEvery = parse.GetValue(checkpointEvery),
+                SyncBatchNorm = parse.GetValue(syncBn),
             };
             long? limit = parse.GetValue(memoryLimit) is { } text ? ByteSize.Parse(text, "--memory-limit") : null;
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device), limit);
-            if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
-            var trainer = new Trainer(dev, options);
-            var steps = new List<StepProgress>();
-            trainer.StepCompleted += steps.Add;
-            var result = TrainingProgressDisplay.Run(trainer);
-            Plots.TrainingCurves(steps, result.Epochs, Path.Combine(options.OutputDirectory, "curves.png"));
-            var inv = CultureInfo.InvariantCulture;
-            Console.WriteLine(string.Create(inv,
-                $"RESULT model={result.Model} test_acc={result.TestAccuracy:F4} seconds={result.Seconds:F1} images_per_s={result.ImagesPerSecond:F1} peak_mib={result.PeakBytes / 1048576.0:F1}"));
+            if (!(parse.GetValue(rankTimeout) > 0)) throw new ArgumentException($"--rank-timeout must be a positive number of seconds, got {parse.GetValue(rankTimeout)}");
+            // Not disposed on an error: MPI_Finalize would wait for ranks still inside a collective; exiting without it makes mpirun stop them.
+            ICommunicator ranks = MpiCommunicator.LaunchedByMpirun ? MpiCommunicator.Initialize(TimeSpan.FromSeconds(parse.GetValue(rankTimeout))) : new SingleProcess();
+            bool writer = ranks.Rank == 0;
+            using (var dev = writer ? CommonOptions.OpenDevice(parse.GetValue(device), limit) : Engine.Device.Create(parse.GetValue(device), limit))
+            {
+                if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
+                var trainer = new Trainer(dev, options, ranks);
+                if (!writer)
+                {
+                    trainer.Run();
+                }
+                else
+                {
+                    var steps = new List<StepProgress>();
+                    trainer.StepCompleted += steps.Add;
+                    var result = TrainingProgressDisplay.Run(trainer);
+                    Plots.TrainingCurves(steps, result.Epochs, Path.Combine(options.OutputDirectory, "curves.png"));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"RESULT model={result.Model} test_acc={result.TestAccuracy:F4} seconds={result.Seconds:F1} images_per_s={result.ImagesPerSecond:F1} peak_mib={result.PeakBytes / 1048576.0:F1} ranks={ranks.Size}"));
+                }
+            }
+            ranks.Dispose();
             return 0;
         });
         return command;

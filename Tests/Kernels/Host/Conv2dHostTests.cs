@@ -13,8 +13,9 @@ public class Conv2dHostTests : GemmTestBase
 {
     /// <summary>
     /// Batch 1, 1x1 and 7x7 maps, channel counts off the vector width, stride 1/2/3, pad 0/1/2 (pad past KH−1 too),
-    /// 1x1, 2x2, 3x3 and 3x2 kernels; the last two span several column panels, and the very last needs two
-    /// grad-weight image groups.
+    /// 1x1, 2x2, 3x3 and 3x2 kernels; output rows of 8, 16 and 32 at stride 1 and 2 (read in place, also with a
+    /// half-filled last panel); the last seven span several column panels, and the very last needs two grad-weight
+    /// image groups.
     /// </summary>
     static readonly Conv2dShape[] Shapes =
     {
@@ -26,6 +27,11 @@ public class Conv2dHostTests : GemmTestBase
         new(N: 3, C: 5, H: 6, W: 7, K: 6, KH: 3, KW: 3, Stride: 1, Pad: 0),
         new(N: 1, C: 3, H: 5, W: 5, K: 4, KH: 1, KW: 1, Stride: 1, Pad: 1),
         new(N: 2, C: 4, H: 8, W: 9, K: 5, KH: 2, KW: 2, Stride: 3, Pad: 2),
+        new(N: 2, C: 5, H: 5, W: 32, K: 9, KH: 3, KW: 3, Stride: 1, Pad: 1),
+        new(N: 3, C: 3, H: 5, W: 16, K: 17, KH: 3, KW: 3, Stride: 1, Pad: 1),
+        new(N: 2, C: 20, H: 3, W: 16, K: 10, KH: 1, KW: 1, Stride: 1, Pad: 0),
+        new(N: 2, C: 5, H: 9, W: 16, K: 17, KH: 3, KW: 3, Stride: 2, Pad: 1),
+        new(N: 2, C: 6, H: 6, W: 32, K: 5, KH: 1, KW: 1, Stride: 2, Pad: 0),
         new(N: 2, C: 17, H: 13, W: 11, K: 33, KH: 3, KW: 3, Stride: 1, Pad: 1),
         new(N: 9, C: 3, H: 12, W: 12, K: 65, KH: 3, KW: 3, Stride: 1, Pad: 1),
     };

@@ -1,0 +1,53 @@
+using RevNetIlgpu.Kernels;
+
+namespace RevNetIlgpu.Engine;
+
+public static partial class Functional
+{
+    /// <summary>
+    /// conv2d(relu(batchnorm2d(x))) as one op that saves only x (with mean and invstd), not the normalised or the
+    /// activated tensor: backward recomputes a = relu(batchnorm(x)) with the same kernel (so the same bits) into a
+    /// temporary for the convolution's weight gradient, frees it, and the fused batch-norm-ReLU backward takes the mask
+    /// from x itself (<see cref="BatchNormReluKernels"/>; no division by gamma). A pre-activation unit's BN-ReLU-conv then
+    /// keeps one tensor instead of three (x, and the activation both the ReLU and the convolution would keep, plus the
+    /// batch norm's output), for one more normalisation pass in backward; at most one more tensor of x's size is alive at
+    /// once. Shapes and statistics as in <see cref="BatchNorm2d"/> and <see cref="Conv2d"/>; gradients: x, gamma, beta,
+    /// weight, bias (+=).
+    /// </summary>
+    public static Tensor BatchNormReluConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, bool batchStatistics,
+        Tensor weight, Tensor? bias, int stride, int padding)
+    {
+        const string op = "batchnorm2d-relu-conv2d";
+        var (n, c, hw) = BatchNormShape(op, x, gamma, beta, mean, invstd);
+        var s = ConvShape(op, x, weight, bias, stride, padding);
+        var device = x.Device;
+        var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
+        using (var a = NormalizeRelu())
+            Launch(device, k => Conv2dKernels.Forward(k, s, a.View, weight.View, bias?.View ?? default, y.View));
+        device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
+        {
+            var gy = grads[0]!;
+            if (weight.Grad is { } gw)
+                using (var a = NormalizeRelu())
+                    Launch(device, k => Conv2dKernels.BackwardWeight(k, s, a.View, gy.View, gw.View));
+            if (bias?.Grad is { } gb) Launch(device, k => Conv2dKernels.BackwardBias(k, s, gy.View, gb.View));
+            // dL/da, then batch norm + ReLU's backward in place over it: it becomes dL/dx.
+            var g = Tensor.Empty(device, x.Shape);
+            Launch(device, k =>
+            {
+                Conv2dKernels.BackwardInput(k, s, gy.View, weight.View, g.View);
+                BatchNormReluKernels.Backward(k, n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
+                    gamma.Grad!.View, beta.Grad!.View, batchStatistics);
+            });
+            return [g];
+        }, hasParameters: weight.Grad is not null || gamma.Grad is not null);
+        return y;
+
+        Tensor NormalizeRelu()
+        {
+            var a = Tensor.Empty(device, x.Shape);
+            Launch(device, k => BatchNormReluKernels.Forward(k, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, a.View));
+            return a;
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using System.Runtime.InteropServices;
+using ILGPU;
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
+
+namespace RevNetIlgpu.RevNet.Distributed;
+
+/// <summary>
+/// Batch norm over a batch split across ranks (--sync-bn): every per-channel sum is added over the ranks, so each rank
+/// normalises its slice, and differentiates through the statistics, exactly as one process would on the whole batch.
+/// Forward: Σx, then Σ(x−mean)² (two passes, as <see cref="Functional.BatchStatistics"/>), each all-reduced. Backward:
+/// Σgy and Σgy·xhat all-reduced, then applied (<see cref="SyncBatchNormKernels"/>). Sums are float64 (in device
+/// buffers of twice as many floats) so the result does not depend on how the batch is split. Every rank holds an equal
+/// slice (the trainer checks), so the whole batch has ranks × the slice's values per channel. Sums travel through host memory.
+/// </summary>
+public static class SyncBatchNorm
+{
+    /// <summary>The whole batch's mean and 1/sqrt(biased variance + eps) of x [N,C,H,W] (this rank's slice) into mean, invstd [C]; not recorded. Returns M.</summary>
+    public static long BatchStatistics(Tensor x, float eps, Tensor mean, Tensor invstd, ICommunicator ranks)
+    {
+        var (device, n, c, hw) = Shape(x, "sync batch statistics");
+        long count = (long)n * hw * ranks.Size;
+        using var partial = Tensor.Empty(device, 2 * c);
+        SyncBatchNormKernels.ChannelSums(device.K, n, c, hw, x.View, Doubles(partial));
+        var sums = AllReduce(partial, ranks);
+        mean.CopyFrom(sums.Select(s => (float)(s / count)).ToArray());
+        SyncBatchNormKernels.CentredSquareSums(device.K, n, c, hw, x.View, mean.View, Doubles(partial));
+        var squares = AllReduce(partial, ranks);
+        invstd.CopyFrom(squares.Select(s => (float)(1 / Math.Sqrt(s / count + eps))).ToArray());
+        return count;
+    }
+
+    /// <summary>
+    /// y = gamma·(x − mean)·invstd + beta with the whole batch's statistics; the backward adds its reductions over the
+    /// ranks. Saves x, mean and invstd, like <see cref="Functional.BatchNorm2d"/>.
+    /// </summary>
+    public static Tensor Normalize(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, ICommunicator ranks)
+    {
+        const string op = "sync batchnorm2d";
+        var (device, n, c, hw) = Shape(x, op);
+        foreach (var (name, t) in new[] { ("gamma", gamma), ("beta", beta), ("mean", mean), ("invstd", invstd) })
+            if (t.Length != c) throw new ArgumentException($"{op}: {name} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
+        long count = (long)n * hw * ranks.Size;
+        var y = Tensor.Empty(device, x.Shape);
+        BatchNormKernels.Normalize(device.K, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, y.View);
+        device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
+        {
+            var gy = grads[0]!;
+            var gx = Tensor.Empty(device, x.Shape);
+            using var sums = Tensor.Empty(device, 4 * c);
+            SyncBatchNormKernels.BackwardSums(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, Doubles(sums), gamma.Grad!.View, beta.Grad!.View);
+            sums.CopyFrom(MemoryMarshal.Cast<double, float>(AllReduce(sums, ranks)).ToArray());
+            SyncBatchNormKernels.BackwardApply(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, Doubles(sums), count, gx.View);
+            return [gx];
+        }, hasParameters: true);
+        return y;
+    }
+
+    /// <summary>The float64 sums held in <paramref name="partial"/>, added over the ranks.</summary>
+    static double[] AllReduce(Tensor partial, ICommunicator ranks)
+    {
+        var values = MemoryMarshal.Cast<float, double>(partial.ToArray()).ToArray();
+        ranks.AllReduce(values.AsSpan(), ReduceOperation.Sum);
+        return values;
+    }
+
+    /// <summary>A float tensor of 2k elements seen as k doubles (allocator blocks are aligned far beyond 8 bytes).</summary>
+    static ArrayView<double> Doubles(Tensor t) => t.View.Cast<double>();
+
+    static (Device Device, int N, int C, int Hw) Shape(Tensor x, string op)
+    {
+        if (x.Rank != 4) throw new ArgumentException($"{op}: input must have rank 4, got shape {x.ShapeString}");
+        if (x.Device.IsMeta) throw new NotSupportedException($"{op}: the meta device runs no kernels and exchanges no sums; plan memory without --sync-bn");
+        return (x.Device, x[0], x[1], x[2] * x[3]);
+    }
+}

@@ -1,0 +1,216 @@
+using ILGPU;
+using ILGPU.Runtime;
+using NUnit.Framework;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Tests.Support;
+
+namespace RevNetIlgpu.Tests.Kernels;
+
+/// <summary>
+/// Sync-BN's halves, in both forms (ILGPU kernels and host C#): a batch cut into two slices by image, reduced per slice,
+/// the sums added as the all-reduce would, and applied per slice, must give what batch norm computes on the whole batch
+/// (float64 references, and the single-process kernels).
+/// </summary>
+public class SyncBatchNormKernelsTests : KernelTestBase
+{
+    const float Eps = 1e-5f;
+
+    /// <summary>"kernel": ILGPU kernels as the CPU accelerator runs them (one thread per channel); "kernel-groups": with 8-thread
+    /// groups, the GPU's tree sums; "host": the C# forms.</summary>
+    KernelContext Form(string form) => form switch
+    {
+        "host" => new KernelContext(Accelerator, isHost: true),
+        "kernel-groups" => new KernelContext(Accelerator) { ReductionGroupSize = 8 },
+        _ => K,
+    };
+
+    [TestCase("kernel", 3, 2, 5, 7)]
+    [TestCase("kernel-groups", 3, 2, 5, 7)]
+    [TestCase("host", 3, 2, 5, 7)]
+    [TestCase("kernel", 5, 3, 3, 1)]
+    [TestCase("host", 5, 1, 3, 11)]
+    public void StatisticsFromTwoSlices_EqualWholeBatchStatistics(string form, int n, int firstSlice, int c, int hw)
+    {
+        var k = Form(form);
+        var x = RandomArray(n * c * hw).Select(v => v + 3f).ToArray();
+        using var dx = Upload(x);
+        using var partial = PoisonedDoubles(c);
+        using var dmean = Poisoned(c);
+        var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
+        long count = (long)n * hw;
+
+        var sums = new double[c];
+        foreach (var (start, images) in slices)
+        {
+            SyncBatchNormKernels.ChannelSums(k, images, c, hw, Slice(dx, start, images, c, hw), partial.View);
+            Add(sums, DownloadDoubles(partial));
+        }
+        var mean = sums.Select(s => (float)(s / count)).ToArray();
+        dmean.CopyFromCPU(mean);
+        var squares = new double[c];
+        foreach (var (start, images) in slices)
+        {
+            SyncBatchNormKernels.CentredSquareSums(k, images, c, hw, Slice(dx, start, images, c, hw), dmean.View, partial.View);
+            Add(squares, DownloadDoubles(partial));
+        }
+        var invstd = squares.Select(s => 1 / Math.Sqrt(s / count + Eps)).ToArray();
+
+        var (expectedMean, expectedInvstd) = StatsReference(x, c, hw);
+        // Float64 sums of float32 inputs: only the final rounding to float32 remains.
+        AssertClose(mean, expectedMean, 1e-7, "mean from slice sums");
+        AssertClose(invstd.Select(v => (float)v).ToArray(), expectedInvstd, 1e-7, "invstd from slice sums of centred squares");
+    }
+
+    [TestCase("kernel", 4, 1, 3, 9)]
+    [TestCase("kernel-groups", 4, 1, 3, 9)]
+    [TestCase("host", 4, 1, 3, 9)]
+    [TestCase("kernel", 3, 2, 7, 5)]
+    [TestCase("host", 3, 2, 7, 5)]
+    public void BackwardFromTwoSlices_EqualsWholeBatchBackward(string form, int n, int firstSlice, int c, int hw)
+    {
+        var k = Form(form);
+        var x = RandomArray(n * c * hw);
+        var gy = RandomArray(x.Length);
+        var gamma = RandomArray(c);
+        using var dx = Upload(x);
+        using var dgy = Upload(gy);
+        using var dgamma = Upload(gamma);
+        using var dmean = Poisoned(c);
+        using var dinvstd = Poisoned(c);
+        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+
+        // The whole batch in one process: the reference (itself checked against finite differences).
+        using var wholeGx = Poisoned(x.Length);
+        using var wholeGGamma = Upload(new float[c]);
+        using var wholeGBeta = Upload(new float[c]);
+        BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, wholeGx.View, wholeGGamma.View, wholeGBeta.View);
+
+        // Two slices: reduce each, add the sums (what MPI_Allreduce does across ranks), apply to each.
+        var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
+        using var sums = PoisonedDoubles(2 * c);
+        using var gx = Poisoned(x.Length);
+        using var ggamma = Upload(new float[c]);
+        using var gbeta = Upload(new float[c]);
+        var total = new double[2 * c];
+        foreach (var (start, images) in slices)
+        {
+            SyncBatchNormKernels.BackwardSums(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
+                dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
+            Add(total, DownloadDoubles(sums));
+        }
+        sums.CopyFromCPU(total);
+        foreach (var (start, images) in slices)
+            SyncBatchNormKernels.BackwardApply(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
+                dmean.View, dinvstd.View, dgamma.View, sums.View, (long)n * hw, Slice(gx, start, images, c, hw));
+
+        var (expectedGx, expectedGGamma, expectedGBeta) = BackwardReference(x, gy, gamma, Download(dmean), Download(dinvstd), c, hw);
+        AssertClose(Download(gx), expectedGx, 1e-6, "gx against float64");
+        AssertClose(Download(ggamma), expectedGGamma, 1e-6, "ggamma against float64");
+        AssertClose(Download(gbeta), expectedGBeta, 1e-6, "gbeta against float64");
+        // The single-process kernels sum in float32: they agree to their own rounding.
+        Assert.That(RelativeError(Download(gx), Download(wholeGx)), Is.LessThan(1e-5), "gx");
+        Assert.That(RelativeError(Download(ggamma), Download(wholeGGamma)), Is.LessThan(1e-5), "ggamma accumulated over the slices");
+        Assert.That(RelativeError(Download(gbeta), Download(wholeGBeta)), Is.LessThan(1e-5), "gbeta accumulated over the slices");
+    }
+
+    [Test]
+    public void HostForm_EqualsKernelForm_BitForBit()
+    {
+        const int n = 3, c = 5, hw = 13;
+        var x = RandomArray(n * c * hw);
+        var gy = RandomArray(x.Length);
+        using var dx = Upload(x);
+        using var dgy = Upload(gy);
+        using var dgamma = Upload(RandomArray(c));
+        using var dmean = Upload(RandomArray(c, 0.2f));
+        using var dinvstd = Upload(RandomArray(c).Select(v => 1.5f + v).ToArray());
+        float[][] Run(KernelContext k)
+        {
+            using var channelSums = PoisonedDoubles(c);
+            using var squares = PoisonedDoubles(c);
+            using var sums = PoisonedDoubles(2 * c);
+            using var ggamma = Upload(Enumerable.Repeat(0.5f, c).ToArray());
+            using var gbeta = Upload(Enumerable.Repeat(-0.25f, c).ToArray());
+            using var gx = Poisoned(x.Length);
+            SyncBatchNormKernels.ChannelSums(k, n, c, hw, dx.View, channelSums.View);
+            SyncBatchNormKernels.CentredSquareSums(k, n, c, hw, dx.View, dmean.View, squares.View);
+            SyncBatchNormKernels.BackwardSums(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
+            SyncBatchNormKernels.BackwardApply(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, sums.View, 3L * n * hw, gx.View);
+            return [ToFloatBits(DownloadDoubles(channelSums)), ToFloatBits(DownloadDoubles(squares)), ToFloatBits(DownloadDoubles(sums)),
+                Download(ggamma), Download(gbeta), Download(gx)];
+        }
+        var kernel = Run(K);
+        var host = Run(Form("host"));
+        string[] names = ["channel sums", "centred squares", "backward sums", "ggamma", "gbeta", "gx"];
+        for (int i = 0; i < names.Length; i++)
+        {
+            Assert.That(kernel[i].All(float.IsFinite), $"{names[i]}: every element written");
+            Assert.That(host[i], Is.EqualTo(kernel[i]), $"{names[i]}: host and ILGPU forms sum in the same order");
+        }
+    }
+
+    [Test]
+    public void BackwardApply_RejectsACountBelowTheSlice()
+    {
+        using var v = Upload(new float[2 * 3 * 4]);
+        using var ch = Upload(new float[3]);
+        using var sums = Accelerator.Allocate1D(new double[6]);
+        var e = Assert.Throws<ArgumentException>(() =>
+            SyncBatchNormKernels.BackwardApply(K, 2, 3, 4, v.View, v.View, ch.View, ch.View, ch.View, sums.View, 7, v.View));
+        Assert.That(e!.Message, Does.Contain("count per channel (7)"));
+    }
+
+    static ArrayView<float> Slice(MemoryBuffer1D<float, Stride1D.Dense> buffer, int firstImage, int images, int c, int hw) =>
+        buffer.View.SubView((long)firstImage * c * hw, (long)images * c * hw);
+
+    MemoryBuffer1D<double, Stride1D.Dense> PoisonedDoubles(int length)
+    {
+        var buffer = Accelerator.Allocate1D<double>(length);
+        buffer.MemSet(0xFF); // all-ones bit pattern is a NaN
+        return buffer;
+    }
+
+    double[] DownloadDoubles(MemoryBuffer1D<double, Stride1D.Dense> buffer)
+    {
+        Accelerator.Synchronize();
+        return buffer.GetAsArray1D();
+    }
+
+    /// <summary>Doubles as pairs of floats, so one bit-for-bit comparison covers every output (NaN stays NaN).</summary>
+    static float[] ToFloatBits(double[] values) => System.Runtime.InteropServices.MemoryMarshal.Cast<double, float>(values).ToArray();
+
+    static (double[] Gx, double[] GGamma, double[] GBeta) BackwardReference(float[] x, float[] gy, float[] gamma, float[] mean, float[] invstd, int c, int hw)
+    {
+        double m = x.Length / c;
+        var sumGy = new double[c];
+        var sumGyXhat = new double[c];
+        double Xhat(int i) => ((double)x[i] - mean[i / hw % c]) * invstd[i / hw % c];
+        for (int i = 0; i < x.Length; i++)
+        {
+            sumGy[i / hw % c] += gy[i];
+            sumGyXhat[i / hw % c] += gy[i] * Xhat(i);
+        }
+        var gx = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int ch = i / hw % c;
+            gx[i] = (double)gamma[ch] * invstd[ch] * (gy[i] - sumGy[ch] / m - Xhat(i) * sumGyXhat[ch] / m);
+        }
+        return (gx, sumGyXhat, sumGy);
+    }
+
+    static void Add(double[] total, double[] part)
+    {
+        for (int i = 0; i < total.Length; i++) total[i] += part[i];
+    }
+
+    static (double[] Mean, double[] Invstd) StatsReference(float[] x, int c, int hw)
+    {
+        double m = x.Length / c;
+        var mean = new double[c];
+        var variance = new double[c];
+        for (int i = 0; i < x.Length; i++) mean[i / hw % c] += x[i] / m;
+        for (int i = 0; i < x.Length; i++) variance[i / hw % c] += Math.Pow(x[i] - mean[i / hw % c], 2) / m;
+        return (mean, variance.Select(v => 1 / Math.Sqrt(v + Eps)).ToArray());
+    }
+}
