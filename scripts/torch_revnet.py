@@ -210,25 +210,32 @@ def parameter_count(model):
 class StepTimer:
     """One model, its optimizer and a fixed random batch; times whole training steps (forward, backward, SGD)."""
 
-    def __init__(self, config, batch, image, seed=0):
+    def __init__(self, config, batch, image, device="cpu", seed=0):
         torch.manual_seed(seed)
-        self.model = ResidualNetwork(**config)
+        self.device = torch.device(device)
+        self.model = ResidualNetwork(**config).to(self.device)
         self.opt = sgd(self.model, 0.01)
         channels = config.get("input_channels", 3)
-        self.x = torch.randn(batch, channels, image, image)
-        self.y = torch.arange(batch) % config.get("classes", 10)
+        self.x = torch.randn(batch, channels, image, image, device=self.device)
+        self.y = torch.arange(batch, device=self.device) % config.get("classes", 10)
+
+    def synchronize(self):
+        if self.device.type == "cuda":
+            torch.cuda.synchronize()
 
     def step_ms(self, mode):
         self.model.set_reconstruct(mode == "reconstruct")
+        self.synchronize()
         start = time.perf_counter()
         self.opt.zero_grad(set_to_none=True)
         F.cross_entropy(self.model(self.x), self.y).backward()
         self.opt.step()
+        self.synchronize()
         return 1000 * (time.perf_counter() - start)
 
 
 def serve():
-    """Requests: {"op":"build","config":{...},"batch":B,"image":S,"threads":T} -> {"params":N,"threads":T,"torch":V};
+    """Requests: {"op":"build","config":{...},"batch":B,"image":S,"threads":T,"device":"cpu"|"cuda"} -> {"params":N,"threads":T,"torch":V};
     {"op":"step","mode":"stored"|"reconstruct"} -> {"ms":M}; {"op":"quit"}. Errors -> {"error":"..."}."""
     timer = None
     for line in sys.stdin:
@@ -236,7 +243,14 @@ def serve():
             request = json.loads(line)
             if request["op"] == "build":
                 torch.set_num_threads(int(request["threads"]))
-                timer = StepTimer(request["config"], int(request["batch"]), int(request["image"]))
+                device = request.get("device", "cpu")
+                if device == "cuda":
+                    if not torch.cuda.is_available():
+                        raise ValueError("this torch has no CUDA device")
+                    torch.backends.cuda.matmul.allow_tf32 = False
+                    torch.backends.cudnn.allow_tf32 = False
+                    torch.backends.cudnn.benchmark = True
+                timer = StepTimer(request["config"], int(request["batch"]), int(request["image"]), device)
                 reply = {"params": parameter_count(timer.model), "threads": torch.get_num_threads(), "torch": torch.__version__}
             elif request["op"] == "step":
                 if timer is None:

@@ -64,10 +64,11 @@ public sealed class PyTorchPeer : IDisposable
     }
 
     /// <summary>
-    /// Builds the peer's copy of <paramref name="config"/> with a fixed random batch and sets its thread count.
-    /// Throws when its parameter count differs from <paramref name="expectedParams"/> (the architectures differ).
+    /// Builds the peer's copy of <paramref name="config"/> with a fixed random batch on <paramref name="device"/> ("cpu"
+    /// or "cuda") and sets its thread count. Throws when its parameter count differs from <paramref name="expectedParams"/>
+    /// (the architectures differ) or the device is missing.
     /// </summary>
-    public void Build(ModelConfig config, int batch, int image, int threads, long expectedParams)
+    public void Build(ModelConfig config, int batch, int image, int threads, long expectedParams, string device = "cpu")
     {
         var reply = Request(new JsonObject
         {
@@ -87,6 +88,7 @@ public sealed class PyTorchPeer : IDisposable
             ["batch"] = batch,
             ["image"] = image,
             ["threads"] = threads,
+            ["device"] = device,
         });
         Params = reply["params"]!.GetValue<long>();
         Threads = reply["threads"]!.GetValue<int>();

@@ -51,7 +51,9 @@ public static class StepBenchmark
         TimedModel[] order = [reconstruct, stored, resnet];
         string[] peerModes = ["stored", "reconstruct"];
         var peerMs = peerModes.ToDictionary(m => m, _ => new List<double>());
-        peer?.Build(revnet, batch, image, HostThreads.Count, reconstruct.ParameterCount);
+        // PyTorch runs where ours does: on the GPU for CUDA, else on the CPU cores (OpenCL's timings then compare with the CPU).
+        string peerDevice = device.Kind == DeviceKind.Cuda ? "cuda" : "cpu";
+        peer?.Build(revnet, batch, image, HostThreads.Count, reconstruct.ParameterCount, peerDevice);
         for (int s = 0; s < warmup + steps; s++)
         {
             // Reverse the order every other step so neither mode always runs right after the other.
@@ -70,7 +72,7 @@ public static class StepBenchmark
         {
             var peerTimings = peerModes.ToDictionary(m => m, m => Timing(revnet.Name, m, peer.Params, batch, peerMs[m], null, null));
             string faster = peerTimings["reconstruct"].MedianMs <= peerTimings["stored"].MedianMs ? "reconstruct" : "stored";
-            comparison = new PyTorchComparison(peer.TorchVersion, peer.Threads, peerTimings["stored"], peerTimings["reconstruct"], faster);
+            comparison = new PyTorchComparison(peer.TorchVersion, peerDevice, peer.Threads, peerTimings["stored"], peerTimings["reconstruct"], faster);
             // Images/s ours over PyTorch's = PyTorch's step time over ours, round by round.
             ratio = SampleStatistics.Of(peerMs[faster].Zip(reconstruct.StepMs, (theirs, ours) => theirs / ours));
         }

@@ -12,10 +12,11 @@ public sealed record StepTiming(string Model, string Mode, long Params, double M
     long? KernelLaunches, string? KernelLaunchKind);
 
 /// <summary>
-/// PyTorch on the same network (equal parameter count, checked), batch, image size and thread count, in both its modes,
+/// PyTorch on the same network (equal parameter count, checked), batch, image size and thread count, on <paramref name="Device"/>
+/// ("cuda" when ours runs on CUDA, else "cpu"), in both its modes,
 /// timed in the same rounds as ours. <paramref name="FasterMode"/> is the mode with the lower median step time.
 /// </summary>
-public sealed record PyTorchComparison(string TorchVersion, int Threads, StepTiming Stored, StepTiming Reconstruct, string FasterMode);
+public sealed record PyTorchComparison(string TorchVersion, string Device, int Threads, StepTiming Stored, StepTiming Reconstruct, string FasterMode);
 
 /// <summary>
 /// What `revnet bench step` measured: the RevNet reconstructing and stored and a ResNet of about equal parameters,

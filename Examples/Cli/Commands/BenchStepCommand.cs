@@ -48,7 +48,7 @@ public static class BenchStepCommand
                 + "For comparison: the paper reports 50–100% extra time for reconstruction; PyTorch on the CPU measured 1.19–1.31x. "
                 + $"Kernel launches per step count {LaunchKindMeaning(result.Reconstruct.KernelLaunchKind)}.\n"
                 + (result.PyTorch is { } torch
-                    ? $"PyTorch {torch.TorchVersion} on {torch.Threads} thread(s) (ours: {result.Threads}), same network ({torch.Stored.Params:N0} parameters), batch and input, "
+                    ? $"PyTorch {torch.TorchVersion} on {torch.Device}, {torch.Threads} thread(s) (ours: {result.Threads}), same network ({torch.Stored.Params:N0} parameters), batch and input, "
                       + $"one step of each mode right after ours in every round. Ours reconstructing / PyTorch {torch.FasterMode} (its faster mode), images/s: {Ratio(result.Ratio!)}.\n"
                     : $"No PyTorch comparison: {result.PyTorchSkipped}.\n");
             output.Emit(parse, "step", "Training-step time, reconstructing vs stored", device.Name, ToTable(result), notes,
