@@ -12,6 +12,7 @@ namespace RevNetIlgpu.Kernels;
 public sealed class KernelContext
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
+    MemoryBuffer1D<float, Stride1D.Dense>? scratch;
 
     public KernelContext(Accelerator accelerator, bool isHost = false)
     {
@@ -22,7 +23,8 @@ public sealed class KernelContext
         // small groups, few groups, and the barrier-free reference kernels are what make it fast there.
         GroupSize = isCpu ? Math.Min(accelerator.MaxNumThreadsPerGroup, 16) : 256;
         MaxGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : accelerator.NumMultiprocessors * 8;
-        GemmTile = isCpu ? 4 : 16;
+        SmallGemmTiles = isCpu;
+        GemmTargetGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : 2 * accelerator.NumMultiprocessors;
         ReductionGroupSize = isCpu ? 1 : GroupSize;
         UseTiled = !isCpu;
     }
@@ -47,8 +49,37 @@ public sealed class KernelContext
     /// </summary>
     public int ReductionGroupSize { get; set; }
 
-    /// <summary>Edge of the square shared-memory tile of the tiled GEMM (threads per group = tile²).</summary>
-    public int GemmTile { get; set; }
+    /// <summary>
+    /// True: the tiled GEMM uses <see cref="Tile8x8"/> (16 threads per group, what the CPU accelerator runs fast);
+    /// false: the GPU tilings chosen per shape by <see cref="GemmPlan.Choose"/>.
+    /// </summary>
+    public bool SmallGemmTiles { get; set; }
+
+    /// <summary>Groups a tiled GEMM launch should start at least (two waves of the GPU's multiprocessors); K is split to reach it.</summary>
+    public int GemmTargetGroups { get; set; }
+
+    /// <summary>Fewest BlockK steps in one K slice of a split GEMM (<see cref="GemmPlan.MinSliceSteps"/> unless a test lowers it).</summary>
+    public int GemmMinSliceSteps { get; set; } = GemmPlan.MinSliceSteps;
+
+    /// <summary>How the tiled GEMM of C [m, n] over K = <paramref name="kDim"/> is launched on this accelerator.</summary>
+    public GemmPlan GemmPlanFor(int m, int n, int kDim) =>
+        GemmPlan.Choose(m, n, kDim, GemmTargetGroups, GemmMinSliceSteps, SmallGemmTiles);
+
+    /// <summary>
+    /// A scratch view of at least <paramref name="length"/> floats for partial sums between two launches of one op
+    /// (split-K slices, batch-norm partials). Launches run in order on one stream, so ops may reuse it one after another;
+    /// it grows (after a synchronise, so no running kernel still reads the old one) and is never shrunk.
+    /// </summary>
+    public ArrayView<float> Scratch(long length)
+    {
+        if (scratch is null || scratch.Length < length)
+        {
+            Accelerator.Synchronize();
+            scratch?.Dispose();
+            scratch = Accelerator.Allocate1D<float>(Math.Max(length, 1024));
+        }
+        return scratch.View.SubView(0, length);
+    }
 
     /// <summary>True: tiled shared-memory kernels; false: the plain reference kernels (the CPU default).</summary>
     public bool UseTiled { get; set; }

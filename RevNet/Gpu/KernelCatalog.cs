@@ -19,9 +19,6 @@ namespace RevNetIlgpu.RevNet.Gpu;
 /// </summary>
 public static class KernelCatalog
 {
-    /// <summary>Edge of the GEMM tile during discovery: small, because every CPU-simulated barrier is slow; the kernel is the same for any tile.</summary>
-    const int DiscoveryGemmTile = 4;
-
     const int Batch = 2, Image = 8;
 
     /// <summary>Runs the workload on the CPU accelerator; <paramref name="goldenDirectory"/> (optional) adds its golden cases.</summary>
@@ -29,7 +26,6 @@ public static class KernelCatalog
     {
         // One device for both passes: kernels the two paths share are loaded (compiled for the CPU) once.
         using var device = Device.Create("cpu");
-        device.K.GemmTile = DiscoveryGemmTile;
         foreach (bool tiled in new[] { false, true })
         {
             device.K.UseTiled = tiled;

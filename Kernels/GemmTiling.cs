@@ -1,0 +1,127 @@
+namespace RevNetIlgpu.Kernels;
+
+/// <summary>
+/// The blocking of <see cref="GemmKernels"/>' tiled kernel, as compile-time constants: a struct type argument of the
+/// kernel, so every tile size, loop bound and shared-memory length is a constant in the generated code, and the
+/// kernel that offline compilation assembles (the method closed over that struct) is the kernel that runs.
+/// A group computes a <see cref="BlockM"/> × <see cref="BlockN"/> tile of C, stepping K by <see cref="BlockK"/>;
+/// each thread owns a <see cref="ThreadM"/> × <see cref="ThreadN"/> register tile of it.
+/// </summary>
+public interface IGemmTiling
+{
+    int BlockM { get; }
+
+    int BlockN { get; }
+
+    int BlockK { get; }
+
+    int ThreadM { get; }
+
+    int ThreadN { get; }
+}
+
+/// <summary>128×128×8 with 8×8 per thread (256 threads): the GPU tile when C has more than 64 rows (channels).</summary>
+public struct Tile128x128 : IGemmTiling
+{
+    public readonly int BlockM => 128;
+    public readonly int BlockN => 128;
+    public readonly int BlockK => 8;
+    public readonly int ThreadM => 8;
+    public readonly int ThreadN => 8;
+}
+
+/// <summary>64×128×8 with 8×4 per thread (256 threads): the GPU tile for 33 to 64 rows.</summary>
+public struct Tile64x128 : IGemmTiling
+{
+    public readonly int BlockM => 64;
+    public readonly int BlockN => 128;
+    public readonly int BlockK => 8;
+    public readonly int ThreadM => 8;
+    public readonly int ThreadN => 4;
+}
+
+/// <summary>32×128×8 with 4×4 per thread (256 threads): the narrow GPU tile for 32 rows or fewer.</summary>
+public struct Tile32x128 : IGemmTiling
+{
+    public readonly int BlockM => 32;
+    public readonly int BlockN => 128;
+    public readonly int BlockK => 8;
+    public readonly int ThreadM => 4;
+    public readonly int ThreadN => 4;
+}
+
+/// <summary>8×8×4 with 2×2 per thread (16 threads): for ILGPU's CPU accelerator, where every simulated thread is an OS thread.</summary>
+public struct Tile8x8 : IGemmTiling
+{
+    public readonly int BlockM => 8;
+    public readonly int BlockN => 8;
+    public readonly int BlockK => 4;
+    public readonly int ThreadM => 2;
+    public readonly int ThreadN => 2;
+}
+
+/// <summary>Which tiling <see cref="GemmPlan.Choose"/> picked; each names one <see cref="IGemmTiling"/> struct.</summary>
+public enum GemmTileShape
+{
+    Tile128x128,
+    Tile64x128,
+    Tile32x128,
+    Tile8x8,
+}
+
+/// <summary>
+/// How one GEMM is launched: the tiling, and how many slices K is split into (split-K). Slices write partial products
+/// that a second pass sums in slice order, so the result has the same bits on every run. Split-K is what keeps
+/// the weight gradients (small M×N, K = N·OutH·OutW in the hundreds of thousands) from running a handful of groups.
+/// </summary>
+public readonly record struct GemmPlan(GemmTileShape Tile, int Slices, int SliceK, int BlocksM, int BlocksN)
+{
+    /// <summary>Groups the launch starts: tiles of C times K slices.</summary>
+    public long Groups => (long)BlocksM * BlocksN * Slices;
+
+    /// <summary>A slice of K is at least this many steps of BlockK: shorter slices spend more on partial sums than they save.</summary>
+    public const int MinSliceSteps = 16;
+
+    /// <summary>
+    /// The tiling for C [m, n] (narrower for few rows; <see cref="Tile8x8"/> when <paramref name="small"/>), and the
+    /// fewest K slices that start at least <paramref name="targetGroups"/> groups, limited so each slice keeps
+    /// <paramref name="minSliceSteps"/> steps of BlockK.
+    /// </summary>
+    public static GemmPlan Choose(int m, int n, int k, int targetGroups, int minSliceSteps, bool small)
+    {
+        var tile = small ? GemmTileShape.Tile8x8 : m <= 32 ? GemmTileShape.Tile32x128 : m <= 64 ? GemmTileShape.Tile64x128 : GemmTileShape.Tile128x128;
+        var (blockM, blockN, blockK) = Dimensions(tile);
+        int blocksM = (m + blockM - 1) / blockM, blocksN = (n + blockN - 1) / blockN;
+        long target = Math.Max(1, targetGroups);
+        long tiles = (long)blocksM * blocksN;
+        int maxSlices = Math.Max(1, k / (Math.Max(1, minSliceSteps) * blockK));
+        int slices = (int)Math.Clamp((target + tiles - 1) / tiles, 1, maxSlices);
+        // Whole BlockK steps per slice, so only the last slice ends inside a K step.
+        int steps = (k + blockK - 1) / blockK;
+        int sliceK = (steps + slices - 1) / slices * blockK;
+        slices = (k + sliceK - 1) / sliceK;
+        return new GemmPlan(tile, slices, sliceK, blocksM, blocksN);
+    }
+
+    /// <summary>BlockM, BlockN, BlockK of a tiling (the constants its struct returns).</summary>
+    public static (int M, int N, int K) Dimensions(GemmTileShape tile) => tile switch
+    {
+        GemmTileShape.Tile128x128 => Of<Tile128x128>(),
+        GemmTileShape.Tile64x128 => Of<Tile64x128>(),
+        GemmTileShape.Tile32x128 => Of<Tile32x128>(),
+        _ => Of<Tile8x8>(),
+    };
+
+    /// <summary>Threads per group of a tiling: one per register tile.</summary>
+    public static int Threads<T>() where T : struct, IGemmTiling
+    {
+        T t = default;
+        return t.BlockM / t.ThreadM * (t.BlockN / t.ThreadN);
+    }
+
+    static (int, int, int) Of<T>() where T : struct, IGemmTiling
+    {
+        T t = default;
+        return (t.BlockM, t.BlockN, t.BlockK);
+    }
+}
