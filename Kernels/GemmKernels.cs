@@ -31,109 +31,83 @@ public static class GemmKernels
     }
 
     /// <summary>
-    /// 2-D block tiling (siboehm's SGEMM ladder, CUTLASS's structure without warp tiles): group (X, Y, Z) computes the
-    /// BlockM×BlockN tile (Y, X) of C over K slice Z, each thread a ThreadM×ThreadN register tile. A and B advance
-    /// BlockK at a time through double-buffered shared memory (A stored k-major, so each thread reads its ThreadM rows
-    /// as consecutive floats): the next K step is loaded from global memory into registers while the current one is
-    /// multiplied, so one barrier per step suffices. Each thread streams one line of A and one of B along K
-    /// (<see cref="IKStream{TSelf}"/>): index decoding once, then counter steps. Out-of-range elements load as zeros so
-    /// every thread reaches every barrier. Slice Z writes rows Z·M.. of C (the partial sums of split-K), else Z = 0.
+    /// 2-D block tiling (siboehm's SGEMM ladder; CUTLASS's structure without warp tiles): group (X, Y, Z) computes the
+    /// BlockM×BlockN tile (Y, X) of C over K slice Z, each thread one register tile of it (<typeparamref name="TRegisters"/>).
+    /// A and B advance BlockK at a time through double-buffered shared memory, A stored k-major so that each thread reads
+    /// its rows, like its columns of B, as consecutive floats, four per load. While the current step is multiplied the
+    /// next one is already being written to the other buffer, so one barrier per step suffices. Each thread streams one
+    /// line of A and one of B along K (<see cref="IKStream{TSelf}"/>): index decoding once, then counter steps.
+    /// Out-of-range elements load as zeros so every thread reaches every barrier. Slice Z writes rows Z·M.. of C (the
+    /// partial sums of split-K); without a split Z = 0.
     /// </summary>
-    static void TiledKernel<TA, TB, TC, TTiling>(GemmArgs<TA, TB, TC> g, int sliceK)
+    static void TiledKernel<TA, TB, TC, TTiling, TRegisters>(GemmArgs<TA, TB, TC> g, int sliceK)
         where TA : struct, IKStream<TA> where TB : struct, IKStream<TB> where TC : struct, IGemmOutput
-        where TTiling : struct, IGemmTiling
+        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
     {
         TTiling t = default;
-        int blockM = t.BlockM, blockN = t.BlockN, blockK = t.BlockK, threadM = t.ThreadM, threadN = t.ThreadN;
-        int threads = blockM / threadM * (blockN / threadN);
-        var aTiles = SharedMemory.Allocate<float>(2 * t.BlockK * t.BlockM);
-        var bTiles = SharedMemory.Allocate<float>(2 * t.BlockK * t.BlockN);
-        var acc = LocalMemory.Allocate<float>(t.ThreadM * t.ThreadN);
-        var aFragment = LocalMemory.Allocate<float>(t.ThreadM);
-        var bFragment = LocalMemory.Allocate<float>(t.ThreadN);
-        var aStage = LocalMemory.Allocate<float>(t.BlockM * t.BlockK / (t.BlockM / t.ThreadM * (t.BlockN / t.ThreadN)));
-        var bStage = LocalMemory.Allocate<float>(t.BlockN * t.BlockK / (t.BlockM / t.ThreadM * (t.BlockN / t.ThreadN)));
-        int aLoads = blockM * blockK / threads, bLoads = blockN * blockK / threads;
+        TRegisters acc = default;
+        int blockM = t.BlockM, blockN = t.BlockN, blockK = t.BlockK, rows = acc.Rows, cols = acc.Cols;
+        int threads = blockM / rows * (blockN / cols);
+        var aQuads = SharedMemory.Allocate<Quad>(2 * t.BlockK * t.BlockM / 4);
+        var bQuads = SharedMemory.Allocate<Quad>(2 * t.BlockK * t.BlockN / 4);
+        var aTiles = aQuads.Cast<float>();
+        var bTiles = bQuads.Cast<float>();
 
         int tid = Group.IdxX;
         int tileRow = Grid.IdxY * blockM, tileCol = Grid.IdxX * blockN;
         int kBegin = Grid.IdxZ * sliceK, kEnd = IntrinsicMath.Min(g.K, kBegin + sliceK);
 
-        // Loader roles: thread tid loads line i = tid % Block of A (B) at k offsets tid / Block + j·(threads / Block).
-        int aLine = tid % blockM, aFirstK = tid / blockM, aStep = threads / blockM;
-        int bLine = tid % blockN, bFirstK = tid / blockN, bStep = threads / blockN;
+        // Loader role: line i = tid % Block of A (B), at k offsets tid / Block + j·(threads / Block) within a step.
+        int aLine = tid % blockM, aFirstK = tid / blockM, aStep = threads / blockM, aLoads = blockM * blockK / threads;
+        int bLine = tid % blockN, bFirstK = tid / blockN, bStep = threads / blockN, bLoads = blockN * blockK / threads;
         bool aInside = tileRow + aLine < g.M, bInside = tileCol + bLine < g.N;
         var a = g.A.Seek(aInside ? tileRow + aLine : 0, kBegin + aFirstK);
         var b = g.B.Seek(bInside ? tileCol + bLine : 0, kBegin + bFirstK);
+        int kA = kBegin + aFirstK, kB = kBegin + bFirstK;
 
         // Compute role: the register tile at rows rowOffset.., columns colOffset.. of the block tile.
-        int rowOffset = tid / (blockN / threadN) * threadM, colOffset = tid % (blockN / threadN) * threadN;
-        for (int i = 0; i < threadM * threadN; i++) acc[i] = 0f;
-
-        int kA = kBegin + aFirstK, kB = kBegin + bFirstK;
-        for (int j = 0; j < aLoads; j++)
-        {
-            aStage[j] = aInside && kA < kEnd ? a.Value : 0f;
-            a.Advance(aStep);
-            kA += aStep;
-        }
-        for (int j = 0; j < bLoads; j++)
-        {
-            bStage[j] = bInside && kB < kEnd ? b.Value : 0f;
-            b.Advance(bStep);
-            kB += bStep;
-        }
-        for (int j = 0; j < aLoads; j++) aTiles[(aFirstK + j * aStep) * blockM + aLine] = aStage[j];
-        for (int j = 0; j < bLoads; j++) bTiles[(bFirstK + j * bStep) * blockN + bLine] = bStage[j];
-        Group.Barrier();
+        int rowOffset = tid / (blockN / cols) * rows, colOffset = tid % (blockN / cols) * cols;
 
         int current = 0;
-        for (int k0 = kBegin; k0 < kEnd; k0 += blockK)
+        for (int k0 = kBegin - blockK; k0 < kEnd; k0 += blockK)
         {
-            bool more = k0 + blockK < kEnd;
-            if (more)
+            // The first pass only fills buffer 0; after it, each pass loads step k0 + BlockK while multiplying step k0.
+            if (k0 + blockK < kEnd)
             {
+                int next = k0 < kBegin ? 0 : 1 - current;
+                int aBase = next * blockK * blockM + aFirstK * blockM + aLine, bBase = next * blockK * blockN + bFirstK * blockN + bLine;
                 for (int j = 0; j < aLoads; j++)
                 {
-                    aStage[j] = aInside && kA < kEnd ? a.Value : 0f;
+                    aTiles[aBase + j * aStep * blockM] = aInside && kA < kEnd ? a.Value : 0f;
                     a.Advance(aStep);
                     kA += aStep;
                 }
                 for (int j = 0; j < bLoads; j++)
                 {
-                    bStage[j] = bInside && kB < kEnd ? b.Value : 0f;
+                    bTiles[bBase + j * bStep * blockN] = bInside && kB < kEnd ? b.Value : 0f;
                     b.Advance(bStep);
                     kB += bStep;
                 }
             }
-            int aBase = current * blockK * blockM + rowOffset, bBase = current * blockK * blockN + colOffset;
-            for (int kk = 0; kk < blockK; kk++)
+            if (k0 >= kBegin)
             {
-                for (int r = 0; r < threadM; r++) aFragment[r] = aTiles[aBase + kk * blockM + r];
-                for (int c = 0; c < threadN; c++) bFragment[c] = bTiles[bBase + kk * blockN + c];
-                for (int r = 0; r < threadM; r++)
-                    for (int c = 0; c < threadN; c++)
-                        acc[r * threadN + c] += aFragment[r] * bFragment[c];
-            }
-            if (more)
-            {
-                int next = 1 - current;
-                for (int j = 0; j < aLoads; j++) aTiles[next * blockK * blockM + (aFirstK + j * aStep) * blockM + aLine] = aStage[j];
-                for (int j = 0; j < bLoads; j++) bTiles[next * blockK * blockN + (bFirstK + j * bStep) * blockN + bLine] = bStage[j];
-                current = next;
+                int aQuad = (current * blockK * blockM + rowOffset) / 4, bQuad = (current * blockK * blockN + colOffset) / 4;
+                for (int kk = 0; kk < blockK; kk++)
+                    acc.MultiplyAdd(aQuads, aQuad + kk * (blockM / 4), bQuads, bQuad + kk * (blockN / 4));
+                current = 1 - current;
             }
             Group.Barrier();
         }
 
         int sliceRows = Grid.IdxZ * g.M;
-        for (int r = 0; r < threadM; r++)
+        for (int r = 0; r < rows; r++)
         {
             int row = tileRow + rowOffset + r;
-            if (row >= g.M) continue;
-            for (int c = 0; c < threadN; c++)
+            if (row >= g.M) break;
+            for (int c = 0; c < cols; c++)
             {
                 int col = tileCol + colOffset + c;
-                if (col < g.N) g.C.Store(sliceRows + row, col, acc[r * threadN + c]);
+                if (col < g.N) g.C.Store(sliceRows + row, col, acc.Get(r, c));
             }
         }
     }
@@ -208,18 +182,18 @@ public static class GemmKernels
     {
         switch (plan.Tile)
         {
-            case GemmTileShape.Tile128x128: Launch<TA, TB, TC, Tile128x128>(k, plan, g); break;
-            case GemmTileShape.Tile64x128: Launch<TA, TB, TC, Tile64x128>(k, plan, g); break;
-            case GemmTileShape.Tile32x128: Launch<TA, TB, TC, Tile32x128>(k, plan, g); break;
-            default: Launch<TA, TB, TC, Tile8x8>(k, plan, g); break;
+            case GemmTileShape.Tile128x128: Launch<TA, TB, TC, Tile128x128, RegisterTile8x8>(k, plan, g); break;
+            case GemmTileShape.Tile64x128: Launch<TA, TB, TC, Tile64x128, RegisterTile4x8>(k, plan, g); break;
+            case GemmTileShape.Tile32x128: Launch<TA, TB, TC, Tile32x128, RegisterTile4x8>(k, plan, g); break;
+            default: Launch<TA, TB, TC, Tile16x16, RegisterTile4x4>(k, plan, g); break;
         }
     }
 
-    static void Launch<TA, TB, TC, TTiling>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g)
+    static void Launch<TA, TB, TC, TTiling, TRegisters>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g)
         where TA : struct, IKStream<TA> where TB : struct, IKStream<TB> where TC : struct, IGemmOutput
-        where TTiling : struct, IGemmTiling
+        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
     {
-        var config = new KernelConfig(new Index3D(plan.BlocksN, plan.BlocksM, plan.Slices), new Index3D(GemmPlan.Threads<TTiling>(), 1, 1));
-        k.Load<GemmArgs<TA, TB, TC>, int>(TiledKernel<TA, TB, TC, TTiling>)(config, g, plan.SliceK);
+        var config = new KernelConfig(new Index3D(plan.BlocksN, plan.BlocksM, plan.Slices), new Index3D(GemmPlan.Threads<TTiling, TRegisters>(), 1, 1));
+        k.Load<GemmArgs<TA, TB, TC>, int>(TiledKernel<TA, TB, TC, TTiling, TRegisters>)(config, g, plan.SliceK);
     }
 }

@@ -2,10 +2,10 @@ namespace RevNetIlgpu.Kernels;
 
 /// <summary>
 /// The blocking of <see cref="GemmKernels"/>' tiled kernel, as compile-time constants: a struct type argument of the
-/// kernel, so every tile size, loop bound and shared-memory length is a constant in the generated code, and the
-/// kernel that offline compilation assembles (the method closed over that struct) is the kernel that runs.
-/// A group computes a <see cref="BlockM"/> × <see cref="BlockN"/> tile of C, stepping K by <see cref="BlockK"/>;
-/// each thread owns a <see cref="ThreadM"/> × <see cref="ThreadN"/> register tile of it.
+/// kernel (with its <see cref="IRegisterTile"/>), so every tile size, loop bound and shared-memory length is a constant in
+/// the generated code, and the kernel that offline compilation assembles (the method closed over those structs) is the
+/// kernel that runs. A group computes a <see cref="BlockM"/> × <see cref="BlockN"/> tile of C, stepping K by
+/// <see cref="BlockK"/>; each thread owns one register tile of it.
 /// </summary>
 public interface IGemmTiling
 {
@@ -14,10 +14,6 @@ public interface IGemmTiling
     int BlockN { get; }
 
     int BlockK { get; }
-
-    int ThreadM { get; }
-
-    int ThreadN { get; }
 }
 
 /// <summary>128×128×8 with 8×8 per thread (256 threads): the GPU tile when C has more than 64 rows (channels).</summary>
@@ -26,38 +22,30 @@ public struct Tile128x128 : IGemmTiling
     public readonly int BlockM => 128;
     public readonly int BlockN => 128;
     public readonly int BlockK => 8;
-    public readonly int ThreadM => 8;
-    public readonly int ThreadN => 8;
 }
 
-/// <summary>64×128×8 with 8×4 per thread (256 threads): the GPU tile for 33 to 64 rows.</summary>
+/// <summary>64×128×8 with 4×8 per thread (256 threads): the GPU tile for 33 to 64 rows.</summary>
 public struct Tile64x128 : IGemmTiling
 {
     public readonly int BlockM => 64;
     public readonly int BlockN => 128;
     public readonly int BlockK => 8;
-    public readonly int ThreadM => 8;
-    public readonly int ThreadN => 4;
 }
 
-/// <summary>32×128×8 with 4×4 per thread (256 threads): the narrow GPU tile for 32 rows or fewer.</summary>
+/// <summary>32×128×8 with 4×8 per thread (128 threads): the narrow GPU tile for 32 rows or fewer.</summary>
 public struct Tile32x128 : IGemmTiling
 {
     public readonly int BlockM => 32;
     public readonly int BlockN => 128;
     public readonly int BlockK => 8;
-    public readonly int ThreadM => 4;
-    public readonly int ThreadN => 4;
 }
 
-/// <summary>8×8×4 with 2×2 per thread (16 threads): for ILGPU's CPU accelerator, where every simulated thread is an OS thread.</summary>
-public struct Tile8x8 : IGemmTiling
+/// <summary>16×16×4 with 4×4 per thread (16 threads): for ILGPU's CPU accelerator, whose groups hold at most 16 threads.</summary>
+public struct Tile16x16 : IGemmTiling
 {
-    public readonly int BlockM => 8;
-    public readonly int BlockN => 8;
+    public readonly int BlockM => 16;
+    public readonly int BlockN => 16;
     public readonly int BlockK => 4;
-    public readonly int ThreadM => 2;
-    public readonly int ThreadN => 2;
 }
 
 /// <summary>Which tiling <see cref="GemmPlan.Choose"/> picked; each names one <see cref="IGemmTiling"/> struct.</summary>
@@ -66,7 +54,7 @@ public enum GemmTileShape
     Tile128x128,
     Tile64x128,
     Tile32x128,
-    Tile8x8,
+    Tile16x16,
 }
 
 /// <summary>
@@ -83,13 +71,13 @@ public readonly record struct GemmPlan(GemmTileShape Tile, int Slices, int Slice
     public const int MinSliceSteps = 16;
 
     /// <summary>
-    /// The tiling for C [m, n] (narrower for few rows; <see cref="Tile8x8"/> when <paramref name="small"/>), and the
+    /// The tiling for C [m, n] (narrower for few rows; <see cref="Tile16x16"/> when <paramref name="small"/>), and the
     /// fewest K slices that start at least <paramref name="targetGroups"/> groups, limited so each slice keeps
     /// <paramref name="minSliceSteps"/> steps of BlockK.
     /// </summary>
     public static GemmPlan Choose(int m, int n, int k, int targetGroups, int minSliceSteps, bool small)
     {
-        var tile = small ? GemmTileShape.Tile8x8 : m <= 32 ? GemmTileShape.Tile32x128 : m <= 64 ? GemmTileShape.Tile64x128 : GemmTileShape.Tile128x128;
+        var tile = small ? GemmTileShape.Tile16x16 : m <= 32 ? GemmTileShape.Tile32x128 : m <= 64 ? GemmTileShape.Tile64x128 : GemmTileShape.Tile128x128;
         var (blockM, blockN, blockK) = Dimensions(tile);
         int blocksM = (m + blockM - 1) / blockM, blocksN = (n + blockN - 1) / blockN;
         long target = Math.Max(1, targetGroups);
@@ -103,20 +91,34 @@ public readonly record struct GemmPlan(GemmTileShape Tile, int Slices, int Slice
         return new GemmPlan(tile, slices, sliceK, blocksM, blocksN);
     }
 
+    /// <summary>
+    /// The tiling and register-tile structs <see cref="GemmKernels"/> closes its tiled kernel over for
+    /// <paramref name="tile"/>: offline compilation closes every discovered tiled kernel over each pair, so it assembles
+    /// the GPU tilings although discovery runs on the CPU accelerator.
+    /// </summary>
+    public static (Type Tiling, Type Registers) KernelTypes(GemmTileShape tile) => tile switch
+    {
+        GemmTileShape.Tile128x128 => (typeof(Tile128x128), typeof(RegisterTile8x8)),
+        GemmTileShape.Tile64x128 => (typeof(Tile64x128), typeof(RegisterTile4x8)),
+        GemmTileShape.Tile32x128 => (typeof(Tile32x128), typeof(RegisterTile4x8)),
+        _ => (typeof(Tile16x16), typeof(RegisterTile4x4)),
+    };
+
     /// <summary>BlockM, BlockN, BlockK of a tiling (the constants its struct returns).</summary>
     public static (int M, int N, int K) Dimensions(GemmTileShape tile) => tile switch
     {
         GemmTileShape.Tile128x128 => Of<Tile128x128>(),
         GemmTileShape.Tile64x128 => Of<Tile64x128>(),
         GemmTileShape.Tile32x128 => Of<Tile32x128>(),
-        _ => Of<Tile8x8>(),
+        _ => Of<Tile16x16>(),
     };
 
     /// <summary>Threads per group of a tiling: one per register tile.</summary>
-    public static int Threads<T>() where T : struct, IGemmTiling
+    public static int Threads<TTiling, TRegisters>() where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
     {
-        T t = default;
-        return t.BlockM / t.ThreadM * (t.BlockN / t.ThreadN);
+        TTiling t = default;
+        TRegisters r = default;
+        return t.BlockM / r.Rows * (t.BlockN / r.Cols);
     }
 
     static (int, int, int) Of<T>() where T : struct, IGemmTiling

@@ -50,7 +50,7 @@ public sealed class KernelContext
     public int ReductionGroupSize { get; set; }
 
     /// <summary>
-    /// True: the tiled GEMM uses <see cref="Tile8x8"/> (16 threads per group, what the CPU accelerator runs fast);
+    /// True: the tiled GEMM uses <see cref="Tile16x16"/> (16 threads per group, what the CPU accelerator runs fast);
     /// false: the GPU tilings chosen per shape by <see cref="GemmPlan.Choose"/>.
     /// </summary>
     public bool SmallGemmTiles { get; set; }
