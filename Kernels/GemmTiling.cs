@@ -68,27 +68,41 @@ public readonly record struct GemmPlan(GemmTileShape Tile, int Slices, int Slice
     public long Groups => (long)BlocksM * BlocksN * Slices;
 
     /// <summary>A slice of K is at least this many steps of BlockK: shorter slices spend more on partial sums than they save.</summary>
-    public const int MinSliceSteps = 16;
+    public const int MinSliceSteps = 8;
 
     /// <summary>
-    /// The tiling for C [m, n] (narrower for few rows; <see cref="Tile16x16"/> when <paramref name="small"/>), and the
-    /// fewest K slices that start at least <paramref name="targetGroups"/> groups, limited so each slice keeps
-    /// <paramref name="minSliceSteps"/> steps of BlockK.
+    /// The tiling for C [m, n] and the K split: <see cref="Tile16x16"/> when <paramref name="small"/>; otherwise the
+    /// tallest GPU tile that fits m (128, 64 or 32 rows) unless a shorter one is needed to start
+    /// <paramref name="targetGroups"/> groups; K is split into the fewest slices that reach the target, each at least
+    /// <paramref name="minSliceSteps"/> steps of BlockK. When no choice reaches it, the one starting the most groups.
     /// </summary>
     public static GemmPlan Choose(int m, int n, int k, int targetGroups, int minSliceSteps, bool small)
     {
-        var tile = small ? GemmTileShape.Tile16x16 : m <= 32 ? GemmTileShape.Tile32x128 : m <= 64 ? GemmTileShape.Tile64x128 : GemmTileShape.Tile128x128;
+        GemmTileShape[] candidates = small ? [GemmTileShape.Tile16x16]
+            : m <= 32 ? [GemmTileShape.Tile32x128]
+            : m <= 64 ? [GemmTileShape.Tile64x128, GemmTileShape.Tile32x128]
+            : [GemmTileShape.Tile128x128, GemmTileShape.Tile64x128, GemmTileShape.Tile32x128];
+        GemmPlan best = default;
+        foreach (var tile in candidates)
+        {
+            var plan = Split(tile, m, n, k, Math.Max(1, targetGroups), Math.Max(1, minSliceSteps));
+            if (plan.Groups >= targetGroups) return plan;
+            if (plan.Groups > best.Groups) best = plan;
+        }
+        return best;
+    }
+
+    static GemmPlan Split(GemmTileShape tile, int m, int n, int k, int targetGroups, int minSliceSteps)
+    {
         var (blockM, blockN, blockK) = Dimensions(tile);
         int blocksM = (m + blockM - 1) / blockM, blocksN = (n + blockN - 1) / blockN;
-        long target = Math.Max(1, targetGroups);
         long tiles = (long)blocksM * blocksN;
-        int maxSlices = Math.Max(1, k / (Math.Max(1, minSliceSteps) * blockK));
-        int slices = (int)Math.Clamp((target + tiles - 1) / tiles, 1, maxSlices);
-        // Whole BlockK steps per slice, so only the last slice ends inside a K step.
         int steps = (k + blockK - 1) / blockK;
-        int sliceK = (steps + slices - 1) / slices * blockK;
-        slices = (k + sliceK - 1) / sliceK;
-        return new GemmPlan(tile, slices, sliceK, blocksM, blocksN);
+        int wanted = (int)Math.Min((targetGroups + tiles - 1) / tiles, steps);
+        // Whole BlockK steps per slice, rounded down so that the slices are at least as many as wanted.
+        int sliceSteps = Math.Max(Math.Min(minSliceSteps, steps), steps / Math.Max(1, wanted));
+        int slices = (steps + sliceSteps - 1) / sliceSteps;
+        return new GemmPlan(tile, slices, sliceSteps * blockK, blocksM, blocksN);
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public static partial class Functional
         var s = new Conv2dShape(x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], stride, padding);
         s.Validate(op);
         var device = x.Device;
+        device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
         Launch(device, k => Conv2dKernels.Forward(k, s, x.View, weight.View, bias?.View ?? default, y.View));
         device.Tape.Record(op, y, [x], [x], grads =>
