@@ -105,6 +105,9 @@ public readonly record struct GemmPlan(GemmTileShape Tile, int Slices, int Slice
         return new GemmPlan(tile, slices, sliceSteps * blockK, blocksM, blocksN);
     }
 
+    /// <summary>The tilings a GPU launch can choose (all but the CPU accelerator's <see cref="Tile16x16"/>).</summary>
+    public static IReadOnlyList<GemmTileShape> GpuTiles { get; } = [GemmTileShape.Tile128x128, GemmTileShape.Tile64x128, GemmTileShape.Tile32x128];
+
     /// <summary>
     /// The tiling and register-tile structs <see cref="GemmKernels"/> closes its tiled kernel over for
     /// <paramref name="tile"/>: offline compilation closes every discovered tiled kernel over each pair, so it assembles

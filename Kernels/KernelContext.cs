@@ -13,6 +13,7 @@ public sealed class KernelContext
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
     MemoryBuffer1D<float, Stride1D.Dense>? scratch;
+    MemoryBuffer1D<int, Stride1D.Dense>? counters;
 
     public KernelContext(Accelerator accelerator, bool isHost = false)
     {
@@ -24,7 +25,7 @@ public sealed class KernelContext
         GroupSize = isCpu ? Math.Min(accelerator.MaxNumThreadsPerGroup, 16) : 256;
         MaxGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : accelerator.NumMultiprocessors * 8;
         SmallGemmTiles = isCpu;
-        GemmTargetGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : 2 * accelerator.NumMultiprocessors;
+        TargetGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : 2 * accelerator.NumMultiprocessors;
         ReductionGroupSize = isCpu ? 1 : GroupSize;
         UseTiled = !isCpu;
     }
@@ -55,15 +56,18 @@ public sealed class KernelContext
     /// </summary>
     public bool SmallGemmTiles { get; set; }
 
-    /// <summary>Groups a tiled GEMM launch should start at least (two waves of the GPU's multiprocessors); K is split to reach it.</summary>
-    public int GemmTargetGroups { get; set; }
+    /// <summary>
+    /// Groups a launch that can split its work should start at least: two waves of the GPU's multiprocessors. The tiled
+    /// GEMM splits K to reach it, the batch-norm reductions split each channel.
+    /// </summary>
+    public int TargetGroups { get; set; }
 
     /// <summary>Fewest BlockK steps in one K slice of a split GEMM (<see cref="GemmPlan.MinSliceSteps"/> unless a test lowers it).</summary>
     public int GemmMinSliceSteps { get; set; } = GemmPlan.MinSliceSteps;
 
     /// <summary>How the tiled GEMM of C [m, n] over K = <paramref name="kDim"/> is launched on this accelerator.</summary>
     public GemmPlan GemmPlanFor(int m, int n, int kDim) =>
-        GemmPlan.Choose(m, n, kDim, GemmTargetGroups, GemmMinSliceSteps, SmallGemmTiles);
+        GemmPlan.Choose(m, n, kDim, TargetGroups, GemmMinSliceSteps, SmallGemmTiles);
 
     /// <summary>
     /// A scratch view of at least <paramref name="length"/> floats for partial sums between two launches of one op
@@ -79,6 +83,22 @@ public sealed class KernelContext
             scratch = Accelerator.Allocate1D<float>(Math.Max(length, 1024));
         }
         return scratch.View.SubView(0, length);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> ints that are zero between launches: arrival counters for "the last group finishes" kernels,
+    /// each of which resets the counters it used before it ends.
+    /// </summary>
+    public ArrayView<int> Counters(int count)
+    {
+        if (counters is null || counters.Length < count)
+        {
+            Accelerator.Synchronize();
+            counters?.Dispose();
+            counters = Accelerator.Allocate1D<int>(Math.Max(count, 1024));
+            counters.MemSetToZero();
+        }
+        return counters.View.SubView(0, count);
     }
 
     /// <summary>True: tiled shared-memory kernels; false: the plain reference kernels (the CPU default).</summary>

@@ -33,7 +33,7 @@ public static class KernelCatalog
             RunTrainingWorkload(device);
         }
         // Once more with every GEMM split over K (as GPU launches of small C are): the split variants of each GEMM.
-        (device.K.GemmTargetGroups, device.K.GemmMinSliceSteps) = (int.MaxValue, 1);
+        (device.K.TargetGroups, device.K.GemmMinSliceSteps) = (int.MaxValue, 1);
         RunTrainingWorkload(device);
         var kernels = device.K.LoadedKernels.SelectMany(WithGpuTilings).Distinct().OrderBy(DisplayName, StringComparer.Ordinal).ToList();
         var loadedDefinitions = kernels.Select(Definition).ToHashSet();
@@ -50,7 +50,7 @@ public static class KernelCatalog
         if (!kernel.IsGenericMethod || !kernel.GetGenericArguments().Any(IsTiling))
             return [kernel];
         var arguments = kernel.GetGenericArguments();
-        return Enum.GetValues<GemmTileShape>().Select(shape =>
+        return GemmPlan.GpuTiles.Select(shape =>
         {
             var (tiling, registers) = GemmPlan.KernelTypes(shape);
             var closed = arguments.Select(a => IsTiling(a) ? tiling : typeof(IRegisterTile).IsAssignableFrom(a) ? registers : a).ToArray();

@@ -90,7 +90,7 @@ public class TiledGemmTests : GemmTestBase
         var expected = RunConv(s, x, w, b, gy, gwStart);
 
         UseTiled(true);
-        (K.GemmTargetGroups, K.GemmMinSliceSteps) = (1 << 20, 1);
+        (K.TargetGroups, K.GemmMinSliceSteps) = (1 << 20, 1);
         try
         {
             foreach (var (what, m, n, k) in ConvGemms(s))
@@ -106,7 +106,7 @@ public class TiledGemmTests : GemmTestBase
         }
         finally
         {
-            (K.GemmTargetGroups, K.GemmMinSliceSteps) = (new KernelContext(Accelerator).GemmTargetGroups, GemmPlan.MinSliceSteps);
+            (K.TargetGroups, K.GemmMinSliceSteps) = (new KernelContext(Accelerator).TargetGroups, GemmPlan.MinSliceSteps);
         }
     }
 
@@ -169,7 +169,7 @@ public sealed class FullTileGemmTests
         // 32 threads per warp × 8 warps: groups of 256 threads, as the GPU tilings launch.
         context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
         accelerator = context.CreateCPUAccelerator(0);
-        k = new KernelContext(accelerator) { UseTiled = true, SmallGemmTiles = false, GemmTargetGroups = 1 };
+        k = new KernelContext(accelerator) { UseTiled = true, SmallGemmTiles = false, TargetGroups = 1 };
     }
 
     [OneTimeTearDown]
