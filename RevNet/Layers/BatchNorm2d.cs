@@ -56,8 +56,7 @@ public sealed class BatchNorm2d : Module
         var batchInvStd = keepForRebuild ? savedInvStd.Value.Retain() : Tensor.Empty(device, Channels);
         try
         {
-            Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
-            Functional.UpdateRunningStatistics(batchMean, batchInvStd, x[0] * x[2] * x[3], Eps, Momentum, runningMean.Value, runningVar.Value);
+            Functional.BatchStatistics(x, Eps, batchMean, batchInvStd, Momentum, runningMean.Value, runningVar.Value);
             return Functional.BatchNorm2d(x, weight.Value, bias.Value, batchMean, batchInvStd, batchStatistics: true);
         }
         finally
