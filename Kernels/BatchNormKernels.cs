@@ -11,8 +11,10 @@ namespace RevNetIlgpu.Kernels;
 /// (<see cref="ComputeBatchStats"/> then <see cref="Normalize"/>, <see cref="UpdateRunningStats"/>, <see cref="Backward"/>);
 /// evaluation uses the running ones (<see cref="EvalStats"/> then <see cref="Normalize"/>, <see cref="BackwardEval"/>).
 /// The reductions (statistics, backward sums) run several groups per channel (<see cref="ChannelSlices"/>) and combine
-/// the groups' partial sums in a fixed order, so they are deterministic. The statistics take one pass over x with sums
-/// shifted by a sample of the channel (x[0, c, 0]), which stays accurate when the mean is large against the spread.
+/// the groups' partial sums in a fixed order, so they are deterministic. The statistics are one launch: each group takes
+/// its slice's deviations from the slice mean (two walks over the slice, the second from cache), and the slices are
+/// merged exactly (Chan et al.'s formula with the deviations' sum), which stays accurate when the mean is large against
+/// the spread.
 /// </summary>
 public static class BatchNormKernels
 {
@@ -40,7 +42,7 @@ public static class BatchNormKernels
     }
 
     /// <summary>
-    /// Statistics arguments: partial shifted sums [C, Slices, 2] and one arrival counter per channel; the running
+    /// Statistics arguments: each slice's partials [C, Slices, <see cref="PartialsPerSlice"/>] and one arrival counter per channel; the running
     /// statistics are updated too when <c>RunningMean</c> is non-empty (<c>Unbias</c> = M/(M-1)).
     /// </summary>
     public struct StatsArgs
@@ -53,30 +55,37 @@ public static class BatchNormKernels
     }
 
     /// <summary>
-    /// Group (slice, channel) sums d = x − shift and d² over its slice and stores them; the last group of a channel to
-    /// finish (an atomic arrival count) adds the channel's partials in slice order and writes mean, invstd and, when
-    /// asked, the running statistics. One launch, one pass over x.
+    /// Group (slice, channel) takes the sum of its slice, then (a second walk, which the first left in cache) the
+    /// deviations from the slice's float mean c and their squares, and stores the three; the last group of a channel to
+    /// finish (an atomic arrival count) merges the slices in slice order, Σ(x − μ)² = Σ over slices of
+    /// Σ(x − c)² + 2(c − μ)·Σ(x − c) + n(c − μ)², and writes mean, invstd and, when asked, the running statistics.
+    /// With one slice c = μ and this is exactly the two-pass mean and variance.
     /// </summary>
     static void BatchStatsKernel(StatsArgs a)
     {
         var s = a.Slices;
         int ch = Grid.IdxY, slice = Grid.IdxX;
-        float shift = a.X[ch * s.Hw];
-        float sum = 0f, squares = 0f;
+        float sum = 0f;
+        for (var walk = new ChannelWalk(s, a.N); walk.Valid; walk.Advance())
+            sum += a.X[walk.Index];
+        sum = GroupReduction.Sum(sum);
+        float center = sum / s.Count(a.N, slice);
+        float deviations = 0f, squares = 0f;
         for (var walk = new ChannelWalk(s, a.N); walk.Valid; walk.Advance())
         {
-            float d = a.X[walk.Index] - shift;
-            sum += d;
+            float d = a.X[walk.Index] - center;
+            deviations += d;
             squares += d * d;
         }
-        sum = GroupReduction.Sum(sum);
+        deviations = GroupReduction.Sum(deviations);
         squares = GroupReduction.Sum(squares);
         var isLast = SharedMemory.Allocate<int>(1);
         if (Group.IdxX == 0)
         {
-            int at = (ch * s.Slices + slice) * 2;
+            int at = (ch * s.Slices + slice) * PartialsPerSlice;
             a.Partials[at] = sum;
-            a.Partials[at + 1] = squares;
+            a.Partials[at + 1] = deviations;
+            a.Partials[at + 2] = squares;
             // Publish the partials before counting this group as arrived.
             MemoryFence.DeviceLevel();
             isLast[0] = Atomic.Add(ref a.Arrived[ch], 1) == s.Slices - 1 ? 1 : 0;
@@ -85,16 +94,19 @@ public static class BatchNormKernels
         if (Group.IdxX != 0 || isLast[0] == 0) return;
         MemoryFence.DeviceLevel();
         a.Arrived[ch] = 0;
-        float total = 0f, totalSquares = 0f;
-        for (int i = 0, at = ch * s.Slices * 2; i < s.Slices; i++, at += 2)
-        {
+        int m = s.M(a.N), first = ch * s.Slices * PartialsPerSlice;
+        float total = 0f;
+        for (int i = 0, at = first; i < s.Slices; i++, at += PartialsPerSlice)
             total += a.Partials[at];
-            totalSquares += a.Partials[at + 1];
+        float mu = total / m;
+        float spread = 0f;
+        for (int i = 0, at = first; i < s.Slices; i++, at += PartialsPerSlice)
+        {
+            int count = s.Count(a.N, i);
+            float offset = a.Partials[at] / count - mu;
+            spread += a.Partials[at + 2] + 2f * offset * a.Partials[at + 1] + count * offset * offset;
         }
-        int m = s.M(a.N);
-        float meanShift = total / m;
-        float variance = IntrinsicMath.Max(totalSquares / m - meanShift * meanShift, 0f);
-        float mu = shift + meanShift;
+        float variance = spread / m;
         a.Mean[ch] = mu;
         a.Invstd[ch] = XMath.Rsqrt(variance + a.Eps);
         if (a.RunningMean.Length > 0)
@@ -103,6 +115,9 @@ public static class BatchNormKernels
             a.RunningVar[ch] = (1f - a.Momentum) * a.RunningVar[ch] + a.Momentum * variance * a.Unbias;
         }
     }
+
+    /// <summary>Per slice: its sum, Σ(x − c) and Σ(x − c)² about its mean c.</summary>
+    const int PartialsPerSlice = 3;
 
     static void NormalizeKernel(ChannelAffine p, ArrayView<float> x, ArrayView<float> beta, ArrayView<float> y)
     {
@@ -200,7 +215,7 @@ public static class BatchNormKernels
         }
     }
 
-    /// <summary>Batch mean and invstd = 1/sqrt(var_biased + eps) per channel of x (one launch, one pass over x).</summary>
+    /// <summary>Batch mean and invstd = 1/sqrt(var_biased + eps) per channel of x (one launch).</summary>
     public static void ComputeBatchStats(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, float eps)
     {
         const string op = "batch norm stats";
@@ -237,7 +252,7 @@ public static class BatchNormKernels
         args.X = x;
         args.Mean = mean;
         args.Invstd = invstd;
-        args.Partials = k.Scratch((long)c * slices.Slices * 2);
+        args.Partials = k.Scratch((long)c * slices.Slices * PartialsPerSlice);
         args.Arrived = k.Counters(c);
         args.Slices = slices;
         args.N = n;

@@ -13,6 +13,9 @@ public readonly record struct ChannelSlices(int C, int Hw, int Slices, int Slice
     /// <summary>Values per channel.</summary>
     public int M(int n) => n * Hw;
 
+    /// <summary>Values in slice <paramref name="slice"/> of a channel (the last slice may be short).</summary>
+    public int Count(int n, int slice) => IntrinsicMath.Min(M(n), (slice + 1) * SliceLength) - slice * SliceLength;
+
     /// <summary>
     /// Enough slices per channel for <see cref="KernelContext.TargetGroups"/> groups in all, each slice at least four
     /// group-widths of values (shorter ones would spend more on the combine than they save).
