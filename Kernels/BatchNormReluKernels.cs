@@ -1,4 +1,5 @@
 using ILGPU;
+using RevNetIlgpu.Kernels.Host;
 using ILGPU.Runtime;
 
 namespace RevNetIlgpu.Kernels;
@@ -86,7 +87,8 @@ public static class BatchNormReluKernels
         var p = new Affine { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, Hw = hw };
         if (k.DispatchToHost())
         {
-            Host.BatchNormReluHostKernels.Forward(p, x, a);
+            BatchNormHost.NormalizeRelu(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma), HostMemory.Span(beta),
+                HostMemory.Span(a));
             return;
         }
         k.Load<Affine, ArrayView<float>, ArrayView<float>>(ForwardKernel)(k.GridStride(x.Length), p, x, a);
@@ -114,7 +116,8 @@ public static class BatchNormReluKernels
         };
         if (k.DispatchToHost())
         {
-            Host.BatchNormReluHostKernels.Backward(args);
+            BatchNormHost.BackwardRelu(n, c, hw, HostMemory.Span(x), HostMemory.Span(ga), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma),
+                HostMemory.Span(beta), HostMemory.Span(gx), HostMemory.Span(ggamma), HostMemory.Span(gbeta), batchStatistics);
             return;
         }
         k.Load<BackwardArgs>(BackwardKernel)(k.GroupPerItem(c), args);

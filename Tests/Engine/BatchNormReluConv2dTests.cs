@@ -4,8 +4,13 @@ using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Engine;
 
-/// <summary>The fused BN-ReLU-conv op that keeps only its input against the three separate ops: same forward and gradients, bit for bit.</summary>
-public class BatchNormReluConv2dTests
+/// <summary>
+/// The fused BN-ReLU-conv op that keeps only its input against the three separate ops: same forward and gradients, bit for
+/// bit, with the host kernels (cpu) and with the ILGPU kernels (ilgpu-cpu).
+/// </summary>
+[TestFixture("cpu")]
+[TestFixture("ilgpu-cpu")]
+public class BatchNormReluConv2dTests(string deviceName)
 {
     Device device = null!;
 
@@ -13,7 +18,7 @@ public class BatchNormReluConv2dTests
     public void Open()
     {
         ThrowingTraceListener.Install();
-        device = Device.Create("cpu");
+        device = Device.Create(deviceName);
     }
 
     [OneTimeTearDown]

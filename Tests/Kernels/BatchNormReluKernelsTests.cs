@@ -31,7 +31,7 @@ public class BatchNormReluKernelsTests : KernelTestBase
 
     [TestCase(3, 5, 63)]
     [TestCase(2, 17, 9)]
-    public void Forward_MatchesFloat64Reference_AndTheHostVersionBitForBit(int n, int c, int hw)
+    public void Forward_MatchesFloat64Reference_AndTheHostVersionToRounding(int n, int c, int hw)
     {
         var x = RandomArray(n * c * hw);
         var gamma = RandomArray(c);
@@ -46,22 +46,23 @@ public class BatchNormReluKernelsTests : KernelTestBase
         using var da = Poisoned(x.Length);
         using var host = Poisoned(x.Length);
         BatchNormReluKernels.Forward(K, n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, da.View);
-        BatchNormReluHostKernels.Forward(new BatchNormReluKernels.Affine { Mean = dmean.View, Invstd = dinvstd.View, Gamma = dgamma.View, Beta = dbeta.View, C = c, Hw = hw },
-            dx.View, host.View);
         Accelerator.Synchronize();
+        BatchNormHost.NormalizeRelu(n, c, hw, x, mean, invstd, gamma, beta, HostMemory.Span(host.View));
         var expected = ForwardReference(FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gamma), FiniteDifference.ToDouble(beta), c, hw, false,
             FiniteDifference.ToDouble(mean), FiniteDifference.ToDouble(invstd));
         var a = Download(da);
         AssertClose(a, expected, 1e-5, "relu(batchnorm(x))");
         Assert.That(a.Count(v => v == 0), Is.GreaterThan(0).And.LessThan(a.Length), "both sides of the ReLU are exercised");
-        Assert.That(Download(host), Is.EqualTo(a), "host version, same arithmetic in the same order");
+        // The host form fuses (x-mean)*scale+beta into one FMA, as BatchNormHost.Normalize does (it equals BN then ReLU on the
+        // host bit for bit: BatchNormReluConv2dTests); against the ILGPU kernel it agrees to float32 rounding.
+        AssertClose(Download(host), FiniteDifference.ToDouble(a), 1e-6, "host version");
     }
 
     [TestCase(true, 0.7f)]
     [TestCase(false, 0.7f)]
     [TestCase(true, 0f)]
     [TestCase(true, 1e-4f)]
-    public void Backward_MatchesFiniteDifferences_ForAnyGamma_AndTheHostVersionBitForBit(bool training, float firstGamma)
+    public void Backward_MatchesFiniteDifferences_ForAnyGamma_AndTheHostVersionToRounding(bool training, float firstGamma)
     {
         const int n = 3, c = 3, hw = 7;
         var x = RandomArray(n * c * hw);
@@ -85,11 +86,11 @@ public class BatchNormReluKernelsTests : KernelTestBase
             using var dggamma = Upload(new float[c]);
             using var dgbeta = Upload(new float[c]);
             if (onHost)
-                BatchNormReluHostKernels.Backward(new BatchNormReluKernels.BackwardArgs
-                {
-                    Affine = new BatchNormReluKernels.Affine { Mean = dmean.View, Invstd = dinvstd.View, Gamma = dgamma.View, Beta = dbeta.View, C = c, Hw = hw },
-                    X = dx.View, Ga = dg.View, Gx = dg.View, GGamma = dggamma.View, GBeta = dgbeta.View, BatchStats = training ? 1 : 0,
-                });
+            {
+                Accelerator.Synchronize();
+                BatchNormHost.BackwardRelu(n, c, hw, x, HostMemory.Span(dg.View), HostMemory.Span(dmean.View), HostMemory.Span(dinvstd.View), gamma, beta,
+                    HostMemory.Span(dg.View), HostMemory.Span(dggamma.View), HostMemory.Span(dgbeta.View), training);
+            }
             else
                 BatchNormReluKernels.Backward(K, n, c, hw, dx.View, dg.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dg.View, dggamma.View, dgbeta.View, training);
             Accelerator.Synchronize();
@@ -107,8 +108,9 @@ public class BatchNormReluKernelsTests : KernelTestBase
         AssertClose(gx, FiniteDifference.Gradient(v => Y(v, gd, bd), xd, gad), 1e-3, "gx");
         AssertClose(ggamma, FiniteDifference.Gradient(v => Y(xd, v, bd), gd, gad), 1e-4, "ggamma");
         AssertClose(gbeta, FiniteDifference.Gradient(v => Y(xd, gd, v), bd, gad), 1e-4, "gbeta");
-        Assert.That(results[1].Gx, Is.EqualTo(gx), "host gx");
-        Assert.That(results[1].GGamma, Is.EqualTo(ggamma), "host ggamma");
-        Assert.That(results[1].GBeta, Is.EqualTo(gbeta), "host gbeta");
+        // The host form (one FMA per normalisation, lane-wise sums) agrees with the ILGPU kernel to float32 rounding.
+        AssertClose(results[1].Gx, FiniteDifference.ToDouble(gx), 1e-5, "host gx");
+        AssertClose(results[1].GGamma, FiniteDifference.ToDouble(ggamma), 1e-5, "host ggamma");
+        AssertClose(results[1].GBeta, FiniteDifference.ToDouble(gbeta), 1e-5, "host gbeta");
     }
 }
