@@ -3,69 +3,45 @@ using ILGPU;
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
-/// Host (plain C#) versions of <see cref="BatchNormReluKernels"/>, over the CPU accelerator's memory, one thread per
-/// channel: the same arithmetic in the same order as the ILGPU kernels run with one thread per group, so the same bits.
+/// Host (SIMD C#) versions of <see cref="BatchNormReluKernels"/>, built from the host batch norm and ReLU themselves so that on
+/// the host device the fused op gives the separate ops' bits: forward = <see cref="BatchNormHost.Normalize"/> then
+/// <see cref="ReluHost.Forward"/> in place; backward recomputes each plane's activation into a plane-sized scratch for the
+/// ReLU mask (<see cref="ReluHost.Backward"/> from ga into gx), then runs <see cref="BatchNormHost"/>'s backward in place over gx
+/// (it reads each element before writing it). ga is only read, and may be gx.
 /// </summary>
 public static class BatchNormReluHostKernels
 {
-    /// <summary>a = max(0, gamma*(x-mean)*invstd + beta), channel by channel.</summary>
+    /// <summary>a = max(0, batchnorm(x)).</summary>
     public static void Forward(BatchNormReluKernels.Affine p, ArrayView<float> x, ArrayView<float> a)
     {
         int n = (int)(x.Length / ((long)p.C * p.Hw));
-        HostThreads.For(p.C, ch =>
-        {
-            var xs = HostMemory.Span(x);
-            var ys = HostMemory.Span(a);
-            float gamma = HostMemory.Span(p.Gamma)[ch], beta = HostMemory.Span(p.Beta)[ch];
-            float mu = HostMemory.Span(p.Mean)[ch], inv = HostMemory.Span(p.Invstd)[ch];
-            for (int b = 0; b < n; b++)
-            {
-                int start = (b * p.C + ch) * p.Hw;
-                for (int i = start; i < start + p.Hw; i++)
-                    ys[i] = MathF.Max(gamma * (xs[i] - mu) * inv + beta, 0f);
-            }
-        });
+        BatchNormHost.Normalize(n, p.C, p.Hw, HostMemory.Span(x), HostMemory.Span(p.Mean), HostMemory.Span(p.Invstd),
+            HostMemory.Span(p.Gamma), HostMemory.Span(p.Beta), HostMemory.Span(a));
+        ReluHost.Forward(HostMemory.Span(a), HostMemory.Span(a));
     }
 
-    /// <summary>The fused backward (see <see cref="BatchNormReluKernels.Backward"/>), one channel per thread.</summary>
+    /// <summary>The fused backward (see <see cref="BatchNormReluKernels.Backward"/>).</summary>
     public static void Backward(BatchNormReluKernels.BackwardArgs args)
     {
         var p = args.Affine;
         int n = (int)(args.X.Length / ((long)p.C * p.Hw));
-        int m = n * p.Hw;
-        HostThreads.For(p.C, ch =>
+        var scratch = new float[p.Hw];
+        for (int plane = 0; plane < n * p.C; plane++)
         {
-            var x = HostMemory.Span(args.X);
-            var ga = HostMemory.Span(args.Ga);
-            var gx = HostMemory.Span(args.Gx);
-            float gamma = HostMemory.Span(p.Gamma)[ch], beta = HostMemory.Span(p.Beta)[ch];
-            float mu = HostMemory.Span(p.Mean)[ch], inv = HostMemory.Span(p.Invstd)[ch];
-            float sumGz = 0f, sumGzXhat = 0f;
-            for (int b = 0; b < n; b++)
-            {
-                int start = (b * p.C + ch) * p.Hw;
-                for (int i = start; i < start + p.Hw; i++)
-                {
-                    float gz = ga[i] * BatchNormReluKernels.Active(x[i], mu, inv, gamma, beta);
-                    sumGz += gz;
-                    sumGzXhat += gz * (x[i] - mu) * inv;
-                }
-            }
-            float meanGz = args.BatchStats != 0 ? sumGz / m : 0f;
-            float meanGzXhat = args.BatchStats != 0 ? sumGzXhat / m : 0f;
-            float scale = gamma * inv;
-            for (int b = 0; b < n; b++)
-            {
-                int start = (b * p.C + ch) * p.Hw;
-                for (int i = start; i < start + p.Hw; i++)
-                {
-                    float xhat = (x[i] - mu) * inv;
-                    float gz = ga[i] * BatchNormReluKernels.Active(x[i], mu, inv, gamma, beta);
-                    gx[i] = scale * (gz - meanGz - xhat * meanGzXhat);
-                }
-            }
-            HostMemory.Span(args.GGamma)[ch] += sumGzXhat;
-            HostMemory.Span(args.GBeta)[ch] += sumGz;
-        });
+            int ch = plane % p.C;
+            var x = HostMemory.Span(args.X).Slice(plane * p.Hw, p.Hw);
+            var ga = HostMemory.Span(args.Ga).Slice(plane * p.Hw, p.Hw);
+            var gz = HostMemory.Span(args.Gx).Slice(plane * p.Hw, p.Hw);
+            BatchNormHost.Normalize(1, 1, p.Hw, x, HostMemory.Span(p.Mean).Slice(ch, 1), HostMemory.Span(p.Invstd).Slice(ch, 1),
+                HostMemory.Span(p.Gamma).Slice(ch, 1), HostMemory.Span(p.Beta).Slice(ch, 1), scratch);
+            ReluHost.Forward(scratch, scratch);
+            ReluHost.Backward(scratch, ga, gz);
+        }
+        if (args.BatchStats != 0)
+            BatchNormHost.Backward(n, p.C, p.Hw, HostMemory.Span(args.X), HostMemory.Span(args.Gx), HostMemory.Span(p.Mean), HostMemory.Span(p.Invstd),
+                HostMemory.Span(p.Gamma), HostMemory.Span(args.Gx), HostMemory.Span(args.GGamma), HostMemory.Span(args.GBeta));
+        else
+            BatchNormHost.BackwardEval(n, p.C, p.Hw, HostMemory.Span(args.X), HostMemory.Span(args.Gx), HostMemory.Span(p.Mean), HostMemory.Span(p.Invstd),
+                HostMemory.Span(p.Gamma), HostMemory.Span(args.Gx), HostMemory.Span(args.GGamma), HostMemory.Span(args.GBeta));
     }
 }

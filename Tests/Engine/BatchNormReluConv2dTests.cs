@@ -4,8 +4,13 @@ using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Engine;
 
-/// <summary>The fused BN-ReLU-conv op that keeps only its input against the three separate ops: same forward and gradients, bit for bit.</summary>
-public class BatchNormReluConv2dTests
+/// <summary>
+/// The fused BN-ReLU-conv op that keeps only its input against the three separate ops: same forward and gradients, bit for bit,
+/// with the ILGPU kernels (ilgpu-cpu) and with the host kernels (cpu).
+/// </summary>
+[TestFixture("ilgpu-cpu")]
+[TestFixture("cpu")]
+public class BatchNormReluConv2dTests(string deviceName)
 {
     Device device = null!;
 
@@ -13,7 +18,7 @@ public class BatchNormReluConv2dTests
     public void Open()
     {
         ThrowingTraceListener.Install();
-        device = Device.Create("cpu");
+        device = Device.Create(deviceName);
     }
 
     [OneTimeTearDown]
