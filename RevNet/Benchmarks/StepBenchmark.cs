@@ -30,11 +30,13 @@ public static class StepBenchmark
     /// Times <paramref name="warmup"/> + <paramref name="steps"/> rounds (one step of each model per round, the order
     /// reversed every other round). With <paramref name="peer"/>, PyTorch builds the same RevNet on
     /// <see cref="HostThreads.Count"/> threads and runs its stored and reconstructing steps in every round too;
-    /// <paramref name="peerSkipped"/> says why there is no peer (kept in the result).
+    /// <paramref name="peerSkipped"/> says why there is no peer (kept in the result). With <paramref name="profileHostCalls"/>
+    /// (the cpu device only), one more step of the RevNet in each mode is profiled per host-kernel entry point afterwards.
     /// </summary>
     public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup,
-        PyTorchPeer? peer = null, string? peerSkipped = null)
+        PyTorchPeer? peer = null, string? peerSkipped = null, bool profileHostCalls = false)
     {
+        if (profileHostCalls && !device.K.IsHost) throw new ArgumentException($"a host-call profile needs the cpu device (host kernels), not {device.Name}");
         if (device.IsMeta) throw new ArgumentException("bench step times kernels; the meta device runs none (use --device cpu, ilgpu-cpu, cuda or opencl)");
         if (!revnet.Reversible) throw new ArgumentException($"{revnet.Name} is not a RevNet: nothing to reconstruct");
         if (steps <= 0) throw new ArgumentException($"steps must be positive, got {steps}");
@@ -80,7 +82,29 @@ public static class StepBenchmark
             reconstruct.Timing(batch), stored.Timing(batch), resnet.Timing(batch),
             SampleStatistics.Of(reconstruct.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
             SampleStatistics.Of(resnet.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
-            comparison, ratio, peer is null ? peerSkipped ?? "no PyTorch peer requested" : null);
+            comparison, ratio, peer is null ? peerSkipped ?? "no PyTorch peer requested" : null,
+            profileHostCalls ? ProfileHostCalls(device, reconstruct, stored, x, y) : null);
+    }
+
+    /// <summary>One profiled step of each RevNet mode, entry points by reconstructing time, largest first.</summary>
+    static List<HostCallTiming> ProfileHostCalls(Device device, TimedModel reconstruct, TimedModel stored, Tensor x, Tensor y)
+    {
+        IReadOnlyDictionary<string, (long Calls, TimeSpan Time)> Profile(TimedModel model)
+        {
+            device.Synchronize();
+            var profile = new HostCallProfile();
+            device.K.HostProfile = profile;
+            try { model.Step(x, y, timed: false); }
+            finally { device.K.HostProfile = null; }
+            profile.Stop();
+            return profile.Entries;
+        }
+        var r = Profile(reconstruct);
+        var st = Profile(stored);
+        return r.Keys.Union(st.Keys)
+            .Select(name => (name, r: r.GetValueOrDefault(name), st: st.GetValueOrDefault(name)))
+            .Select(e => new HostCallTiming(e.name, e.r.Calls, e.r.Time.TotalMilliseconds, e.st.Calls, e.st.Time.TotalMilliseconds))
+            .OrderByDescending(t => t.ReconstructMs).ToList();
     }
 
     static StepTiming Timing(string model, string mode, long parameters, int batch, IReadOnlyList<double> stepMs, long? launches, string? launchKind)
