@@ -43,7 +43,7 @@ public sealed record StepBenchmarkResult(
     [property: JsonPropertyName("host_profile")] IReadOnlyList<HostCallTiming>? HostProfile = null);
 
 /// <summary>
-/// One host-kernel entry point in one profiled step of each RevNet mode (see <see cref="Kernels.HostCallProfile"/>: each
+/// One host-kernel entry point per profiled step of each RevNet mode (means over the profiled steps) (see <see cref="Kernels.HostCallProfile"/>: each
 /// call is charged until the next host call starts, so engine work between kernels is included).
 /// </summary>
 public sealed record HostCallTiming(string EntryPoint, long ReconstructCalls, double ReconstructMs, long StoredCalls, double StoredMs);

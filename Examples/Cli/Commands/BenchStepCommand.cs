@@ -22,7 +22,7 @@ public static class BenchStepCommand
         var steps = new Option<int>("--steps") { Description = "timed steps per model", DefaultValueFactory = _ => 10 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps first (kernel compilation, allocator warm-up)", DefaultValueFactory = _ => 2 };
         var noPyTorch = new Option<bool>("--no-pytorch") { Description = "skip the side-by-side PyTorch timing" };
-        var profile = new Option<bool>("--profile") { Description = "cpu device: afterwards profile one RevNet step of each mode per host-kernel entry point" };
+        var profile = new Option<bool>("--profile") { Description = "cpu device: afterwards profile --steps more RevNet steps of each mode per host-kernel entry point" };
         var python = new Option<string>("--python") { Description = "the python with torch for the comparison", DefaultValueFactory = _ => PyTorchPeer.DefaultPython };
         var output = new BenchmarkOutput();
         var command = new Command("step", "training-step time of a RevNet reconstructing vs stored, and of a ResNet of about equal parameters")
@@ -89,10 +89,10 @@ public static class BenchStepCommand
         return table;
     }
 
-    /// <summary>The host-call profile: per entry point, calls and charged ms in one step of each mode, and the difference.</summary>
+    /// <summary>The host-call profile: per entry point, calls and charged ms per step of each mode, and the difference.</summary>
     static BenchmarkTable ProfileTable(IReadOnlyList<HostCallTiming> rows)
     {
-        var table = new BenchmarkTable("host calls in one profiled step (each charged until the next host call starts)",
+        var table = new BenchmarkTable("host calls per profiled step, mean (each charged until the next host call starts)",
             "entry point", "reconstruct calls", "reconstruct ms", "stored calls", "stored ms", "extra ms");
         foreach (var r in rows)
             table.AddRow(r.EntryPoint, r.ReconstructCalls.ToString(), r.ReconstructMs.ToString("F1"), r.StoredCalls.ToString(), r.StoredMs.ToString("F1"),
