@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using ILGPU;
 using ILGPU.Runtime;
 
@@ -108,6 +109,9 @@ public sealed class KernelContext
     /// <summary>When set, every launch is timed (synchronously) into it: for `revnet bench` and profiling, not for training.</summary>
     public KernelProfile? Profile { get; set; }
 
+    /// <summary>When set, every host kernel call is timed into it (see <see cref="HostCallProfile"/>): for `revnet bench step --profile`, not for training.</summary>
+    public HostCallProfile? HostProfile { get; set; }
+
     /// <summary>
     /// ILGPU kernel launches made so far through <see cref="Load{T1}"/> and its siblings: the loaded launcher counts
     /// itself, so no launch is missed. Read before and after a step for launches per step.
@@ -119,12 +123,16 @@ public sealed class KernelContext
 
     /// <summary>
     /// The branch every op's entry point takes: true on the host device, and then the host kernel call it is about to
-    /// make is counted in <see cref="HostKernelCalls"/> (however many threads it uses); false where ILGPU kernels run.
+    /// make is counted in <see cref="HostKernelCalls"/> (however many threads it uses) and, while <see cref="HostProfile"/>
+    /// is set, timed under the calling file and member; false where ILGPU kernels run.
     /// </summary>
-    public bool DispatchToHost()
+    /// <param name="kernelFile">filled in by the compiler: the kernels file of the entry point</param>
+    /// <param name="entryPoint">filled in by the compiler: the entry point's name</param>
+    public bool DispatchToHost([CallerFilePath] string kernelFile = "", [CallerMemberName] string entryPoint = "")
     {
         if (!IsHost) return false;
         Interlocked.Increment(ref hostKernelCalls);
+        HostProfile?.Enter($"{Path.GetFileNameWithoutExtension(kernelFile)}.{entryPoint}");
         return true;
     }
 

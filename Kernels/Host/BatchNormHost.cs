@@ -137,11 +137,11 @@ public static class BatchNormHost
                 for (int image = 0; image < n; image++)
                 {
                     int plane = (image * c + ch) * hw;
-                    var g = new OutputGradient(xs.Slice(plane, hw), gys.Slice(plane, hw), mu, scale, shift, relu);
-                    var gradient = new GradientTerm(g);
-                    sumGy += Lanes.Sum(hw, ref gradient);
-                    var term = new CenteredProductTerm(g, xs.Slice(plane, hw), mu);
-                    sumGyCentered += Lanes.Sum(hw, ref term);
+                    // One pass for both sums: x and gy are read (and the ReLU mask recomputed) once, not twice.
+                    var terms = new GradientAndCenteredProduct(new OutputGradient(xs.Slice(plane, hw), gys.Slice(plane, hw), mu, scale, shift, relu), xs.Slice(plane, hw), mu);
+                    var (planeGy, planeGyCentered) = Lanes.SumPair(hw, ref terms);
+                    sumGy += planeGy;
+                    sumGyCentered += planeGyCentered;
                 }
                 float sumGyXhat = sumGyCentered * inv;
                 // With batch statistics, mean and invstd also move with x: that removes the gradient's mean and its projection on xhat.
@@ -178,13 +178,17 @@ public static class BatchNormHost
         }
     }
 
-    /// <summary>gy·(x - mean).</summary>
-    ref struct CenteredProductTerm(OutputGradient gy, ReadOnlySpan<float> x, float mean) : ILaneTerm
+    /// <summary>gy and gy·(x - mean): the two sums of batch norm's backward.</summary>
+    ref struct GradientAndCenteredProduct(OutputGradient gy, ReadOnlySpan<float> x, float mean) : ILaneTermPair
     {
         readonly OutputGradient gy = gy;
         readonly ReadOnlySpan<float> x = x;
 
-        public T At<T>(int i) where T : struct, IFloatLanes<T> => gy.At<T>(i) * (T.Load(x, i) - T.Broadcast(mean));
+        public void At<T>(int i, out T gradient, out T centeredProduct) where T : struct, IFloatLanes<T>
+        {
+            gradient = gy.At<T>(i);
+            centeredProduct = gradient * (T.Load(x, i) - T.Broadcast(mean));
+        }
     }
 
     /// <summary>y = (x - mean)·scale + beta, scale = gamma·invstd; with <paramref name="relu"/>, max(0, that).</summary>
@@ -214,13 +218,6 @@ public static class BatchNormHost
 
         public T At<T>(int i) where T : struct, IFloatLanes<T> =>
             relu ? T.WherePositive(Normalized<T>(x, i, mean, scale, beta), T.Load(gy, i)) : T.Load(gy, i);
-    }
-
-    ref struct GradientTerm(OutputGradient g) : ILaneTerm
-    {
-        readonly OutputGradient g = g;
-
-        public T At<T>(int i) where T : struct, IFloatLanes<T> => g.At<T>(i);
     }
 
     /// <summary>gx = scale·(gy - meanGy - (x - mean)·xhatWeight) with xhatWeight = invstd·mean(gy·xhat) and scale = gamma·invstd.</summary>

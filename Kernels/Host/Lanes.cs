@@ -14,6 +14,12 @@ public interface ILaneTerm
     T At<T>(int i) where T : struct, IFloatLanes<T>;
 }
 
+/// <summary>Two summands over lanes at once: for passes that would otherwise read the same inputs twice.</summary>
+public interface ILaneTermPair
+{
+    void At<T>(int i, out T first, out T second) where T : struct, IFloatLanes<T>;
+}
+
 /// <summary>
 /// The two loops every host kernel is built from, each written once: the widest accelerated width (Vector512, else
 /// Vector256, else scalar) steps through the bulk and <see cref="Lane1"/> finishes the tail with the same body.
@@ -38,6 +44,17 @@ public static class Lanes
         if (Vector512.IsHardwareAccelerated) return Sum<TTerm, Lanes512>(count, ref term);
         if (Vector256.IsHardwareAccelerated) return Sum<TTerm, Lanes256>(count, ref term);
         return Sum<TTerm, Lane1>(count, ref term);
+    }
+
+    /// <summary>
+    /// (Σ first, Σ second) over [0, count) in one pass, each in exactly the order of <see cref="Sum{TTerm}"/>, so each
+    /// is bit for bit the sum two separate passes would give.
+    /// </summary>
+    public static (float First, float Second) SumPair<TTerms>(int count, ref TTerms terms) where TTerms : ILaneTermPair, allows ref struct
+    {
+        if (Vector512.IsHardwareAccelerated) return SumPair<TTerms, Lanes512>(count, ref terms);
+        if (Vector256.IsHardwareAccelerated) return SumPair<TTerms, Lanes256>(count, ref terms);
+        return SumPair<TTerms, Lane1>(count, ref terms);
     }
 
     /// <summary>Σ x in the fixed order of <see cref="Sum{TTerm}"/>.</summary>
@@ -70,6 +87,26 @@ public static class Lanes
         float sum = T.Sum(partial);
         for (; i < count; i++) sum += Lane1.Sum(term.At<Lane1>(i));
         return sum;
+    }
+
+    static (float, float) SumPair<TTerms, T>(int count, ref TTerms terms) where TTerms : ILaneTermPair, allows ref struct where T : struct, IFloatLanes<T>
+    {
+        T partialFirst = T.Zero, partialSecond = T.Zero;
+        int i = 0;
+        for (; i <= count - T.Count; i += T.Count)
+        {
+            terms.At<T>(i, out var first, out var second);
+            partialFirst += first;
+            partialSecond += second;
+        }
+        float sumFirst = T.Sum(partialFirst), sumSecond = T.Sum(partialSecond);
+        for (; i < count; i++)
+        {
+            terms.At<Lane1>(i, out var first, out var second);
+            sumFirst += Lane1.Sum(first);
+            sumSecond += Lane1.Sum(second);
+        }
+        return (sumFirst, sumSecond);
     }
 }
 

@@ -30,11 +30,13 @@ public static class StepBenchmark
     /// Times <paramref name="warmup"/> + <paramref name="steps"/> rounds (one step of each model per round, the order
     /// reversed every other round). With <paramref name="peer"/>, PyTorch builds the same RevNet on
     /// <see cref="HostThreads.Count"/> threads and runs its stored and reconstructing steps in every round too;
-    /// <paramref name="peerSkipped"/> says why there is no peer (kept in the result).
+    /// <paramref name="peerSkipped"/> says why there is no peer (kept in the result). With <paramref name="profileHostCalls"/>
+    /// (the cpu device only), <paramref name="steps"/> more steps of the RevNet in each mode are profiled per host-kernel entry point afterwards.
     /// </summary>
     public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup,
-        PyTorchPeer? peer = null, string? peerSkipped = null)
+        PyTorchPeer? peer = null, string? peerSkipped = null, bool profileHostCalls = false)
     {
+        if (profileHostCalls && !device.K.IsHost) throw new ArgumentException($"a host-call profile needs the cpu device (host kernels), not {device.Name}");
         if (device.IsMeta) throw new ArgumentException("bench step times kernels; the meta device runs none (use --device cpu, ilgpu-cpu, cuda or opencl)");
         if (!revnet.Reversible) throw new ArgumentException($"{revnet.Name} is not a RevNet: nothing to reconstruct");
         if (steps <= 0) throw new ArgumentException($"steps must be positive, got {steps}");
@@ -80,7 +82,33 @@ public static class StepBenchmark
             reconstruct.Timing(batch), stored.Timing(batch), resnet.Timing(batch),
             SampleStatistics.Of(reconstruct.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
             SampleStatistics.Of(resnet.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
-            comparison, ratio, peer is null ? peerSkipped ?? "no PyTorch peer requested" : null);
+            comparison, ratio, peer is null ? peerSkipped ?? "no PyTorch peer requested" : null,
+            profileHostCalls ? ProfileHostCalls(device, reconstruct, stored, x, y, steps) : null);
+    }
+
+    /// <summary>
+    /// <paramref name="steps"/> profiled steps of each RevNet mode, alternating (the shared machine's noise falls on both
+    /// alike); per entry point the calls and milliseconds per step, largest reconstructing time first.
+    /// </summary>
+    static List<HostCallTiming> ProfileHostCalls(Device device, TimedModel reconstruct, TimedModel stored, Tensor x, Tensor y, int steps)
+    {
+        var profiles = new[] { new HostCallProfile(), new HostCallProfile() };
+        TimedModel[] order = [reconstruct, stored];
+        for (int s = 0; s < steps; s++)
+            for (int m = 0; m < 2; m++)
+            {
+                int which = s % 2 == 0 ? m : 1 - m;
+                device.Synchronize();
+                device.K.HostProfile = profiles[which];
+                try { order[which].Step(x, y, timed: false); }
+                finally { device.K.HostProfile = null; }
+                profiles[which].Stop();
+            }
+        var (r, st) = (profiles[0].Entries, profiles[1].Entries);
+        return r.Keys.Union(st.Keys)
+            .Select(name => (name, r: r.GetValueOrDefault(name), st: st.GetValueOrDefault(name)))
+            .Select(e => new HostCallTiming(e.name, e.r.Calls / steps, e.r.Time.TotalMilliseconds / steps, e.st.Calls / steps, e.st.Time.TotalMilliseconds / steps))
+            .OrderByDescending(t => t.ReconstructMs).ToList();
     }
 
     static StepTiming Timing(string model, string mode, long parameters, int batch, IReadOnlyList<double> stepMs, long? launches, string? launchKind)

@@ -39,4 +39,11 @@ public sealed record StepBenchmarkResult(
     SampleStatistics BaselineOverStored,
     [property: JsonPropertyName("pytorch")] PyTorchComparison? PyTorch,
     SampleStatistics? Ratio,
-    [property: JsonPropertyName("pytorch_skipped")] string? PyTorchSkipped);
+    [property: JsonPropertyName("pytorch_skipped")] string? PyTorchSkipped,
+    [property: JsonPropertyName("host_profile")] IReadOnlyList<HostCallTiming>? HostProfile = null);
+
+/// <summary>
+/// One host-kernel entry point per profiled step of each RevNet mode (means over the profiled steps) (see <see cref="Kernels.HostCallProfile"/>: each
+/// call is charged until the next host call starts, so engine work between kernels is included).
+/// </summary>
+public sealed record HostCallTiming(string EntryPoint, long ReconstructCalls, double ReconstructMs, long StoredCalls, double StoredMs);

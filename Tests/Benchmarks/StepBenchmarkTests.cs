@@ -108,6 +108,28 @@ public class StepBenchmarkTests
     }
 
     [Test]
+    public void HostProfile_CoversEveryHostCallOfEachMode()
+    {
+        using var device = Device.Create("cpu");
+        var result = StepBenchmark.Run(device, ModelConfig.Named("revnet-tiny"), ModelConfig.Named("resnet-tiny"), batch: 2, image: 8, steps: 2, warmup: 1,
+            profileHostCalls: true);
+        var profile = result.HostProfile!;
+        Assert.That(profile.Sum(p => p.ReconstructCalls), Is.EqualTo(result.Reconstruct.KernelLaunches), "every host call of a reconstructing step");
+        Assert.That(profile.Sum(p => p.StoredCalls), Is.EqualTo(result.Stored.KernelLaunches), "every host call of a stored step");
+        Assert.That(profile.Single(p => p.EntryPoint == "Conv2dKernels.Forward").ReconstructCalls,
+            Is.GreaterThan(profile.Single(p => p.EntryPoint == "Conv2dKernels.Forward").StoredCalls), "reconstruction runs the blocks' convolutions again");
+        Assert.That(profile.All(p => p.ReconstructMs >= 0 && p.StoredMs >= 0));
+    }
+
+    [Test]
+    public void HostProfile_NeedsTheHostDevice()
+    {
+        using var device = Device.Create("ilgpu-cpu");
+        Assert.Throws<ArgumentException>(() => StepBenchmark.Run(device, ModelConfig.Named("revnet-tiny"), ModelConfig.Named("resnet-tiny"), 2, 8, 1, 0,
+            profileHostCalls: true));
+    }
+
+    [Test]
     public void MetaDevice_IsRefused_ItRunsNoKernels()
     {
         using var device = Device.Create("meta");

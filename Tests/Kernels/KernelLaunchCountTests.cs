@@ -36,6 +36,28 @@ public class KernelLaunchCountTests : KernelTestBase
     }
 
     [Test]
+    public void HostCallProfile_CountsEachEntryPoint_AndChargesUntilStop()
+    {
+        var host = new KernelContext(Accelerator, isHost: true);
+        using var x = Upload(RandomArray(37));
+        using var y = Poisoned(37);
+        var profile = new HostCallProfile();
+        host.HostProfile = profile;
+        for (int i = 0; i < 3; i++) ReluKernels.Forward(host, x.View, y.View);
+        ReluKernels.Backward(host, x.View, x.View, y.View);
+        host.HostProfile = null;
+        ReluKernels.Forward(host, x.View, y.View);
+        Assert.That(profile.Entries["ReluKernels.Forward"].Calls, Is.EqualTo(3));
+        Assert.That(profile.Entries.ContainsKey("ReluKernels.Backward"), Is.False, "the last call is open until Stop");
+        Thread.Sleep(20);
+        profile.Stop();
+        Assert.That(profile.Entries["ReluKernels.Backward"].Calls, Is.EqualTo(1));
+        Assert.That(profile.Entries["ReluKernels.Backward"].Time, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(15)), "charged until Stop");
+        Assert.That(profile.Entries.Count, Is.EqualTo(2));
+        Assert.That(host.HostKernelCalls, Is.EqualTo(5), "the profile changes no count");
+    }
+
+    [Test]
     public void TrainingStep_LaunchCount_EqualsTheProfilersCount_EvenWhileProfiling()
     {
         // The profiler counts through its own wrapper around each launch: an independent tally of the same launches.
