@@ -31,6 +31,18 @@ public class TimeBudgetTests
     }
 
     [Test]
+    public void MustStopEarly_OnlyWhenTheLastEvaluationWouldNoLongerFit_AtTheSlowerPace()
+    {
+        var budget = new TimeBudget(100, 10);
+        budget.ChooseTotalSteps(elapsedSeconds: 5, secondsPerStep: 0.5, evaluationSeconds: 4, batchesPerEpoch: 1000, maxSteps: 10_000);
+        double limit = 100 * (1 - TimeBudget.SafetyFraction / 2);
+        Assert.That(budget.MustStopEarly(limit - 0.5 - 4 - 0.01, 0.5, epochEndsNow: false), Is.False, "on pace, with room for a step and the evaluation");
+        Assert.That(budget.MustStopEarly(limit - 0.5 - 4 + 0.01, 0.5, epochEndsNow: false), Is.True);
+        Assert.That(budget.MustStopEarly(limit - 1 - 8 + 0.01, 1.0, epochEndsNow: false), Is.True, "twice as slow: the evaluation is assumed twice as slow too");
+        Assert.That(budget.MustStopEarly(limit - 0.5 - 4 - 0.01, 0.5, epochEndsNow: true), Is.True, "an epoch-end evaluation comes first");
+    }
+
+    [Test]
     public void BadSettings_AreRefusedNamingTheOption()
     {
         Assert.That(Assert.Throws<ArgumentException>(() => new TimeBudget(0, 30))!.Message, Does.Contain("--time-budget"));
