@@ -78,6 +78,14 @@ public sealed class Device : IDisposable
         return new Scope(() => tapes.Pop());
     }
 
+    /// <summary>
+    /// Raised by every conv2d forward with its shape, on every device including meta: how tools list the convolutions a
+    /// model runs (e.g. to time each of them) without knowing its architecture.
+    /// </summary>
+    public event Action<Conv2dShape>? Conv2dForward;
+
+    internal void OnConv2dForward(Conv2dShape shape) => Conv2dForward?.Invoke(shape);
+
     /// <summary>Kernels, or an explanation of why there are none (the meta device launches nothing).</summary>
     public KernelContext K => Kernels ?? throw new InvalidOperationException("the meta device runs no kernels");
 

@@ -11,7 +11,11 @@ namespace RevNetIlgpu.Kernels;
 /// Saved for backward: x (or its recomputation), mean and invstd. Training uses batch statistics
 /// (<see cref="ComputeBatchStats"/> then <see cref="Normalize"/>, <see cref="UpdateRunningStats"/>, <see cref="Backward"/>);
 /// evaluation uses the running ones (<see cref="EvalStats"/> then <see cref="Normalize"/>, <see cref="BackwardEval"/>).
-/// Reductions run one group per channel and are deterministic.
+/// The reductions (statistics, backward sums) run several groups per channel (<see cref="ChannelSlices"/>) and combine
+/// the groups' partial sums in a fixed order, so they are deterministic. The statistics are one launch: each group takes
+/// its slice's deviations from the slice mean (two walks over the slice, the second from cache), and the slices are
+/// merged exactly (Chan et al.'s formula with the deviations' sum), which stays accurate when the mean is large against
+/// the spread.
 /// </summary>
 public static class BatchNormKernels
 {
@@ -31,30 +35,90 @@ public static class BatchNormKernels
         public ChannelAffine Affine;
         public ArrayView<float> X, Gy, Gx, GGamma, GBeta;
         public int BatchStats;
+
+        /// <summary>Σgy and Σgy·xhat of each (channel, slice): [C, Slices, 2].</summary>
+        public ArrayView<float> Partials;
+        public ChannelSlices Slices;
+        public int N;
     }
 
-    static void BatchStatsKernel(ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, int c, int hw, float eps)
+    /// <summary>
+    /// Statistics arguments: each slice's partials [C, Slices, <see cref="PartialsPerSlice"/>] and one arrival counter per channel; the running
+    /// statistics are updated too when <c>RunningMean</c> is non-empty (<c>Unbias</c> = M/(M-1)).
+    /// </summary>
+    public struct StatsArgs
     {
-        int ch = Grid.IdxX;
-        int m = x.IntLength / c;
+        public ArrayView<float> X, Mean, Invstd, Partials, RunningMean, RunningVar;
+        public ArrayView<int> Arrived;
+        public ChannelSlices Slices;
+        public int N;
+        public float Eps, Momentum, Unbias;
+    }
+
+    /// <summary>
+    /// Group (slice, channel) takes the sum of its slice, then (a second walk, which the first left in cache) the
+    /// deviations from the slice's float mean c and their squares, and stores the three; the last group of a channel to
+    /// finish (an atomic arrival count) merges the slices in slice order, Σ(x − μ)² = Σ over slices of
+    /// Σ(x − c)² + 2(c − μ)·Σ(x − c) + n(c − μ)², and writes mean, invstd and, when asked, the running statistics.
+    /// With one slice c = μ and this is exactly the two-pass mean and variance.
+    /// </summary>
+    static void BatchStatsKernel(StatsArgs a)
+    {
+        var s = a.Slices;
+        int ch = Grid.IdxY, slice = Grid.IdxX;
         float sum = 0f;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
-            sum += x[ChannelKernels.ChannelElement(ch, j, c, hw)];
-        float mu = GroupReduction.Sum(sum) / m;
-        // Second pass over centred values: Σx² - M·mean² would cancel catastrophically when |mean| ≫ std.
-        float squares = 0f;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        for (var walk = new ChannelWalk(s, a.N); walk.Valid; walk.Advance())
+            sum += a.X[walk.Index];
+        sum = GroupReduction.Sum(sum);
+        float center = sum / s.Count(a.N, slice);
+        float deviations = 0f, squares = 0f;
+        for (var walk = new ChannelWalk(s, a.N); walk.Valid; walk.Advance())
         {
-            float d = x[ChannelKernels.ChannelElement(ch, j, c, hw)] - mu;
+            float d = a.X[walk.Index] - center;
+            deviations += d;
             squares += d * d;
         }
-        float variance = GroupReduction.Sum(squares) / m;
+        deviations = GroupReduction.Sum(deviations);
+        squares = GroupReduction.Sum(squares);
+        var isLast = SharedMemory.Allocate<int>(1);
         if (Group.IdxX == 0)
         {
-            mean[ch] = mu;
-            invstd[ch] = XMath.Rsqrt(variance + eps);
+            int at = (ch * s.Slices + slice) * PartialsPerSlice;
+            a.Partials[at] = sum;
+            a.Partials[at + 1] = deviations;
+            a.Partials[at + 2] = squares;
+            // Publish the partials before counting this group as arrived.
+            MemoryFence.DeviceLevel();
+            isLast[0] = Atomic.Add(ref a.Arrived[ch], 1) == s.Slices - 1 ? 1 : 0;
+        }
+        Group.Barrier();
+        if (Group.IdxX != 0 || isLast[0] == 0) return;
+        MemoryFence.DeviceLevel();
+        a.Arrived[ch] = 0;
+        int m = s.M(a.N), first = ch * s.Slices * PartialsPerSlice;
+        float total = 0f;
+        for (int i = 0, at = first; i < s.Slices; i++, at += PartialsPerSlice)
+            total += a.Partials[at];
+        float mu = total / m;
+        float spread = 0f;
+        for (int i = 0, at = first; i < s.Slices; i++, at += PartialsPerSlice)
+        {
+            int count = s.Count(a.N, i);
+            float offset = a.Partials[at] / count - mu;
+            spread += a.Partials[at + 2] + 2f * offset * a.Partials[at + 1] + count * offset * offset;
+        }
+        float variance = spread / m;
+        a.Mean[ch] = mu;
+        a.Invstd[ch] = XMath.Rsqrt(variance + a.Eps);
+        if (a.RunningMean.Length > 0)
+        {
+            a.RunningMean[ch] = (1f - a.Momentum) * a.RunningMean[ch] + a.Momentum * mu;
+            a.RunningVar[ch] = (1f - a.Momentum) * a.RunningVar[ch] + a.Momentum * variance * a.Unbias;
         }
     }
+
+    /// <summary>Per slice: its sum, Σ(x − c) and Σ(x − c)² about its mean c.</summary>
+    const int PartialsPerSlice = 3;
 
     static void NormalizeKernel(ChannelAffine p, ArrayView<float> x, ArrayView<float> beta, ArrayView<float> y)
     {
@@ -90,39 +154,69 @@ public static class BatchNormKernels
         }
     }
 
-    static void BackwardKernel(BackwardArgs a)
+    /// <summary>Group (slice, channel): Σgy and Σgy·xhat over its slice, stored as the slice's partials.</summary>
+    static void BackwardSumsKernel(BackwardArgs a)
     {
         var p = a.Affine;
-        int ch = Grid.IdxX;
-        int m = a.X.IntLength / p.C;
+        int ch = Grid.IdxY;
         float mu = p.Mean[ch], inv = p.Invstd[ch];
         float sumGy = 0f, sumGyXhat = 0f;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        for (var walk = new ChannelWalk(a.Slices, a.N); walk.Valid; walk.Advance())
         {
-            int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
-            sumGy += a.Gy[i];
-            sumGyXhat += a.Gy[i] * (a.X[i] - mu) * inv;
+            float gy = a.Gy[walk.Index];
+            sumGy += gy;
+            sumGyXhat += gy * (a.X[walk.Index] - mu) * inv;
         }
         sumGy = GroupReduction.Sum(sumGy);
         sumGyXhat = GroupReduction.Sum(sumGyXhat);
+        if (Group.IdxX != 0) return;
+        int at = (ch * a.Slices.Slices + Grid.IdxX) * 2;
+        a.Partials[at] = sumGy;
+        a.Partials[at + 1] = sumGyXhat;
+    }
+
+    /// <summary>
+    /// Group (slice, channel): the channel's sums (its partials added in slice order, by every group alike), then gx over
+    /// the slice; slice 0 adds the sums to ggamma and gbeta.
+    /// </summary>
+    static void BackwardKernel(BackwardArgs a)
+    {
+        var p = a.Affine;
+        int ch = Grid.IdxY;
+        var sums = SharedMemory.Allocate<float>(2);
+        if (Group.IdxX == 0)
+        {
+            float total = 0f, totalXhat = 0f;
+            for (int i = 0, at = ch * a.Slices.Slices * 2; i < a.Slices.Slices; i++, at += 2)
+            {
+                total += a.Partials[at];
+                totalXhat += a.Partials[at + 1];
+            }
+            sums[0] = total;
+            sums[1] = totalXhat;
+            if (Grid.IdxX == 0)
+            {
+                a.GGamma[ch] += totalXhat;
+                a.GBeta[ch] += total;
+            }
+        }
+        Group.Barrier();
+        float sumGy = sums[0], sumGyXhat = sums[1];
+        int m = a.Slices.M(a.N);
         // With batch statistics, mean and invstd also move with x: that removes the gradient's mean and its projection on xhat.
         float meanGy = a.BatchStats != 0 ? sumGy / m : 0f;
         float meanGyXhat = a.BatchStats != 0 ? sumGyXhat / m : 0f;
+        float mu = p.Mean[ch], inv = p.Invstd[ch];
         float scale = p.Gamma[ch] * inv;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        for (var walk = new ChannelWalk(a.Slices, a.N); walk.Valid; walk.Advance())
         {
-            int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
+            int i = walk.Index;
             float xhat = (a.X[i] - mu) * inv;
             a.Gx[i] = scale * (a.Gy[i] - meanGy - xhat * meanGyXhat);
         }
-        if (Group.IdxX == 0)
-        {
-            a.GGamma[ch] += sumGyXhat;
-            a.GBeta[ch] += sumGy;
-        }
     }
 
-    /// <summary>Batch mean and invstd = 1/sqrt(var_biased + eps) per channel of x (two passes: mean, then Σ(x-mean)²).</summary>
+    /// <summary>Batch mean and invstd = 1/sqrt(var_biased + eps) per channel of x (one launch).</summary>
     public static void ComputeBatchStats(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, float eps)
     {
         const string op = "batch norm stats";
@@ -130,8 +224,48 @@ public static class BatchNormKernels
         ShapeCheck.Length(op, "mean", mean.Length, c);
         ShapeCheck.Length(op, "invstd", invstd.Length, c);
         if (k.DispatchToHost()) { BatchNormHost.ComputeBatchStats(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), eps); return; }
-        k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int, float>(BatchStatsKernel)(
-            k.GroupPerItem(c), x, mean, invstd, c, hw, eps);
+        LaunchStats(k, n, c, hw, x, mean, invstd, eps, new StatsArgs());
+    }
+
+    /// <summary>
+    /// <see cref="ComputeBatchStats"/> and PyTorch's running-statistics update (as <see cref="UpdateRunningStats"/>, from
+    /// the biased variance itself rather than from invstd) in the same launch: the training forward's statistics.
+    /// </summary>
+    public static void ComputeBatchStatsAndUpdateRunning(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean,
+        ArrayView<float> invstd, float eps, float momentum, ArrayView<float> runningMean, ArrayView<float> runningVar)
+    {
+        const string op = "batch norm stats and running stats";
+        CheckImage(op, n, c, hw, x, "x");
+        CheckChannels(op, c, mean, invstd, runningMean);
+        ShapeCheck.Length(op, "runningVar", runningVar.Length, c);
+        long m = (long)n * hw;
+        if (m < 2) throw new ArgumentException($"{op}: n*hw must be at least 2 for an unbiased variance, got {m}");
+        if (k.DispatchToHost())
+        {
+            BatchNormHost.ComputeBatchStats(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), eps);
+            BatchNormHost.UpdateRunningStats(c, checked((int)m), HostMemory.Span(mean), HostMemory.Span(invstd), eps, momentum, HostMemory.Span(runningMean), HostMemory.Span(runningVar));
+            return;
+        }
+        LaunchStats(k, n, c, hw, x, mean, invstd, eps, new StatsArgs
+        {
+            RunningMean = runningMean, RunningVar = runningVar, Momentum = momentum, Unbias = (float)((double)m / (m - 1)),
+        });
+    }
+
+    static void LaunchStats(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, float eps,
+        StatsArgs running)
+    {
+        var slices = ChannelSlices.For(k, n, c, hw);
+        var args = running;
+        args.X = x;
+        args.Mean = mean;
+        args.Invstd = invstd;
+        args.Partials = k.Scratch((long)c * slices.Slices * PartialsPerSlice);
+        args.Arrived = k.Counters(c);
+        args.Slices = slices;
+        args.N = n;
+        args.Eps = eps;
+        k.Load<StatsArgs>(BatchStatsKernel)(slices.ReductionLaunch(k), args);
     }
 
     /// <summary>y = gamma*(x-mean)*invstd + beta with the given statistics (batch, running, or saved for recomputation). y may be x.</summary>
@@ -215,12 +349,15 @@ public static class BatchNormKernels
                 HostMemory.Span(gx), HostMemory.Span(ggamma), HostMemory.Span(gbeta), batchStats);
             return;
         }
+        var slices = ChannelSlices.For(k, n, c, hw);
         var args = new BackwardArgs
         {
             Affine = new ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw },
             X = x, Gy = gy, Gx = gx, GGamma = ggamma, GBeta = gbeta, BatchStats = batchStats ? 1 : 0,
+            Partials = k.Scratch((long)c * slices.Slices * 2), Slices = slices, N = n,
         };
-        k.Load<BackwardArgs>(BackwardKernel)(k.GroupPerItem(c), args);
+        k.Load<BackwardArgs>(BackwardSumsKernel)(slices.ReductionLaunch(k), args);
+        k.Load<BackwardArgs>(BackwardKernel)(slices.Launch(k), args);
     }
 
     static void CheckImage(string op, int n, int c, int hw, ArrayView<float> x, string name)

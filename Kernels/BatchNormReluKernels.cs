@@ -1,4 +1,5 @@
 using ILGPU;
+using RevNetIlgpu.Kernels.Host;
 using ILGPU.Runtime;
 
 namespace RevNetIlgpu.Kernels;
@@ -28,8 +29,11 @@ public static class BatchNormReluKernels
         public int BatchStats;
     }
 
-    /// <summary>The ReLU's gradient mask as a factor: 1 where the pre-activation is positive, else 0 (what ReLU's backward does).</summary>
-    public static float Active(float xhat, float gamma, float beta) => gamma * xhat + beta > 0f ? 1f : 0f;
+    /// <summary>
+    /// The ReLU's gradient mask as a factor: 1 where the pre-activation is positive, else 0, with the pre-activation computed
+    /// exactly as the forward does (same operations in the same order), so the mask is the forward's bit for bit.
+    /// </summary>
+    public static float Active(float x, float mean, float invstd, float gamma, float beta) => gamma * (x - mean) * invstd + beta > 0f ? 1f : 0f;
 
     static void ForwardKernel(Affine p, ArrayView<float> x, ArrayView<float> a)
     {
@@ -50,10 +54,9 @@ public static class BatchNormReluKernels
         for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
         {
             int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
-            float xhat = (a.X[i] - mu) * inv;
-            float gz = a.Ga[i] * Active(xhat, gamma, beta);
+            float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
             sumGz += gz;
-            sumGzXhat += gz * xhat;
+            sumGzXhat += gz * (a.X[i] - mu) * inv; // grouped as batch norm's own backward groups it: the same sums, bit for bit
         }
         sumGz = GroupReduction.Sum(sumGz);
         sumGzXhat = GroupReduction.Sum(sumGzXhat);
@@ -64,7 +67,7 @@ public static class BatchNormReluKernels
         {
             int i = ChannelKernels.ChannelElement(ch, j, p.C, p.Hw);
             float xhat = (a.X[i] - mu) * inv;
-            float gz = a.Ga[i] * Active(xhat, gamma, beta);
+            float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
             a.Gx[i] = scale * (gz - meanGz - xhat * meanGzXhat);
         }
         if (Group.IdxX == 0)
@@ -84,7 +87,8 @@ public static class BatchNormReluKernels
         var p = new Affine { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, Hw = hw };
         if (k.DispatchToHost())
         {
-            Host.BatchNormReluHostKernels.Forward(p, x, a);
+            BatchNormHost.NormalizeRelu(n, c, hw, HostMemory.Span(x), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma), HostMemory.Span(beta),
+                HostMemory.Span(a));
             return;
         }
         k.Load<Affine, ArrayView<float>, ArrayView<float>>(ForwardKernel)(k.GridStride(x.Length), p, x, a);
@@ -112,7 +116,8 @@ public static class BatchNormReluKernels
         };
         if (k.DispatchToHost())
         {
-            Host.BatchNormReluHostKernels.Backward(args);
+            BatchNormHost.BackwardRelu(n, c, hw, HostMemory.Span(x), HostMemory.Span(ga), HostMemory.Span(mean), HostMemory.Span(invstd), HostMemory.Span(gamma),
+                HostMemory.Span(beta), HostMemory.Span(gx), HostMemory.Span(ggamma), HostMemory.Span(gbeta), batchStatistics);
             return;
         }
         k.Load<BackwardArgs>(BackwardKernel)(k.GroupPerItem(c), args);

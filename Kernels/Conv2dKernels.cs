@@ -33,75 +33,9 @@ public readonly record struct Conv2dShape(int N, int C, int H, int W, int K, int
 }
 
 /// <summary>
-/// x [N, C, H, W] seen as the im2col matrix [C·KH·KW, N·OutH·OutW] without building it: row (c, kh, kw),
-/// column (n, oh, ow) reads x[n, c, oh·stride − pad + kh, ow·stride − pad + kw], zero outside the input.
-/// </summary>
-public readonly struct Im2colOperand : IGemmOperand
-{
-    readonly ArrayView<float> x;
-    readonly Conv2dShape s;
-    readonly int outH, outW;
-
-    public Im2colOperand(ArrayView<float> x, Conv2dShape s)
-    {
-        this.x = x;
-        this.s = s;
-        outH = s.OutH;
-        outW = s.OutW;
-    }
-
-    public float Load(int row, int col)
-    {
-        int taps = s.KH * s.KW;
-        int c = row / taps, tap = row - c * taps;
-        int kh = tap / s.KW, kw = tap - kh * s.KW;
-        int outHW = outH * outW;
-        int n = col / outHW, q = col - n * outHW;
-        int oh = q / outW, ow = q - oh * outW;
-        int ih = oh * s.Stride - s.Pad + kh, iw = ow * s.Stride - s.Pad + kw;
-        return ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? x[((n * s.C + c) * s.H + ih) * s.W + iw] : 0f;
-    }
-}
-
-/// <summary>
-/// gy [N, K, OutH, OutW] gathered to input positions as the matrix [K·KH·KW, N·H·W]: row (k, kh, kw),
-/// column (n, ih, iw) reads gy[n, k, oh, ow] for the output position whose tap (kh, kw) lands on (ih, iw),
-/// zero where none does (padding, or between strided positions). Grad-input as a GEMM without col2im scatter.
-/// </summary>
-public readonly struct Col2imOperand : IGemmOperand
-{
-    readonly ArrayView<float> gy;
-    readonly Conv2dShape s;
-    readonly int outH, outW;
-
-    public Col2imOperand(ArrayView<float> gy, Conv2dShape s)
-    {
-        this.gy = gy;
-        this.s = s;
-        outH = s.OutH;
-        outW = s.OutW;
-    }
-
-    public float Load(int row, int col)
-    {
-        int taps = s.KH * s.KW;
-        int k = row / taps, tap = row - k * taps;
-        int kh = tap / s.KW, kw = tap - kh * s.KW;
-        int hw = s.H * s.W;
-        int n = col / hw, q = col - n * hw;
-        int ih = q / s.W, iw = q - ih * s.W;
-        int th = ih + s.Pad - kh, tw = iw + s.Pad - kw;
-        if (th < 0 || tw < 0) return 0f;
-        int oh = th / s.Stride, ow = tw / s.Stride;
-        if (oh * s.Stride != th || ow * s.Stride != tw || oh >= outH || ow >= outW) return 0f;
-        return gy[((n * s.K + k) * outH + oh) * outW + ow];
-    }
-}
-
-/// <summary>
 /// 2-D convolution (cross-correlation, zero padding), NCHW: x [N, C, H, W], w [K, C, KH, KW], bias [K],
 /// y [N, K, OutH, OutW]. The backward needs x and w (nothing else is saved). Forward, grad-input and
-/// grad-weight are each one implicit GEMM (<see cref="GemmKernels"/>) over the operand structs above:
+/// grad-weight are each one implicit GEMM (<see cref="GemmKernels.MultiplyStreams"/>) over the K-streams of Conv2dStreams.cs:
 ///   y  [K, N·OutH·OutW] = w [K, C·KH·KW] · im2col(x)
 ///   gx [C, N·H·W]       = w seen as [C, K·KH·KW] · col2im-gather(gy)
 ///   gw [K, C·KH·KW]    += gy [K, N·OutH·OutW] · im2col(x)ᵀ
@@ -209,9 +143,9 @@ public static class Conv2dKernels
             return;
         }
         int taps = s.C * s.KH * s.KW;
-        GemmKernels.Multiply(k, s.K, s.N * s.OutH * s.OutW, taps,
-            new DenseOperand<RowMajor>(w, new RowMajor(taps)),
-            new Im2colOperand(x, s),
+        GemmKernels.MultiplyStreams(k, s.K, s.N * s.OutH * s.OutW, taps,
+            new RowStream<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(w, new RowMajor(taps))),
+            new Im2colStream(x, s),
             new DenseOutput<ChannelRows>(y, new ChannelRows(s.K, s.OutH * s.OutW), OutputMode.Overwrite, bias, BiasAxis.Row));
     }
 
@@ -230,9 +164,9 @@ public static class Conv2dKernels
                 k.GridStride((long)s.N * s.C * s.H), s, gy, w, gx);
             return;
         }
-        GemmKernels.Multiply(k, s.C, s.N * s.H * s.W, s.K * s.KH * s.KW,
-            new DenseOperand<ChannelRows>(w, new ChannelRows(s.C, s.KH * s.KW)),
-            new Col2imOperand(gy, s),
+        GemmKernels.MultiplyStreams(k, s.C, s.N * s.H * s.W, s.K * s.KH * s.KW,
+            new ChannelRowsStream(w, new ChannelRows(s.C, s.KH * s.KW)),
+            new Col2imStream(gy, s),
             new DenseOutput<ChannelRows>(gx, new ChannelRows(s.C, s.H * s.W), OutputMode.Overwrite));
     }
 
@@ -252,9 +186,9 @@ public static class Conv2dKernels
             return;
         }
         int taps = s.C * s.KH * s.KW;
-        GemmKernels.Multiply(k, s.K, taps, s.N * s.OutH * s.OutW,
-            new DenseOperand<ChannelRows>(gy, new ChannelRows(s.K, s.OutH * s.OutW)),
-            new TransposedOperand<Im2colOperand>(new Im2colOperand(x, s)),
+        GemmKernels.MultiplyStreams(k, s.K, taps, s.N * s.OutH * s.OutW,
+            new ChannelRowsStream(gy, new ChannelRows(s.K, s.OutH * s.OutW)),
+            new Im2colTransposeStream(x, s),
             new DenseOutput<RowMajor>(gw, new RowMajor(taps), OutputMode.Accumulate));
     }
 

@@ -13,6 +13,8 @@ public sealed class KernelContext
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
     long ilgpuLaunches, hostKernelCalls;
+    MemoryBuffer1D<float, Stride1D.Dense>? scratch;
+    MemoryBuffer1D<int, Stride1D.Dense>? counters;
 
     public KernelContext(Accelerator accelerator, bool isHost = false)
     {
@@ -23,7 +25,8 @@ public sealed class KernelContext
         // small groups, few groups, and the barrier-free reference kernels are what make it fast there.
         GroupSize = isCpu ? Math.Min(accelerator.MaxNumThreadsPerGroup, 16) : 256;
         MaxGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : accelerator.NumMultiprocessors * 8;
-        GemmTile = isCpu ? 4 : 16;
+        SmallGemmTiles = isCpu;
+        TargetGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : 2 * accelerator.NumMultiprocessors;
         ReductionGroupSize = isCpu ? 1 : GroupSize;
         UseTiled = !isCpu;
     }
@@ -48,8 +51,56 @@ public sealed class KernelContext
     /// </summary>
     public int ReductionGroupSize { get; set; }
 
-    /// <summary>Edge of the square shared-memory tile of the tiled GEMM (threads per group = tile²).</summary>
-    public int GemmTile { get; set; }
+    /// <summary>
+    /// True: the tiled GEMM uses <see cref="Tile16x16"/> (16 threads per group, what the CPU accelerator runs fast);
+    /// false: the GPU tilings chosen per shape by <see cref="GemmPlan.Choose"/>.
+    /// </summary>
+    public bool SmallGemmTiles { get; set; }
+
+    /// <summary>
+    /// Groups a launch that can split its work should start at least: two waves of the GPU's multiprocessors. The tiled
+    /// GEMM splits K to reach it, the batch-norm reductions split each channel.
+    /// </summary>
+    public int TargetGroups { get; set; }
+
+    /// <summary>Fewest BlockK steps in one K slice of a split GEMM (<see cref="GemmPlan.MinSliceSteps"/> unless a test lowers it).</summary>
+    public int GemmMinSliceSteps { get; set; } = GemmPlan.MinSliceSteps;
+
+    /// <summary>How the tiled GEMM of C [m, n] over K = <paramref name="kDim"/> is launched on this accelerator.</summary>
+    public GemmPlan GemmPlanFor(int m, int n, int kDim) =>
+        GemmPlan.Choose(m, n, kDim, TargetGroups, GemmMinSliceSteps, SmallGemmTiles);
+
+    /// <summary>
+    /// A scratch view of at least <paramref name="length"/> floats for partial sums between two launches of one op
+    /// (split-K slices, batch-norm partials). Launches run in order on one stream, so ops may reuse it one after another;
+    /// it grows (after a synchronise, so no running kernel still reads the old one) and is never shrunk.
+    /// </summary>
+    public ArrayView<float> Scratch(long length)
+    {
+        if (scratch is null || scratch.Length < length)
+        {
+            Accelerator.Synchronize();
+            scratch?.Dispose();
+            scratch = Accelerator.Allocate1D<float>(Math.Max(length, 1024));
+        }
+        return scratch.View.SubView(0, length);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> ints that are zero between launches: arrival counters for "the last group finishes" kernels,
+    /// each of which resets the counters it used before it ends.
+    /// </summary>
+    public ArrayView<int> Counters(int count)
+    {
+        if (counters is null || counters.Length < count)
+        {
+            Accelerator.Synchronize();
+            counters?.Dispose();
+            counters = Accelerator.Allocate1D<int>(Math.Max(count, 1024));
+            counters.MemSetToZero();
+        }
+        return counters.View.SubView(0, count);
+    }
 
     /// <summary>True: tiled shared-memory kernels; false: the plain reference kernels (the CPU default).</summary>
     public bool UseTiled { get; set; }

@@ -12,7 +12,7 @@ bundle="$stage/revnet-gpu-bundle"
 dotnet publish "$repo/Examples/Cli" -c Release -r linux-x64 --self-contained -p:PublishTrimmed=false -o "$bundle" -nologo -v q
 cp -r "$repo/Tests/TestData/golden" "$bundle/golden"
 mkdir -p "$bundle/scripts"
-cp "$repo/scripts/gpu-check.sh" "$repo/scripts/torch_revnet.py" "$bundle/scripts/"
+cp "$repo/scripts/gpu-check.sh" "$repo/scripts/torch_revnet.py" "$repo/scripts/torch_conv_shapes.py" "$bundle/scripts/"
 fashion=/usr/share/datasets/fashion-mnist
 if [ -d "$fashion" ]; then mkdir -p "$bundle/data" && cp -r "$fashion" "$bundle/data/fashion-mnist"
 else echo "note: $fashion not found; the bundle's training check will need --data"

@@ -43,6 +43,18 @@ public static partial class Functional
         Launch(x.Device, k => BatchNormKernels.ComputeBatchStats(k, n, c, hw, x.View, mean.View, invstd.View, eps));
     }
 
+    /// <summary>
+    /// <see cref="BatchStatistics(Tensor, float, Tensor, Tensor)"/> and PyTorch's running-statistics update (unbiased
+    /// variance, momentum) in one launch: the training forward's statistics. Not recorded.
+    /// </summary>
+    public static void BatchStatistics(Tensor x, float eps, Tensor mean, Tensor invstd, float momentum, Tensor runningMean, Tensor runningVar)
+    {
+        RequireRank("batch statistics", "input", x, 4);
+        var (n, c, hw) = Nchw(x);
+        Launch(x.Device, k => BatchNormKernels.ComputeBatchStatsAndUpdateRunning(k, n, c, hw, x.View, mean.View, invstd.View, eps, momentum,
+            runningMean.View, runningVar.View));
+    }
+
     /// <summary>PyTorch's running-statistics update (unbiased variance, momentum) from batch statistics over m values per channel.</summary>
     public static void UpdateRunningStatistics(Tensor mean, Tensor invstd, int m, float eps, float momentum, Tensor runningMean, Tensor runningVar) =>
         Launch(mean.Device, k => BatchNormKernels.UpdateRunningStats(k, (int)mean.Length, m, mean.View, invstd.View, eps, momentum, runningMean.View, runningVar.View));

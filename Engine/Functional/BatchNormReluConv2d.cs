@@ -21,6 +21,7 @@ public static partial class Functional
         var (n, c, hw) = BatchNormShape(op, x, gamma, beta, mean, invstd);
         var s = ConvShape(op, x, weight, bias, stride, padding);
         var device = x.Device;
+        device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
         using (var a = NormalizeRelu())
             Launch(device, k => Conv2dKernels.Forward(k, s, a.View, weight.View, bias?.View ?? default, y.View));

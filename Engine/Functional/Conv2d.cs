@@ -13,6 +13,7 @@ public static partial class Functional
         const string op = "conv2d";
         var s = ConvShape(op, x, weight, bias, stride, padding);
         var device = x.Device;
+        device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
         Launch(device, k => Conv2dKernels.Forward(k, s, x.View, weight.View, bias?.View ?? default, y.View));
         device.Tape.Record(op, y, [x], [x], grads =>

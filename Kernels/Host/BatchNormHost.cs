@@ -34,8 +34,21 @@ public static class BatchNormHost
     }
 
     /// <summary>y = gamma*(x-mean)*invstd + beta with the given statistics; y may be x.</summary>
-    public static unsafe void Normalize(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
-        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y)
+    public static void Normalize(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y) =>
+        Normalize(n, c, hw, x, mean, invstd, gamma, beta, y, relu: false);
+
+    /// <summary>
+    /// y = max(0, gamma*(x-mean)*invstd + beta) in one pass (the host form of <see cref="BatchNormReluKernels.Forward"/>):
+    /// the same arithmetic as <see cref="Normalize(int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/>
+    /// then ReLU, so the same bits as the two ops; y may be x.
+    /// </summary>
+    public static void NormalizeRelu(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y) =>
+        Normalize(n, c, hw, x, mean, invstd, gamma, beta, y, relu: true);
+
+    static unsafe void Normalize(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu)
     {
         Check(n, c, hw, x.Length, mean.Length, invstd.Length);
         Check(n, c, hw, y.Length, gamma.Length, beta.Length);
@@ -48,7 +61,7 @@ public static class BatchNormHost
             HostThreads.For(n * c, plane =>
             {
                 int ch = plane % c;
-                var body = new NormalizeBody(xs.Slice(plane * hw, hw), ys.Slice(plane * hw, hw), means[ch], scale[ch], betas[ch]);
+                var body = new NormalizeBody(xs.Slice(plane * hw, hw), ys.Slice(plane * hw, hw), means[ch], scale[ch], betas[ch], relu);
                 Lanes.ForEach(hw, ref body);
             });
         }
@@ -89,27 +102,45 @@ public static class BatchNormHost
         Backward(n, c, hw, x, gy, mean, invstd, gamma, gx, ggamma, gbeta, batchStats: false);
 
     /// <summary>One work item per channel: its two sums, then its gradient (gx may be x or gy: each element is read before it is written).</summary>
-    internal static unsafe void Backward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
-        ReadOnlySpan<float> gamma, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats)
+    internal static void Backward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats) =>
+        Backward(n, c, hw, x, gy, mean, invstd, gamma, default, gx, ggamma, gbeta, batchStats, relu: false);
+
+    /// <summary>
+    /// The host form of <see cref="BatchNormReluKernels.Backward"/>: ReLU's mask (recomputed from x) applied to ga inside
+    /// batch norm's backward, with no masked gradient in memory; the same bits as ReLU's backward then batch norm's.
+    /// gx may be ga.
+    /// </summary>
+    public static void BackwardRelu(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> ga, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats)
+    {
+        Check(n, c, hw, x.Length, beta.Length, c);
+        Backward(n, c, hw, x, ga, mean, invstd, gamma, beta, gx, ggamma, gbeta, batchStats, relu: true);
+    }
+
+    static unsafe void Backward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats, bool relu)
     {
         Check(n, c, hw, x.Length, mean.Length, invstd.Length);
         Check(n, c, hw, gy.Length, gamma.Length, ggamma.Length);
         Check(n, c, hw, gx.Length, gbeta.Length, c);
         int m = n * hw;
-        var (means, invstds, gammas) = (mean.ToArray(), invstd.ToArray(), gamma.ToArray());
+        var (means, invstds, gammas, betas) = (mean.ToArray(), invstd.ToArray(), gamma.ToArray(), relu ? beta.ToArray() : null);
         fixed (float* px = x, pgy = gy, pgx = gx, pgg = ggamma, pgb = gbeta)
         {
             var (xs, gys, gxs) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgx, gx.Length));
             var (ggammas, gbetas) = (new PinnedSpan<float>(pgg, c), new PinnedSpan<float>(pgb, c));
             HostThreads.For(c, ch =>
             {
-                float mu = means[ch], inv = invstds[ch];
+                float mu = means[ch], inv = invstds[ch], scale = gammas[ch] * inv, shift = relu ? betas![ch] : 0f;
                 float sumGy = 0f, sumGyCentered = 0f;
                 for (int image = 0; image < n; image++)
                 {
                     int plane = (image * c + ch) * hw;
-                    sumGy += Lanes.Sum(gys.Slice(plane, hw));
-                    var term = new CenteredProductTerm(gys.Slice(plane, hw), xs.Slice(plane, hw), mu);
+                    var g = new OutputGradient(xs.Slice(plane, hw), gys.Slice(plane, hw), mu, scale, shift, relu);
+                    var gradient = new GradientTerm(g);
+                    sumGy += Lanes.Sum(hw, ref gradient);
+                    var term = new CenteredProductTerm(g, xs.Slice(plane, hw), mu);
                     sumGyCentered += Lanes.Sum(hw, ref term);
                 }
                 float sumGyXhat = sumGyCentered * inv;
@@ -119,7 +150,8 @@ public static class BatchNormHost
                 for (int image = 0; image < n; image++)
                 {
                     int plane = (image * c + ch) * hw;
-                    var body = new BackwardBody(xs.Slice(plane, hw), gys.Slice(plane, hw), gxs.Slice(plane, hw), mu, inv * meanGyXhat, meanGy, gammas[ch] * inv);
+                    var g = new OutputGradient(xs.Slice(plane, hw), gys.Slice(plane, hw), mu, scale, shift, relu);
+                    var body = new BackwardBody(xs.Slice(plane, hw), g, gxs.Slice(plane, hw), mu, inv * meanGyXhat, meanGy, scale);
                     Lanes.ForEach(hw, ref body);
                 }
                 ggammas.Span[ch] += sumGyXhat;
@@ -147,34 +179,62 @@ public static class BatchNormHost
     }
 
     /// <summary>gy·(x - mean).</summary>
-    ref struct CenteredProductTerm(ReadOnlySpan<float> gy, ReadOnlySpan<float> x, float mean) : ILaneTerm
+    ref struct CenteredProductTerm(OutputGradient gy, ReadOnlySpan<float> x, float mean) : ILaneTerm
     {
-        readonly ReadOnlySpan<float> gy = gy, x = x;
+        readonly OutputGradient gy = gy;
+        readonly ReadOnlySpan<float> x = x;
 
-        public T At<T>(int i) where T : struct, IFloatLanes<T> => T.Load(gy, i) * (T.Load(x, i) - T.Broadcast(mean));
+        public T At<T>(int i) where T : struct, IFloatLanes<T> => gy.At<T>(i) * (T.Load(x, i) - T.Broadcast(mean));
     }
 
-    /// <summary>y = (x - mean)·scale + beta, scale = gamma·invstd.</summary>
-    ref struct NormalizeBody(ReadOnlySpan<float> x, Span<float> y, float mean, float scale, float beta) : ILaneBody
+    /// <summary>y = (x - mean)·scale + beta, scale = gamma·invstd; with <paramref name="relu"/>, max(0, that).</summary>
+    ref struct NormalizeBody(ReadOnlySpan<float> x, Span<float> y, float mean, float scale, float beta, bool relu) : ILaneBody
     {
         readonly ReadOnlySpan<float> x = x;
         readonly Span<float> y = y;
 
-        public void Apply<T>(int i) where T : struct, IFloatLanes<T> =>
-            T.Store(T.MultiplyAdd(T.Load(x, i) - T.Broadcast(mean), T.Broadcast(scale), T.Broadcast(beta)), y, i);
+        public void Apply<T>(int i) where T : struct, IFloatLanes<T>
+        {
+            var z = Normalized<T>(x, i, mean, scale, beta);
+            T.Store(relu ? T.Max(z, T.Zero) : z, y, i);
+        }
+    }
+
+    /// <summary>(x - mean)·scale + beta at lanes [i, i + T.Count): the one formula forward, mask and fused backward share.</summary>
+    static T Normalized<T>(ReadOnlySpan<float> x, int i, float mean, float scale, float beta) where T : struct, IFloatLanes<T> =>
+        T.MultiplyAdd(T.Load(x, i) - T.Broadcast(mean), T.Broadcast(scale), T.Broadcast(beta));
+
+    /// <summary>
+    /// The gradient at the batch norm's output: gy, or with a fused ReLU gy where the normalised value is positive (the
+    /// mask recomputed from x with the forward's arithmetic, so it is the separate ReLU's mask bit for bit).
+    /// </summary>
+    readonly ref struct OutputGradient(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, float mean, float scale, float beta, bool relu)
+    {
+        readonly ReadOnlySpan<float> x = x, gy = gy;
+
+        public T At<T>(int i) where T : struct, IFloatLanes<T> =>
+            relu ? T.WherePositive(Normalized<T>(x, i, mean, scale, beta), T.Load(gy, i)) : T.Load(gy, i);
+    }
+
+    ref struct GradientTerm(OutputGradient g) : ILaneTerm
+    {
+        readonly OutputGradient g = g;
+
+        public T At<T>(int i) where T : struct, IFloatLanes<T> => g.At<T>(i);
     }
 
     /// <summary>gx = scale·(gy - meanGy - (x - mean)·xhatWeight) with xhatWeight = invstd·mean(gy·xhat) and scale = gamma·invstd.</summary>
-    ref struct BackwardBody(ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gx, float mean, float xhatWeight, float meanGy, float scale) : ILaneBody
+    ref struct BackwardBody(ReadOnlySpan<float> x, OutputGradient gy, Span<float> gx, float mean, float xhatWeight, float meanGy, float scale) : ILaneBody
     {
-        readonly ReadOnlySpan<float> x = x, gy = gy;
+        readonly ReadOnlySpan<float> x = x;
+        readonly OutputGradient gy = gy;
         readonly Span<float> gx = gx;
 
         public void Apply<T>(int i) where T : struct, IFloatLanes<T>
         {
             var centered = T.Load(x, i) - T.Broadcast(mean);
             var projection = T.MultiplyAdd(centered, T.Broadcast(xhatWeight), T.Broadcast(meanGy));
-            T.Store(T.Broadcast(scale) * (T.Load(gy, i) - projection), gx, i);
+            T.Store(T.Broadcast(scale) * (gy.At<T>(i) - projection), gx, i);
         }
     }
 }

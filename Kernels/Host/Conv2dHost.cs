@@ -1,17 +1,19 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
 /// 2-D convolution on the CPU with SIMD (the host form of <see cref="Conv2dKernels"/>; same shapes and contract):
-/// x [N, C, H, W], w [K, C, KH, KW], bias [K], y [N, K, OutH, OutW]. Each of the three products is a packed GEMM
-/// with a register-tiled micro-kernel (<see cref="IConvMicroKernel"/>), laid out for its own shape:
+/// x [N, C, H, W], w [K, C, KH, KW], bias [K], y [N, K, OutH, OutW]. Each of the three products is a GEMM with
+/// packed weights and a register-tiled micro-kernel (<see cref="IConvMicroKernel"/>), laid out for its own shape.
+/// The im2col operand is never built whole: each image is zero-padded once and the micro-kernels read im2col rows
+/// from it in place through offset tables (stride 1 and 2, rows of at least half a vector), or a TileColumns-wide
+/// panel is packed right before use (other strides and widths).
 /// <list type="bullet">
-/// <item>forward, per image: y [K, OutH·OutW] = w [K, C·KH·KW] · im2col(x), im2col packed one TileColumns-wide
-/// panel at a time right before use (it stays in L1/L2 while every block of output channels passes over it);</item>
-/// <item>grad-input, per image: the same product over gy dilated by the stride and padded by KH−1−pad, with the
-/// weights transposed to [C, K·KH·KW] and flipped (a stride-1 correlation gives every input position its sum);</item>
+/// <item>forward, per image: y [K, OutH·OutW] = w [K, C·KH·KW] · im2col(x), every block of output channels passing
+/// over one panel of positions while it is in L1;</item>
+/// <item>grad-input, per image and stride phase: the same product over gy padded by KH−1−pad, with the weights
+/// transposed to [C, K·KH·KW] and flipped (a stride-1 correlation gives every input position its sum);</item>
 /// <item>grad-weight: gw [K, C·KH·KW] += gy [K, N·OutH·OutW] · im2col(x)ᵀ, a long reduction split into groups of
 /// images fixed by the shape; each group's partial is summed in group order, so the bits do not depend on threads.</item>
 /// </list>
@@ -19,11 +21,12 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </summary>
 public static unsafe class Conv2dHost
 {
-    // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
     /// <summary>Floats past a padded image that <see cref="EvenLanes"/> loads may touch (their values are discarded).</summary>
     const int OverreadSlack = 16;
 
-    const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, ImageSlot = 3, PanelSlot = 4, GyRowsSlot = 5, SegmentOffsetsSlot = 6;
+    // Scratch slots: the caller thread's shared operands, then each work item's own buffers.
+    const int PackedWeightsSlot = 0, PartialsSlot = 1, RowOffsetsSlot = 2, PhaseWeightsSlot = 3, PhaseOutputSlot = 4;
+    const int ImageSlot = 8, PanelSlot = 9, GyRowsSlot = 10, SegmentOffsetsSlot = 11;
 
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
     public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
@@ -87,20 +90,63 @@ public static unsafe class Conv2dHost
     {
         int depth = s.C * s.KH * s.KW;
         float* weights = PackWeights<TKernel>(w, s.K, s.C, s.KH * s.KW, depth, s.KH * s.KW, flipTaps: false, bias);
-        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
-        var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
+        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
+        var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
         OuterProducts<TKernel>(s.N, padded, columns, x, (long)s.C * s.H * s.W, weights, s.K, y);
     }
 
+    /// <summary>
+    /// Grad-input one stride phase at a time: input positions (a + S·i, b + S·j) receive only the taps kh ≡ a + pad,
+    /// kw ≡ b + pad (mod S), from gy at (i + da − u, j + db − v) for the u-th and v-th of those taps. So each phase is a
+    /// stride-1 correlation of gy (zero-padded) with the flipped, transposed sub-kernel: no work on the zeros a dilated
+    /// gy would hold (3/4 of it at stride 2). At stride 1 the single phase is all of gx and is written in place.
+    /// </summary>
     static void BackwardInput<TKernel>(Conv2dShape s, float* gy, float* w, float* gx) where TKernel : struct, IConvMicroKernel
     {
-        int taps = s.KH * s.KW, depth = s.K * taps;
-        // Row c, column (k, kh', kw') of the flipped transpose: w[k, c, KH−1−kh', KW−1−kw'] (the tap index reversed).
-        float* weights = PackWeights<TKernel>(w, s.C, s.K, taps, taps, s.C * taps, flipTaps: true, null);
-        // gy[oh, ow] lands at (KH−1−pad + oh·S, KW−1−pad + ow·S): then gx[ih, iw] = Σ over the KH x KW window at (ih, iw).
-        var dilated = new ZeroPaddedImage(s.K, s.OutH, s.OutW, s.KH - 1 - s.Pad, s.KW - 1 - s.Pad, s.Stride, s.H + s.KH - 1, s.W + s.KW - 1);
-        var columns = new Im2colPanel(s.K, dilated.Height, dilated.Width, s.KH, s.KW, 1, s.H, s.W);
-        OuterProducts<TKernel>(s.N, dilated, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, gx);
+        int S = s.Stride;
+        for (int a = 0; a < S && a < s.H; a++)
+            for (int b = 0; b < S && b < s.W; b++)
+            {
+                int kh0 = (a + s.Pad) % S, kw0 = (b + s.Pad) % S;
+                int tapsH = kh0 < s.KH ? (s.KH - 1 - kh0) / S + 1 : 0, tapsW = kw0 < s.KW ? (s.KW - 1 - kw0) / S + 1 : 0;
+                int phaseH = (s.H - a + S - 1) / S, phaseW = (s.W - b + S - 1) / S;
+                float* phase = S == 1 ? gx : ThreadScratch.Get(PhaseOutputSlot, (long)s.N * s.C * phaseH * phaseW);
+                if (tapsH == 0 || tapsW == 0) new Span<float>(phase, s.N * s.C * phaseH * phaseW).Clear();
+                else
+                {
+                    // A[c, (k, u', v')] = w[k, c, kh0 + S·(tapsH−1−u'), kw0 + S·(tapsW−1−v')]: the phase's taps, transposed and
+                    // flipped. At stride 1 that is every tap with its index reversed, packed straight from w.
+                    int taps = tapsH * tapsW;
+                    float* weights = S == 1
+                        ? PackWeights<TKernel>(w, s.C, s.K, taps, taps, s.C * taps, flipTaps: true, null)
+                        : PackWeights<TKernel>(PhaseWeights(s, w, kh0, kw0, tapsH, tapsW), s.C, s.K, taps, s.K * taps, taps, flipTaps: false, null);
+                    int da = (a + s.Pad - kh0) / S, db = (b + s.Pad - kw0) / S;
+                    var padded = new ZeroPaddedImage(s.K, s.OutH, s.OutW, tapsH - 1 - da, tapsW - 1 - db, phaseH + tapsH - 1, phaseW + tapsW - 1);
+                    var columns = new Im2colMatrix(s.K, padded.Height, padded.Width, tapsH, tapsW, 1, phaseH, phaseW);
+                    OuterProducts<TKernel>(s.N, padded, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, phase);
+                }
+                if (S == 1) return;
+                for (long plane = 0; plane < (long)s.N * s.C; plane++)
+                    for (int i = 0; i < phaseH; i++)
+                    {
+                        float* from = phase + (plane * phaseH + i) * phaseW, to = gx + (plane * s.H + a + S * i) * s.W + b;
+                        for (int j = 0; j < phaseW; j++) to[S * j] = from[j];
+                    }
+            }
+    }
+
+    /// <summary>w_phase [C, K, tapsH, tapsW] = w[k, c, kh0 + S·(tapsH−1−u'), kw0 + S·(tapsW−1−v')], in this thread's <see cref="PhaseWeightsSlot"/>.</summary>
+    static float* PhaseWeights(Conv2dShape s, float* w, int kh0, int kw0, int tapsH, int tapsW)
+    {
+        float* phase = ThreadScratch.Get(PhaseWeightsSlot, (long)s.C * s.K * tapsH * tapsW), to = phase;
+        for (int c = 0; c < s.C; c++)
+            for (int k = 0; k < s.K; k++)
+            {
+                float* from = w + ((long)k * s.C + c) * s.KH * s.KW;
+                for (int u = tapsH - 1; u >= 0; u--)
+                    for (int v = tapsW - 1; v >= 0; v--) *to++ = from[(kh0 + s.Stride * u) * s.KW + kw0 + s.Stride * v];
+            }
+        return phase;
     }
 
     /// <summary>
@@ -117,9 +163,17 @@ public static unsafe class Conv2dHost
         for (int m = 0; m < paddedRows; m++)
         {
             float* to = packed + (long)(m - m % tileRows) * depth + m % tileRows;
+            if (m >= rows)
+            {
+                for (int r = 0; r < depth; r++) to[r * tileRows] = 0f;
+                continue;
+            }
             for (int g = 0; g < groups; g++)
-                for (int t = 0; t < taps; t++)
-                    to[(g * taps + t) * tileRows] = m < rows ? w[(long)m * rowStride + (long)g * groupStride + (flipTaps ? taps - 1 - t : t)] : 0f;
+            {
+                float* from = w + (long)m * rowStride + (long)g * groupStride;
+                if (flipTaps) for (int t = 0; t < taps; t++, to += tileRows) *to = from[taps - 1 - t];
+                else for (int t = 0; t < taps; t++, to += tileRows) *to = from[t];
+            }
         }
         float* init = packed + (long)paddedRows * depth;
         for (int m = 0; m < paddedRows; m++) init[m] = m < rows && bias is not null ? bias[m] : 0f;
@@ -143,7 +197,7 @@ public static unsafe class Conv2dHost
     /// output[n][m][p] = init[m] + Σ_r A[m, r]·im2col(image n)[r, p] for every image, output channel m &lt; rows and
     /// position p: images (split into column chunks when there are fewer images than threads) are the parallel work.
     /// </summary>
-    static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colPanel columns, float* source, long sourceStride,
+    static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colMatrix columns, float* source, long sourceStride,
         float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel
     {
         var mode = ChooseColumnSource(columns.Stride, columns.OutW, TKernel.TileColumns / 4);
@@ -155,7 +209,7 @@ public static unsafe class Conv2dHost
         }
     }
 
-    static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colPanel columns, float* source,
+    static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colMatrix columns, float* source,
         long sourceStride, float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileColumns = TKernel.TileColumns;
@@ -177,7 +231,7 @@ public static unsafe class Conv2dHost
 
     /// <summary>Panels [firstPanel, endPanel) of one image: pad it, then for each panel every block of output channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colPanel columns, bool inPlace, int* rowOffsets, float* source,
+    static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colMatrix columns, bool inPlace, int* rowOffsets, float* source,
         float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileRows = TKernel.TileRows, tileColumns = TKernel.TileColumns, segment = tileColumns / 4;
@@ -216,8 +270,8 @@ public static unsafe class Conv2dHost
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns;
         int depth = s.C * s.KH * s.KW, positions = s.OutH * s.OutW;
         int paddedK = RoundUp(s.K, dotRows), paddedDepth = RoundUp(depth, dotColumns);
-        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, 1, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
-        var columns = new Im2colPanel(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
+        var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
+        var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
         var mode = ChooseColumnSource(s.Stride, s.OutW, TKernel.VectorWidth / 2);
         // Group images so the group's gy rows (paddedK x columns) stay within ~256 KB of L2; the groups depend on
         // the shape alone, so the order of the final sum (and its bits) does not depend on the thread count.
@@ -251,11 +305,11 @@ public static unsafe class Conv2dHost
 
     /// <summary>
     /// partial [paddedK, paddedDepth] = gy rows · im2col rowsᵀ over <paramref name="count"/> images. With
-    /// <paramref name="rowOffsets"/> (stride 1, output rows whole vectors) the im2col rows are read from the padded
-    /// images in place; without, DotColumns of them at a time are packed side by side first.
+    /// <paramref name="rowOffsets"/> (stride 1 or 2, output rows of at least half a vector) the im2col rows are read from
+    /// the padded images in place; without, DotColumns of them at a time are packed side by side first.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colPanel columns, int* rowOffsets,
+    static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colMatrix columns, int* rowOffsets,
         float* x, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns, width = TKernel.VectorWidth;
@@ -283,22 +337,22 @@ public static unsafe class Conv2dHost
         for (int j = 0; j < dotColumns; j++) panelRows[j] = j * length;
         float* panel = rowOffsets is null ? ThreadScratch.Get(PanelSlot, (long)dotColumns * length) : null;
         new Span<float>(partial, paddedK * paddedDepth).Clear();
+        if (rowOffsets is not null)
+        {
+            // In place: each block of gy rows stays in L1 while every tap block streams past it.
+            for (int k0 = 0; k0 < paddedK; k0 += dotRows)
+                for (int r0 = 0; r0 < paddedDepth; r0 += dotColumns)
+                    TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, images, segmentOffsets, rowOffsets + r0,
+                        partial + (long)k0 * paddedDepth + r0, paddedDepth);
+            return;
+        }
         for (int r0 = 0; r0 < paddedDepth; r0 += dotColumns)
         {
-            float* source = images;
-            int* offsets = rowOffsets + r0;
-            if (rowOffsets is null)
-            {
-                for (int i = 0; i < count; i++) columns.Pack(images + (long)i * canvas, r0, dotColumns, 0, positions, panel + i * positions, length);
-                for (int j = 0; j < dotColumns; j++) new Span<float>(panel + (long)j * length + used, length - used).Clear();
-                source = panel;
-                offsets = panelRows;
-            }
+            for (int i = 0; i < count; i++) columns.Pack(images + (long)i * canvas, r0, dotColumns, 0, positions, panel + i * positions, length);
+            for (int j = 0; j < dotColumns; j++) new Span<float>(panel + (long)j * length + used, length - used).Clear();
             for (int k0 = 0; k0 < paddedK; k0 += dotRows)
-            {
-                TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, source, segmentOffsets, offsets,
+                TKernel.DotProducts<TLayout>(vectors, gyRows + (long)k0 * length, length, panel, segmentOffsets, panelRows,
                     partial + (long)k0 * paddedDepth + r0, paddedDepth);
-            }
         }
     }
 

@@ -51,7 +51,7 @@ public unsafe interface IConvMicroKernel
         where TLayout : struct, ISegmentLayout;
 }
 
-/// <summary>AVX-512F: an 8x32 outer-product tile (16 zmm accumulators) and a 4x6 dot-product block (24).</summary>
+/// <summary>AVX-512F: an 8x32 outer-product tile (16 zmm accumulators) and an 8x3 dot-product block (24: three im2col loads, the costly ones, per 24 FMAs).</summary>
 public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
 {
     public static int TileRows => 8;
@@ -60,9 +60,9 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
 
     public static int VectorWidth => 16;
 
-    public static int DotRows => 4;
+    public static int DotRows => 8;
 
-    public static int DotColumns => 6;
+    public static int DotColumns => 3;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void OuterProduct<TLayout>(int depth, float* a, int* rowOffsets, float* s0, float* s1, float* s2, float* s3, float* init, float* c, int ldc)
@@ -128,73 +128,78 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
     public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
         where TLayout : struct, ISegmentLayout
     {
-        Vector512<float> s00 = default, s01 = default, s02 = default, s03 = default, s04 = default, s05 = default;
-        Vector512<float> s10 = default, s11 = default, s12 = default, s13 = default, s14 = default, s15 = default;
-        Vector512<float> s20 = default, s21 = default, s22 = default, s23 = default, s24 = default, s25 = default;
-        Vector512<float> s30 = default, s31 = default, s32 = default, s33 = default, s34 = default, s35 = default;
-        int o0 = rowOffsets[0]; int o1 = rowOffsets[1]; int o2 = rowOffsets[2]; int o3 = rowOffsets[3]; int o4 = rowOffsets[4]; int o5 = rowOffsets[5];
+        Vector512<float> s00 = default, s01 = default, s02 = default;
+        Vector512<float> s10 = default, s11 = default, s12 = default;
+        Vector512<float> s20 = default, s21 = default, s22 = default;
+        Vector512<float> s30 = default, s31 = default, s32 = default;
+        Vector512<float> s40 = default, s41 = default, s42 = default;
+        Vector512<float> s50 = default, s51 = default, s52 = default;
+        Vector512<float> s60 = default, s61 = default, s62 = default;
+        Vector512<float> s70 = default, s71 = default, s72 = default;
+        int o0 = rowOffsets[0]; int o1 = rowOffsets[1]; int o2 = rowOffsets[2];
         for (int v = 0; v < vectors; v++)
         {
             float* low = columns + segmentOffsets[2 * v], high = columns + segmentOffsets[2 * v + 1];
-            var g0 = Vector512.Load(g + 0 * ldg + v * 16);
-            var g1 = Vector512.Load(g + 1 * ldg + v * 16);
-            var g2 = Vector512.Load(g + 2 * ldg + v * 16);
-            var g3 = Vector512.Load(g + 3 * ldg + v * 16);
             var x0 = TLayout.Load512(low + o0, high + o0);
-            s00 = Avx512F.FusedMultiplyAdd(g0, x0, s00);
-            s10 = Avx512F.FusedMultiplyAdd(g1, x0, s10);
-            s20 = Avx512F.FusedMultiplyAdd(g2, x0, s20);
-            s30 = Avx512F.FusedMultiplyAdd(g3, x0, s30);
             var x1 = TLayout.Load512(low + o1, high + o1);
-            s01 = Avx512F.FusedMultiplyAdd(g0, x1, s01);
-            s11 = Avx512F.FusedMultiplyAdd(g1, x1, s11);
-            s21 = Avx512F.FusedMultiplyAdd(g2, x1, s21);
-            s31 = Avx512F.FusedMultiplyAdd(g3, x1, s31);
             var x2 = TLayout.Load512(low + o2, high + o2);
+            var g0 = Vector512.Load(g + 0 * ldg + v * 16);
+            s00 = Avx512F.FusedMultiplyAdd(g0, x0, s00);
+            s01 = Avx512F.FusedMultiplyAdd(g0, x1, s01);
             s02 = Avx512F.FusedMultiplyAdd(g0, x2, s02);
+            var g1 = Vector512.Load(g + 1 * ldg + v * 16);
+            s10 = Avx512F.FusedMultiplyAdd(g1, x0, s10);
+            s11 = Avx512F.FusedMultiplyAdd(g1, x1, s11);
             s12 = Avx512F.FusedMultiplyAdd(g1, x2, s12);
+            var g2 = Vector512.Load(g + 2 * ldg + v * 16);
+            s20 = Avx512F.FusedMultiplyAdd(g2, x0, s20);
+            s21 = Avx512F.FusedMultiplyAdd(g2, x1, s21);
             s22 = Avx512F.FusedMultiplyAdd(g2, x2, s22);
+            var g3 = Vector512.Load(g + 3 * ldg + v * 16);
+            s30 = Avx512F.FusedMultiplyAdd(g3, x0, s30);
+            s31 = Avx512F.FusedMultiplyAdd(g3, x1, s31);
             s32 = Avx512F.FusedMultiplyAdd(g3, x2, s32);
-            var x3 = TLayout.Load512(low + o3, high + o3);
-            s03 = Avx512F.FusedMultiplyAdd(g0, x3, s03);
-            s13 = Avx512F.FusedMultiplyAdd(g1, x3, s13);
-            s23 = Avx512F.FusedMultiplyAdd(g2, x3, s23);
-            s33 = Avx512F.FusedMultiplyAdd(g3, x3, s33);
-            var x4 = TLayout.Load512(low + o4, high + o4);
-            s04 = Avx512F.FusedMultiplyAdd(g0, x4, s04);
-            s14 = Avx512F.FusedMultiplyAdd(g1, x4, s14);
-            s24 = Avx512F.FusedMultiplyAdd(g2, x4, s24);
-            s34 = Avx512F.FusedMultiplyAdd(g3, x4, s34);
-            var x5 = TLayout.Load512(low + o5, high + o5);
-            s05 = Avx512F.FusedMultiplyAdd(g0, x5, s05);
-            s15 = Avx512F.FusedMultiplyAdd(g1, x5, s15);
-            s25 = Avx512F.FusedMultiplyAdd(g2, x5, s25);
-            s35 = Avx512F.FusedMultiplyAdd(g3, x5, s35);
+            var g4 = Vector512.Load(g + 4 * ldg + v * 16);
+            s40 = Avx512F.FusedMultiplyAdd(g4, x0, s40);
+            s41 = Avx512F.FusedMultiplyAdd(g4, x1, s41);
+            s42 = Avx512F.FusedMultiplyAdd(g4, x2, s42);
+            var g5 = Vector512.Load(g + 5 * ldg + v * 16);
+            s50 = Avx512F.FusedMultiplyAdd(g5, x0, s50);
+            s51 = Avx512F.FusedMultiplyAdd(g5, x1, s51);
+            s52 = Avx512F.FusedMultiplyAdd(g5, x2, s52);
+            var g6 = Vector512.Load(g + 6 * ldg + v * 16);
+            s60 = Avx512F.FusedMultiplyAdd(g6, x0, s60);
+            s61 = Avx512F.FusedMultiplyAdd(g6, x1, s61);
+            s62 = Avx512F.FusedMultiplyAdd(g6, x2, s62);
+            var g7 = Vector512.Load(g + 7 * ldg + v * 16);
+            s70 = Avx512F.FusedMultiplyAdd(g7, x0, s70);
+            s71 = Avx512F.FusedMultiplyAdd(g7, x1, s71);
+            s72 = Avx512F.FusedMultiplyAdd(g7, x2, s72);
         }
         gw[0 * ldgw + 0] += Vector512.Sum(s00);
         gw[0 * ldgw + 1] += Vector512.Sum(s01);
         gw[0 * ldgw + 2] += Vector512.Sum(s02);
-        gw[0 * ldgw + 3] += Vector512.Sum(s03);
-        gw[0 * ldgw + 4] += Vector512.Sum(s04);
-        gw[0 * ldgw + 5] += Vector512.Sum(s05);
         gw[1 * ldgw + 0] += Vector512.Sum(s10);
         gw[1 * ldgw + 1] += Vector512.Sum(s11);
         gw[1 * ldgw + 2] += Vector512.Sum(s12);
-        gw[1 * ldgw + 3] += Vector512.Sum(s13);
-        gw[1 * ldgw + 4] += Vector512.Sum(s14);
-        gw[1 * ldgw + 5] += Vector512.Sum(s15);
         gw[2 * ldgw + 0] += Vector512.Sum(s20);
         gw[2 * ldgw + 1] += Vector512.Sum(s21);
         gw[2 * ldgw + 2] += Vector512.Sum(s22);
-        gw[2 * ldgw + 3] += Vector512.Sum(s23);
-        gw[2 * ldgw + 4] += Vector512.Sum(s24);
-        gw[2 * ldgw + 5] += Vector512.Sum(s25);
         gw[3 * ldgw + 0] += Vector512.Sum(s30);
         gw[3 * ldgw + 1] += Vector512.Sum(s31);
         gw[3 * ldgw + 2] += Vector512.Sum(s32);
-        gw[3 * ldgw + 3] += Vector512.Sum(s33);
-        gw[3 * ldgw + 4] += Vector512.Sum(s34);
-        gw[3 * ldgw + 5] += Vector512.Sum(s35);
+        gw[4 * ldgw + 0] += Vector512.Sum(s40);
+        gw[4 * ldgw + 1] += Vector512.Sum(s41);
+        gw[4 * ldgw + 2] += Vector512.Sum(s42);
+        gw[5 * ldgw + 0] += Vector512.Sum(s50);
+        gw[5 * ldgw + 1] += Vector512.Sum(s51);
+        gw[5 * ldgw + 2] += Vector512.Sum(s52);
+        gw[6 * ldgw + 0] += Vector512.Sum(s60);
+        gw[6 * ldgw + 1] += Vector512.Sum(s61);
+        gw[6 * ldgw + 2] += Vector512.Sum(s62);
+        gw[7 * ldgw + 0] += Vector512.Sum(s70);
+        gw[7 * ldgw + 1] += Vector512.Sum(s71);
+        gw[7 * ldgw + 2] += Vector512.Sum(s72);
     }
 }
 

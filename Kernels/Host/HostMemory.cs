@@ -12,8 +12,6 @@ public static class HostMemory
 
     public static unsafe Span<int> Span(ArrayView<int> view) => new((void*)Address(view), checked((int)view.Length));
 
-    public static unsafe Span<double> Span(ArrayView<double> view) => new((void*)Address(view), checked((int)view.Length));
-
     // ArrayView's own address method is internal; its contiguous-view interface exposes the buffer and byte offset.
     static nint Address<T>(ArrayView<T> view) where T : unmanaged
     {

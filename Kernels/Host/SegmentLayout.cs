@@ -39,16 +39,16 @@ public readonly unsafe struct SplitSegments : ISegmentLayout
 /// </summary>
 public readonly unsafe struct EvenLanes : ISegmentLayout
 {
-    public const int Overread = 1;
-
-    static readonly Vector256<int> EvenIndices = Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
-
     // vpmovqd keeps the low 32 bits of each 64-bit lane: the even floats.
     public static Vector512<float> Load512(float* low, float* high) => Vector512.Create(
         Avx512F.ConvertToVector256Int32(Vector512.Load(low).AsInt64()).AsSingle(),
         Avx512F.ConvertToVector256Int32(Vector512.Load(high).AsInt64()).AsSingle());
 
     public static Vector256<float> Load256(float* low, float* high) => Vector256.Create(
-        Avx2.PermuteVar8x32(Vector256.Load(low), EvenIndices).GetLower(),
-        Avx2.PermuteVar8x32(Vector256.Load(high), EvenIndices).GetLower());
+        Avx2.PermuteVar8x32(Vector256.Load(low), EvenIndices()).GetLower(),
+        Avx2.PermuteVar8x32(Vector256.Load(high), EvenIndices()).GetLower());
+
+    // A constant the JIT embeds; a static readonly field would cost a class-initialisation check in the
+    // AggressiveOptimization micro-kernels, which are compiled before the class is initialised.
+    static Vector256<int> EvenIndices() => Vector256.Create(0, 2, 4, 6, 0, 2, 4, 6);
 }

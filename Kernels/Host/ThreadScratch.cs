@@ -10,7 +10,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </summary>
 public static unsafe class ThreadScratch
 {
-    public const int Slots = 8;
+    public const int Slots = 16;
 
     [ThreadStatic] static Buffer?[]? buffers;
 

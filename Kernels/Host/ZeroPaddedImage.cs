@@ -3,12 +3,12 @@ using System.Runtime.CompilerServices;
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
-/// One image [Channels, InH, InW] placed in a zero [Channels, Height, Width] canvas: element (i, j) lands at
-/// (Top + i·Dilation, Left + j·Dilation); elements that land outside are dropped. Dilation 1 with Top = Left = pad
-/// is a convolution's zero padding; dilation S with offset KH−1−pad turns a stride-S grad-input into a stride-1 correlation.
-/// The host convolution packs im2col panels from it with no bounds checks.
+/// One image [Channels, InH, InW] placed in a zero [Channels, Height, Width] canvas with its element (i, j) at
+/// (Top + i, Left + j); elements that land outside are dropped (a negative offset crops). Top = Left = pad is a
+/// convolution's zero padding; the grad-input phases use offsets of taps−1−(their shift). The host convolution reads
+/// im2col from it with no bounds checks.
 /// </summary>
-public readonly record struct ZeroPaddedImage(int Channels, int InH, int InW, int Top, int Left, int Dilation, int Height, int Width)
+public readonly record struct ZeroPaddedImage(int Channels, int InH, int InW, int Top, int Left, int Height, int Width)
 {
     /// <summary>Floats in the canvas.</summary>
     public long Length => (long)Channels * Height * Width;
@@ -18,22 +18,14 @@ public readonly record struct ZeroPaddedImage(int Channels, int InH, int InW, in
     public unsafe void Fill(float* source, float* canvas)
     {
         new Span<float>(canvas, checked((int)Length)).Clear();
-        int firstJ = Left >= 0 ? 0 : (-Left + Dilation - 1) / Dilation;
-        int endJ = Math.Min(InW, Width - Left <= 0 ? 0 : (Width - Left - 1) / Dilation + 1);
+        int firstJ = Math.Max(0, -Left), endJ = Math.Min(InW, Width - Left);
         if (firstJ >= endJ) return;
         for (int c = 0; c < Channels; c++)
-            for (int i = 0; i < InH; i++)
+            for (int i = Math.Max(0, -Top), endI = Math.Min(InH, Height - Top); i < endI; i++)
             {
-                int row = Top + i * Dilation;
-                if (row < 0 || row >= Height) continue;
-                float* from = source + ((long)c * InH + i) * InW;
-                float* to = canvas + ((long)c * Height + row) * Width + Left;
-                if (Dilation == 1)
-                {
-                    new ReadOnlySpan<float>(from + firstJ, endJ - firstJ).CopyTo(new Span<float>(to + firstJ, endJ - firstJ));
-                    continue;
-                }
-                for (int j = firstJ; j < endJ; j++) to[j * Dilation] = from[j];
+                float* from = source + ((long)c * InH + i) * InW + firstJ;
+                float* to = canvas + ((long)c * Height + Top + i) * Width + Left + firstJ;
+                new ReadOnlySpan<float>(from, endJ - firstJ).CopyTo(new Span<float>(to, endJ - firstJ));
             }
     }
 }

@@ -35,7 +35,7 @@ public static class StepBenchmark
     public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup,
         PyTorchPeer? peer = null, string? peerSkipped = null)
     {
-        if (device.IsMeta) throw new ArgumentException("bench step times kernels; the meta device runs none (use --device cpu, cuda or opencl)");
+        if (device.IsMeta) throw new ArgumentException("bench step times kernels; the meta device runs none (use --device cpu, ilgpu-cpu, cuda or opencl)");
         if (!revnet.Reversible) throw new ArgumentException($"{revnet.Name} is not a RevNet: nothing to reconstruct");
         if (steps <= 0) throw new ArgumentException($"steps must be positive, got {steps}");
         if (warmup < 0) throw new ArgumentException($"warmup must not be negative, got {warmup}");

@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using ILGPU;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
 
@@ -7,11 +5,12 @@ namespace RevNetIlgpu.RevNet.Distributed;
 
 /// <summary>
 /// Batch norm over a batch split across ranks (--sync-bn): every per-channel sum is added over the ranks, so each rank
-/// normalises its slice, and differentiates through the statistics, exactly as one process would on the whole batch.
+/// normalises its slice, and differentiates through the statistics, as one process would on the whole batch.
 /// Forward: Σx, then Σ(x−mean)² (two passes, as <see cref="Functional.BatchStatistics"/>), each all-reduced. Backward:
-/// Σgy and Σgy·xhat all-reduced, then applied (<see cref="SyncBatchNormKernels"/>). Sums are float64 (in device
-/// buffers of twice as many floats) so the result does not depend on how the batch is split. Every rank holds an equal
-/// slice (the trainer checks), so the whole batch has ranks × the slice's values per channel. Sums travel through host memory.
+/// Σgy and Σgy·xhat all-reduced, then applied (<see cref="SyncBatchNormKernels"/>). The kernels' sums are compensated
+/// and are added across ranks in float64, so the result does not depend on how the batch is split. Every rank holds an
+/// equal slice (the trainer checks), so the whole batch has ranks × the slice's values per channel. Sums travel through
+/// host memory.
 /// </summary>
 public static class SyncBatchNorm
 {
@@ -21,12 +20,10 @@ public static class SyncBatchNorm
         var (device, n, c, hw) = Shape(x, "sync batch statistics");
         long count = (long)n * hw * ranks.Size;
         using var partial = Tensor.Empty(device, 2 * c);
-        SyncBatchNormKernels.ChannelSums(device.K, n, c, hw, x.View, Doubles(partial));
-        var sums = AllReduce(partial, ranks);
-        mean.CopyFrom(sums.Select(s => (float)(s / count)).ToArray());
-        SyncBatchNormKernels.CentredSquareSums(device.K, n, c, hw, x.View, mean.View, Doubles(partial));
-        var squares = AllReduce(partial, ranks);
-        invstd.CopyFrom(squares.Select(s => (float)(1 / Math.Sqrt(s / count + eps))).ToArray());
+        SyncBatchNormKernels.ChannelSums(device.K, n, c, hw, x.View, partial.View);
+        mean.CopyFrom(AllReduce(partial, c, ranks).Select(s => (float)(s / count)).ToArray());
+        SyncBatchNormKernels.CentredSquareSums(device.K, n, c, hw, x.View, mean.View, partial.View);
+        invstd.CopyFrom(AllReduce(partial, c, ranks).Select(s => (float)(1 / Math.Sqrt(s / count + eps))).ToArray());
         return count;
     }
 
@@ -48,24 +45,28 @@ public static class SyncBatchNorm
             var gy = grads[0]!;
             var gx = Tensor.Empty(device, x.Shape);
             using var sums = Tensor.Empty(device, 4 * c);
-            SyncBatchNormKernels.BackwardSums(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, Doubles(sums), gamma.Grad!.View, beta.Grad!.View);
-            sums.CopyFrom(MemoryMarshal.Cast<double, float>(AllReduce(sums, ranks)).ToArray());
-            SyncBatchNormKernels.BackwardApply(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, Doubles(sums), count, gx.View);
+            SyncBatchNormKernels.BackwardSums(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, sums.View, gamma.Grad!.View, beta.Grad!.View);
+            using var gradientMeans = Tensor.FromArray(device, AllReduce(sums, c, ranks).Select(s => (float)(s / count)).ToArray(), 2 * c);
+            SyncBatchNormKernels.BackwardApply(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, gradientMeans.View, gx.View);
             return [gx];
         }, hasParameters: true);
         return y;
     }
 
-    /// <summary>The float64 sums held in <paramref name="partial"/>, added over the ranks.</summary>
-    static double[] AllReduce(Tensor partial, ICommunicator ranks)
+    /// <summary>
+    /// The compensated sums in <paramref name="partial"/> (per sum: C high parts, then C low parts) as float64 values, one
+    /// per sum and channel, added over the ranks.
+    /// </summary>
+    static double[] AllReduce(Tensor partial, int c, ICommunicator ranks)
     {
-        var values = MemoryMarshal.Cast<float, double>(partial.ToArray()).ToArray();
+        var parts = partial.ToArray();
+        var values = new double[parts.Length / 2];
+        for (int sum = 0; sum < values.Length / c; sum++)
+            for (int ch = 0; ch < c; ch++)
+                values[sum * c + ch] = new CompensatedSum { High = parts[2 * sum * c + ch], Low = parts[(2 * sum + 1) * c + ch] }.Value;
         ranks.AllReduce(values.AsSpan(), ReduceOperation.Sum);
         return values;
     }
-
-    /// <summary>A float tensor of 2k elements seen as k doubles (allocator blocks are aligned far beyond 8 bytes).</summary>
-    static ArrayView<double> Doubles(Tensor t) => t.View.Cast<double>();
 
     static (Device Device, int N, int C, int Hw) Shape(Tensor x, string op)
     {

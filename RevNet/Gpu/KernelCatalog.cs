@@ -20,9 +20,6 @@ namespace RevNetIlgpu.RevNet.Gpu;
 /// </summary>
 public static class KernelCatalog
 {
-    /// <summary>Edge of the GEMM tile during discovery: small, because every CPU-simulated barrier is slow; the kernel is the same for any tile.</summary>
-    const int DiscoveryGemmTile = 4;
-
     const int Batch = 2, Image = 8;
 
     /// <summary>Runs the workload on the CPU accelerator; <paramref name="goldenDirectory"/> (optional) adds its golden cases.</summary>
@@ -30,18 +27,39 @@ public static class KernelCatalog
     {
         // One device for both passes: kernels the two paths share are loaded (compiled for the CPU) once.
         using var device = Device.Create("ilgpu-cpu");
-        device.K.GemmTile = DiscoveryGemmTile;
         foreach (bool tiled in new[] { false, true })
         {
             device.K.UseTiled = tiled;
             if (goldenDirectory is not null) new GoldenRunner(device).RunDirectory(goldenDirectory);
             RunTrainingWorkload(device);
         }
-        var kernels = device.K.LoadedKernels.OrderBy(DisplayName, StringComparer.Ordinal).ToList();
+        // Once more with every GEMM split over K (as GPU launches of small C are): the split variants of each GEMM.
+        (device.K.TargetGroups, device.K.GemmMinSliceSteps) = (int.MaxValue, 1);
+        RunTrainingWorkload(device);
+        var kernels = device.K.LoadedKernels.SelectMany(WithGpuTilings).Distinct().OrderBy(DisplayName, StringComparer.Ordinal).ToList();
         var loadedDefinitions = kernels.Select(Definition).ToHashSet();
         var neverLoaded = DeclaredKernels().Where(m => !loadedDefinitions.Contains(m)).ToList();
         return new KernelDiscovery(kernels, neverLoaded);
     }
+
+    /// <summary>
+    /// A tiled GEMM kernel (one with an <see cref="IGemmTiling"/> type argument) closed over every tiling a GPU launch can
+    /// choose, in place of the CPU-accelerator tiling it was discovered with; any other kernel as it is.
+    /// </summary>
+    static IEnumerable<MethodInfo> WithGpuTilings(MethodInfo kernel)
+    {
+        if (!kernel.IsGenericMethod || !kernel.GetGenericArguments().Any(IsTiling))
+            return [kernel];
+        var arguments = kernel.GetGenericArguments();
+        return GemmPlan.GpuTiles.Select(shape =>
+        {
+            var (tiling, registers) = GemmPlan.KernelTypes(shape);
+            var closed = arguments.Select(a => IsTiling(a) ? tiling : typeof(IRegisterTile).IsAssignableFrom(a) ? registers : a).ToArray();
+            return kernel.GetGenericMethodDefinition().MakeGenericMethod(closed);
+        });
+    }
+
+    static bool IsTiling(Type t) => typeof(IGemmTiling).IsAssignableFrom(t);
 
     /// <summary>Every static method of the Kernels assembly whose name ends in "Kernel" (the convention all kernels follow).</summary>
     public static IReadOnlyList<MethodInfo> DeclaredKernels() =>

@@ -40,8 +40,17 @@ public sealed class OfflineCompiler : IDisposable
         Compile(kernel, KernelTarget.Ptx, architecture, () =>
         {
             var backend = PtxBackend(architecture);
-            return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization())).PTXAssembly;
+            string ptx = ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel), new KernelSpecialization())).PTXAssembly;
+            return RetargetPtx(ptx, architecture);
         });
+
+    /// <summary>
+    /// ILGPU 1.5.3 writes <c>.target</c> for the newest architecture it knows (sm_80 for an sm_90 device); the driver
+    /// JIT-compiles that PTX for the device it runs on. Naming the real target makes ptxas check and schedule the code for it.
+    /// </summary>
+    static string RetargetPtx(string ptx, string architecture) =>
+        System.Text.RegularExpressions.Regex.Replace(ptx, @"^\.target\s+sm_\d+", $".target {architecture.Trim().ToLowerInvariant()}",
+            System.Text.RegularExpressions.RegexOptions.Multiline);
 
     /// <summary>The OpenCL C 2.0 source an OpenCL accelerator would build for <paramref name="kernel"/>.</summary>
     public OfflineCompilation CompileOpenCL(MethodInfo kernel) =>

@@ -79,10 +79,15 @@ public sealed class BatchNorm2d : Module
         var batchInvStd = keepForRebuild ? savedInvStd.Value.Retain() : Tensor.Empty(device, Channels);
         try
         {
-            long count = x[0] * x[2] * x[3];
-            if (SyncAcross is { } ranks) count = SyncBatchNorm.BatchStatistics(x, Eps, batchMean, batchInvStd, ranks);
-            else Functional.BatchStatistics(x, Eps, batchMean, batchInvStd);
-            Functional.UpdateRunningStatistics(batchMean, batchInvStd, checked((int)count), Eps, Momentum, runningMean.Value, runningVar.Value);
+            if (SyncAcross is { } ranks)
+            {
+                long count = SyncBatchNorm.BatchStatistics(x, Eps, batchMean, batchInvStd, ranks);
+                Functional.UpdateRunningStatistics(batchMean, batchInvStd, checked((int)count), Eps, Momentum, runningMean.Value, runningVar.Value);
+            }
+            else
+            {
+                Functional.BatchStatistics(x, Eps, batchMean, batchInvStd, Momentum, runningMean.Value, runningVar.Value);
+            }
             return normalize(x, batchMean, batchInvStd, true);
         }
         finally

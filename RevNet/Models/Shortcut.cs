@@ -5,7 +5,7 @@ namespace RevNetIlgpu.RevNet.Models;
 
 /// <summary>
 /// The identity path of a residual unit when it changes resolution or width: basic units use a 2x2 average
-/// pool plus zero channel padding (no parameters), bottleneck units a strided 1x1 projection. Identity otherwise.
+/// pool plus zero channel padding (no parameters), bottleneck units a 1x1 projection of the input subsampled by the stride. Identity otherwise.
 /// On odd sizes (28x28 images reach 7x7) the pool rounds up, like the strided 3x3 convolution beside it.
 /// </summary>
 public sealed class Shortcut : Module
@@ -23,8 +23,10 @@ public sealed class Shortcut : Module
     public static Shortcut For(int inChannels, int outChannels, int stride, bool bottleneck)
     {
         if (stride == 1 && inChannels == outChannels) return new Shortcut(1, outChannels, null);
+        // The projection is a stride-1 1x1 convolution of the subsampled input: the same sums as a strided one, but what it
+        // keeps for its weight gradient is stride² times smaller than the input.
         return bottleneck
-            ? new Shortcut(stride, outChannels, new Conv2d(inChannels, outChannels, 1, stride))
+            ? new Shortcut(stride, outChannels, new Conv2d(inChannels, outChannels, 1))
             : new Shortcut(stride, outChannels, null);
     }
 
@@ -32,7 +34,12 @@ public sealed class Shortcut : Module
 
     public override Tensor Forward(Tensor x)
     {
-        if (projection is not null) return projection.Forward(x);
+        if (projection is not null)
+        {
+            if (stride == 1) return projection.Forward(x);
+            using var subsampled = Functional.Subsample(x, stride);
+            return projection.Forward(subsampled);
+        }
         if (stride == 1 && x[1] == outChannels) return x.Retain();
         using var pooled = stride == 1 ? x.Retain() : Functional.AvgPool2x2(x, ceil: true); // ceil: matches the strided conv on odd sizes
         return pooled[1] == outChannels ? pooled.Retain() : Functional.PadChannels(pooled, outChannels);

@@ -1,5 +1,6 @@
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.RevNet.Layers;
+using RevNetIlgpu.RevNet.Reversible;
 
 namespace RevNetIlgpu.RevNet.Models;
 
@@ -7,7 +8,7 @@ namespace RevNetIlgpu.RevNet.Models;
 /// The first unit of a RevNet stage, which may change resolution or width and so cannot be inverted:
 /// y1 = s1(x1) + F(x2), y2 = s2(x2) + G(y1) on channel halves. An ordinary unit: it keeps its activations.
 /// </summary>
-public sealed class TransitionUnit : Module
+public sealed class TransitionUnit : Module, IHalvesForward
 {
     readonly Module f, g;
     readonly Shortcut shortcut1, shortcut2;

@@ -1,6 +1,5 @@
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.RevNet.Layers;
-using RevNetIlgpu.RevNet.Models;
 
 namespace RevNetIlgpu.RevNet.Reversible;
 
@@ -44,11 +43,11 @@ public sealed class Recomputed : Module
             {
                 x.RequiresGrad = true;
                 // The rerun's records hold what its backward needs; its outputs (keys for the seeds) and the input are dead.
-                // A transition unit reruns without its final concatenation, seeded with the two halves of gy.
+                // A module that computes its output as two halves reruns without the concatenation, seeded with gy's halves.
                 Tensor?[] grads;
-                if (inner is TransitionUnit transition)
+                if (inner is IHalvesForward halves)
                 {
-                    var (y1, y2) = transition.ForwardHalves(x);
+                    var (y1, y2) = halves.ForwardHalves(x);
                     y1.Release();
                     y2.Release();
                     x.Release();

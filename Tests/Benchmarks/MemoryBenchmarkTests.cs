@@ -46,7 +46,7 @@ public class MemoryBenchmarkTests
         using var cpu = Device.Create("cpu");
         var onMeta = MemoryBenchmark.Run(meta, Tiny, batches: [2], image: 8);
         var onCpu = MemoryBenchmark.Run(cpu, Tiny, batches: [2], image: 8);
-        Assert.That(onMeta, Is.EqualTo(onCpu), "the meta device counts the same allocations the CPU accelerator makes");
+        Assert.That(onMeta, Is.EqualTo(onCpu), "the meta device counts the same allocations the cpu device makes");
     }
 
     [Test]

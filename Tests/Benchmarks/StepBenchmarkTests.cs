@@ -9,7 +9,7 @@ using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Benchmarks;
 
-/// <summary>`revnet bench step` on a tiny RevNet on the CPU accelerator, with and without its PyTorch peer: structure only, never speed.</summary>
+/// <summary>`revnet bench step` on a tiny RevNet on the `cpu` device (host kernels), with and without its PyTorch peer: structure only, never speed.</summary>
 public class StepBenchmarkTests
 {
     [OneTimeSetUp]

@@ -51,6 +51,20 @@ public sealed class OfflineCompileTests
         var failures = compilations.Where(c => !c.Succeeded).Select(c => $"{KernelCatalog.DisplayName(c.Kernel)}: {c.Error}").ToList();
         Assert.That(failures, Is.Empty, "ILGPU's PTX backend rejected these kernels; they would fail to load on a CUDA GPU");
         Assert.That(compilations.Select(c => c.Code), Has.All.Contains(".entry"), "PTX declares its kernel as an .entry");
+        Assert.That(compilations.Select(c => c.Code), Has.All.Contains(".target sm_90\n").Or.All.Contains(".target sm_90\r\n"),
+            "the PTX names the architecture it is checked for, so ptxas schedules it for that GPU");
+    }
+
+    [Test]
+    public void Discovery_ClosesEveryTiledGemmOverEachGpuTiling()
+    {
+        var tiled = discovery.Kernels.Where(k => k.Name == "TiledKernel").ToList();
+        var tilings = tiled.Select(k => (k.GetGenericArguments()[3], k.GetGenericArguments()[4])).ToHashSet();
+        Assert.That(tilings, Is.EquivalentTo(GemmPlan.GpuTiles.Select(GemmPlan.KernelTypes)),
+            "offline compilation assembles the GPU tilings (which discovery on the CPU accelerator never launches), and only those");
+        var operands = tiled.Select(k => string.Join(",", k.GetGenericArguments().Take(2).Select(t => t.Name))).ToHashSet();
+        Assert.That(operands, Is.SupersetOf(new[] { "RowStream`1,Im2colStream", "ChannelRowsStream,Col2imStream", "ChannelRowsStream,Im2colTransposeStream" }),
+            "the three conv GEMMs (forward, grad-input, grad-weight) are among them");
     }
 
     [Test]

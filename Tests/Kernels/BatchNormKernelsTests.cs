@@ -140,6 +140,136 @@ public class BatchNormKernelsTests : KernelTestBase
         Assert.That(Download(dgbeta), Is.EqualTo(gbeta1.Select(v => 2 * v).ToArray()), "gbeta += the same sum (doubling is exact)");
     }
 
+    /// <summary>Float64 training-mode backward from the float64 statistics: gx, Σgy·xhat, Σgy.</summary>
+    static (double[] Gx, double[] GGamma, double[] GBeta) BackwardReference(double[] x, double[] gamma, double[] gy, int c, int hw)
+    {
+        var (mean, invstd) = StatsReference(x, c, hw);
+        double m = x.Length / c;
+        var gbeta = new double[c];
+        var ggamma = new double[c];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int ch = i / hw % c;
+            gbeta[ch] += gy[i];
+            ggamma[ch] += gy[i] * (x[i] - mean[ch]) * invstd[ch];
+        }
+        var gx = new double[x.Length];
+        for (int i = 0; i < x.Length; i++)
+        {
+            int ch = i / hw % c;
+            double xhat = (x[i] - mean[ch]) * invstd[ch];
+            gx[i] = gamma[ch] * invstd[ch] * (gy[i] - gbeta[ch] / m - xhat * ggamma[ch] / m);
+        }
+        return (gx, ggamma, gbeta);
+    }
+
+    /// <summary>Runs <paramref name="body"/> with many groups per channel (every channel cut into short slices) and the given group size.</summary>
+    void WithSlices(int groupSize, Action body)
+    {
+        var (target, size) = (K.TargetGroups, K.ReductionGroupSize);
+        (K.TargetGroups, K.ReductionGroupSize) = (1 << 20, groupSize);
+        try
+        {
+            body();
+        }
+        finally
+        {
+            (K.TargetGroups, K.ReductionGroupSize) = (target, size);
+        }
+    }
+
+    [TestCase(1)]
+    [TestCase(4)]
+    public void Stats_ManyGroupsPerChannel_MeanFarLargerThanSpread_MatchFloat64(int groupSize)
+    {
+        const int n = 3, c = 3, hw = 67;
+        // Mean 10⁴, spread ±1: Σx² − M·mean² in float32 would lose every digit of the variance (≈ 1/3).
+        var x = RandomArray(n * c * hw).Select(v => 1e4f + v).ToArray();
+        WithSlices(groupSize, () =>
+        {
+            Assert.That(ChannelSlices.For(K, n, c, hw).Slices, Is.GreaterThan(4), "several groups per channel, the last one short");
+            Assert.That(n * hw % ChannelSlices.For(K, n, c, hw).SliceLength, Is.Not.Zero, "slices are no divisor of M");
+            using var dx = Upload(x);
+            using var dmean = Poisoned(c);
+            using var dinvstd = Poisoned(c);
+            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            var (mean, invstd) = StatsReference(FiniteDifference.ToDouble(x), c, hw);
+            var (mean1, invstd1) = (Download(dmean), Download(dinvstd));
+            AssertClose(mean1, mean, 1e-6, "batch mean (float32 holds 10⁴ to about 1e-3)");
+            AssertClose(invstd1, invstd, 1e-4, "batch invstd with mean 10⁴ and variance 1/3");
+            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            Assert.That((Download(dmean), Download(dinvstd)), Is.EqualTo((mean1, invstd1)), "same bits on a repeated run");
+        });
+    }
+
+    [TestCase(1)]
+    [TestCase(4)]
+    public void Backward_ManyGroupsPerChannel_MatchesFloat64_AndRepeatsBitForBit(int groupSize)
+    {
+        const int n = 3, c = 4, hw = 37;
+        var x = RandomArray(n * c * hw).Select(v => 3f + 2f * v).ToArray();
+        var gy = RandomArray(x.Length);
+        var gamma = RandomArray(c);
+        var (gx, ggamma, gbeta) = BackwardReference(FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gamma), FiniteDifference.ToDouble(gy), c, hw);
+        WithSlices(groupSize, () =>
+        {
+            Assert.That(ChannelSlices.For(K, n, c, hw).Slices, Is.GreaterThan(4), "several groups per channel");
+            using var dx = Upload(x);
+            using var dgy = Upload(gy);
+            using var dgamma = Upload(gamma);
+            using var dmean = Poisoned(c);
+            using var dinvstd = Poisoned(c);
+            using var dgx = Poisoned(x.Length);
+            using var dggamma = Upload(new float[c]);
+            using var dgbeta = Upload(new float[c]);
+            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+            var (gx1, ggamma1, gbeta1) = (Download(dgx), Download(dggamma), Download(dgbeta));
+            AssertClose(gx1, gx, 1e-4, "gx (two means subtracted: about two digits lost)");
+            AssertClose(ggamma1, ggamma, 1e-5, "ggamma");
+            AssertClose(gbeta1, gbeta, 1e-5, "gbeta");
+            BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+            Assert.That(Download(dgx), Is.EqualTo(gx1), "gx: same bits on a repeated run");
+            Assert.That(Download(dggamma), Is.EqualTo(ggamma1.Select(v => 2 * v).ToArray()), "ggamma += the same bits");
+            Assert.That(Download(dgbeta), Is.EqualTo(gbeta1.Select(v => 2 * v).ToArray()), "gbeta += the same bits");
+        });
+    }
+
+    [Test]
+    public void StatsWithRunningUpdate_IsOneLaunch_AndMatchesPyTorchGolden()
+    {
+        const int n = 4, c = 5, hw = 21;
+        using var dx = Upload(Golden("bn2d_train.x.bin"));
+        using var drm = Upload(Golden("bn2d_train.running_mean_in.bin"));
+        using var drv = Upload(Golden("bn2d_train.running_var_in.bin"));
+        using var dmean = Poisoned(c);
+        using var dinvstd = Poisoned(c);
+        WithSlices(1, () =>
+        {
+            K.Profile = new KernelProfile();
+            try
+            {
+                long hostCallsBefore = K.HostKernelCalls;
+                BatchNormKernels.ComputeBatchStatsAndUpdateRunning(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps, 0.1f, drm.View, drv.View);
+                if (HostKernels)
+                    Assert.That(K.HostKernelCalls - hostCallsBefore, Is.EqualTo(1), "statistics and running statistics in one host kernel call");
+                else
+                    Assert.That(K.Profile.Entries.Values.Sum(e => e.Launches), Is.EqualTo(1), "statistics and running statistics in one launch");
+            }
+            finally
+            {
+                K.Profile = null;
+            }
+        });
+        Assert.Multiple(() =>
+        {
+            AssertClose(Download(dmean), FiniteDifference.ToDouble(Golden("bn2d_train.batch_mean.bin")), 1e-5, "batch mean");
+            AssertClose(Download(dinvstd), FiniteDifference.ToDouble(Golden("bn2d_train.batch_invstd.bin")), 1e-5, "batch invstd");
+            AssertClose(Download(drm), FiniteDifference.ToDouble(Golden("bn2d_train.running_mean_out.bin")), 1e-5, "running mean");
+            AssertClose(Download(drv), FiniteDifference.ToDouble(Golden("bn2d_train.running_var_out.bin")), 1e-5, "running var (unbiased)");
+        });
+    }
+
     [Test]
     public void Training_MatchesPyTorchGolden_IncludingRunningStats()
     {

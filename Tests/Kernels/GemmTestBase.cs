@@ -5,25 +5,25 @@ using RevNetIlgpu.Tests.Support;
 namespace RevNetIlgpu.Tests.Kernels;
 
 /// <summary>
-/// Shared by the GEMM, conv and linear tests: switching between the tiled kernel (tile 4, so the CPU
+/// Shared by the GEMM, conv and linear tests: switching between the tiled kernel (the 8×8 tiling, so the CPU
 /// accelerator's 16-thread groups fit) and the reference kernel, float64 helpers, finite differences
 /// and the PyTorch golden cases.
 /// </summary>
 public abstract class GemmTestBase : KernelTestBase
 {
     bool defaultTiled;
-    int defaultTile;
+    bool defaultSmall;
 
     [SetUp]
-    public void RememberGemmMode() => (defaultTiled, defaultTile) = (K.UseTiled, K.GemmTile);
+    public void RememberGemmMode() => (defaultTiled, defaultSmall) = (K.UseTiled, K.SmallGemmTiles);
 
     [TearDown]
-    public void RestoreGemmMode() => (K.UseTiled, K.GemmTile) = (defaultTiled, defaultTile);
+    public void RestoreGemmMode() => (K.UseTiled, K.SmallGemmTiles) = (defaultTiled, defaultSmall);
 
     protected void UseTiled(bool tiled)
     {
         K.UseTiled = tiled;
-        K.GemmTile = 4;
+        K.SmallGemmTiles = true;
     }
 
     protected static double[] ToDouble(float[] a) => Array.ConvertAll(a, v => (double)v);

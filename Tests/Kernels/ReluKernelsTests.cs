@@ -32,6 +32,20 @@ public class ReluKernelsTests : KernelTestBase
         AssertClose(Download(dgx), expected, 0, "relu backward");
     }
 
+    [TestCase(37)]
+    public void Backward_MatchesFiniteDifferences_AwayFromTheKink(int length)
+    {
+        // |x| ≥ 0.1 keeps every probe x ± h on one side of 0, where ReLU is differentiable.
+        var x = RandomArray(length).Select(v => v >= 0 ? v + 0.1f : v - 0.1f).ToArray();
+        var gy = RandomArray(length);
+        using var dx = Upload(x);
+        using var dgy = Upload(gy);
+        using var dgx = Poisoned(length);
+        ReluKernels.Backward(K, dx.View, dgy.View, dgx.View);
+        var numeric = FiniteDifference.Gradient(v => v.Select(e => Math.Max(e, 0)).ToArray(), FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gy));
+        AssertClose(Download(dgx), numeric, 1e-6, "relu backward vs finite differences");
+    }
+
     [Test]
     public void Forward_RejectsMismatchedLengths()
     {

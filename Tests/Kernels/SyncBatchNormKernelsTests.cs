@@ -34,7 +34,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         var k = Form(form);
         var x = RandomArray(n * c * hw).Select(v => v + 3f).ToArray();
         using var dx = Upload(x);
-        using var partial = PoisonedDoubles(c);
+        using var partial = Poisoned(2 * c);
         using var dmean = Poisoned(c);
         var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
         long count = (long)n * hw;
@@ -43,7 +43,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         foreach (var (start, images) in slices)
         {
             SyncBatchNormKernels.ChannelSums(k, images, c, hw, Slice(dx, start, images, c, hw), partial.View);
-            Add(sums, DownloadDoubles(partial));
+            Add(sums, Combine(Download(partial), c));
         }
         var mean = sums.Select(s => (float)(s / count)).ToArray();
         dmean.CopyFromCPU(mean);
@@ -51,14 +51,14 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         foreach (var (start, images) in slices)
         {
             SyncBatchNormKernels.CentredSquareSums(k, images, c, hw, Slice(dx, start, images, c, hw), dmean.View, partial.View);
-            Add(squares, DownloadDoubles(partial));
+            Add(squares, Combine(Download(partial), c));
         }
         var invstd = squares.Select(s => 1 / Math.Sqrt(s / count + Eps)).ToArray();
 
         var (expectedMean, expectedInvstd) = StatsReference(x, c, hw);
-        // Float64 sums of float32 inputs: only the final rounding to float32 remains.
-        AssertClose(mean, expectedMean, 1e-7, "mean from slice sums");
-        AssertClose(invstd.Select(v => (float)v).ToArray(), expectedInvstd, 1e-7, "invstd from slice sums of centred squares");
+        // Compensated sums: a few float32 ulps, however the batch is cut.
+        AssertClose(mean, expectedMean, 1e-6, "mean from slice sums");
+        AssertClose(invstd.Select(v => (float)v).ToArray(), expectedInvstd, 1e-6, "invstd from slice sums of centred squares");
     }
 
     [TestCase("kernel", 4, 1, 3, 9)]
@@ -87,7 +87,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
 
         // Two slices: reduce each, add the sums (what MPI_Allreduce does across ranks), apply to each.
         var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
-        using var sums = PoisonedDoubles(2 * c);
+        using var sums = Poisoned(4 * c);
         using var gx = Poisoned(x.Length);
         using var ggamma = Upload(new float[c]);
         using var gbeta = Upload(new float[c]);
@@ -96,12 +96,12 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         {
             SyncBatchNormKernels.BackwardSums(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
                 dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
-            Add(total, DownloadDoubles(sums));
+            Add(total, Combine(Download(sums), c));
         }
-        sums.CopyFromCPU(total);
+        using var means = Upload(total.Select(t => (float)(t / ((long)n * hw))).ToArray());
         foreach (var (start, images) in slices)
             SyncBatchNormKernels.BackwardApply(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
-                dmean.View, dinvstd.View, dgamma.View, sums.View, (long)n * hw, Slice(gx, start, images, c, hw));
+                dmean.View, dinvstd.View, dgamma.View, means.View, Slice(gx, start, images, c, hw));
 
         var (expectedGx, expectedGGamma, expectedGBeta) = BackwardReference(x, gy, gamma, Download(dmean), Download(dinvstd), c, hw);
         AssertClose(Download(gx), expectedGx, 1e-6, "gx against float64");
@@ -124,20 +124,21 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         using var dgamma = Upload(RandomArray(c));
         using var dmean = Upload(RandomArray(c, 0.2f));
         using var dinvstd = Upload(RandomArray(c).Select(v => 1.5f + v).ToArray());
+        var gradientMeans = RandomArray(2 * c);
         float[][] Run(KernelContext k)
         {
-            using var channelSums = PoisonedDoubles(c);
-            using var squares = PoisonedDoubles(c);
-            using var sums = PoisonedDoubles(2 * c);
+            using var channelSums = Poisoned(2 * c);
+            using var squares = Poisoned(2 * c);
+            using var sums = Poisoned(4 * c);
+            using var means = Upload(gradientMeans);
             using var ggamma = Upload(Enumerable.Repeat(0.5f, c).ToArray());
             using var gbeta = Upload(Enumerable.Repeat(-0.25f, c).ToArray());
             using var gx = Poisoned(x.Length);
             SyncBatchNormKernels.ChannelSums(k, n, c, hw, dx.View, channelSums.View);
             SyncBatchNormKernels.CentredSquareSums(k, n, c, hw, dx.View, dmean.View, squares.View);
             SyncBatchNormKernels.BackwardSums(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
-            SyncBatchNormKernels.BackwardApply(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, sums.View, 3L * n * hw, gx.View);
-            return [ToFloatBits(DownloadDoubles(channelSums)), ToFloatBits(DownloadDoubles(squares)), ToFloatBits(DownloadDoubles(sums)),
-                Download(ggamma), Download(gbeta), Download(gx)];
+            SyncBatchNormKernels.BackwardApply(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, means.View, gx.View);
+            return [Download(channelSums), Download(squares), Download(sums), Download(ggamma), Download(gbeta), Download(gx)];
         }
         var kernel = Run(K);
         var host = Run(Form("host"));
@@ -150,34 +151,45 @@ public class SyncBatchNormKernelsTests : KernelTestBase
     }
 
     [Test]
-    public void BackwardApply_RejectsACountBelowTheSlice()
+    public void CompensatedSum_KeepsWhatAPlainFloatSumLoses()
+    {
+        // 1 followed by 10,000 terms of 1e-8: a float32 running sum never moves from 1 (each term is below half an ulp of 1).
+        var sum = new CompensatedSum();
+        float plain = 0f;
+        sum.Add(1f);
+        plain += 1f;
+        for (int i = 0; i < 10_000; i++)
+        {
+            sum.Add(1e-8f);
+            plain += 1e-8f;
+        }
+        double exact = 1 + 10_000 * (double)1e-8f;
+        Assert.That(plain, Is.EqualTo(1f), "the plain sum lost every small term");
+        Assert.That(sum.Value, Is.EqualTo(exact).Within(1e-7 * exact), "the compensated sum kept them, to float32 precision");
+    }
+
+    [Test]
+    public void BackwardApply_RejectsGradientMeansOfTheWrongLength()
     {
         using var v = Upload(new float[2 * 3 * 4]);
         using var ch = Upload(new float[3]);
-        using var sums = Accelerator.Allocate1D(new double[6]);
         var e = Assert.Throws<ArgumentException>(() =>
-            SyncBatchNormKernels.BackwardApply(K, 2, 3, 4, v.View, v.View, ch.View, ch.View, ch.View, sums.View, 7, v.View));
-        Assert.That(e!.Message, Does.Contain("count per channel (7)"));
+            SyncBatchNormKernels.BackwardApply(K, 2, 3, 4, v.View, v.View, ch.View, ch.View, ch.View, ch.View, v.View));
+        Assert.That(e!.Message, Does.Contain("gradientMeans"));
     }
 
     static ArrayView<float> Slice(MemoryBuffer1D<float, Stride1D.Dense> buffer, int firstImage, int images, int c, int hw) =>
         buffer.View.SubView((long)firstImage * c * hw, (long)images * c * hw);
 
-    MemoryBuffer1D<double, Stride1D.Dense> PoisonedDoubles(int length)
+    /// <summary>Float64 values of a kernel's compensated sums laid out as the kernels write them: per sum, C high parts then C low parts.</summary>
+    static double[] Combine(float[] parts, int c)
     {
-        var buffer = Accelerator.Allocate1D<double>(length);
-        buffer.MemSet(0xFF); // all-ones bit pattern is a NaN
-        return buffer;
+        var values = new double[parts.Length / 2];
+        for (int sum = 0; sum < values.Length / c; sum++)
+            for (int ch = 0; ch < c; ch++)
+                values[sum * c + ch] = (double)parts[2 * sum * c + ch] + parts[(2 * sum + 1) * c + ch];
+        return values;
     }
-
-    double[] DownloadDoubles(MemoryBuffer1D<double, Stride1D.Dense> buffer)
-    {
-        Accelerator.Synchronize();
-        return buffer.GetAsArray1D();
-    }
-
-    /// <summary>Doubles as pairs of floats, so one bit-for-bit comparison covers every output (NaN stays NaN).</summary>
-    static float[] ToFloatBits(double[] values) => System.Runtime.InteropServices.MemoryMarshal.Cast<double, float>(values).ToArray();
 
     static (double[] Gx, double[] GGamma, double[] GBeta) BackwardReference(float[] x, float[] gy, float[] gamma, float[] mean, float[] invstd, int c, int hw)
     {

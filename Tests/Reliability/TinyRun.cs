@@ -2,7 +2,7 @@ using RevNetIlgpu.RevNet.Training;
 
 namespace RevNetIlgpu.Tests.Reliability;
 
-/// <summary>Training options for runs that take seconds on the CPU accelerator: revnet-tiny on <see cref="TinyIdxDataset"/>.</summary>
+/// <summary>Training options for runs that take seconds on the `cpu` device: revnet-tiny on <see cref="TinyIdxDataset"/>.</summary>
 internal static class TinyRun
 {
     public static TrainOptions Options(TinyIdxDataset data, string outputName) => new()

@@ -25,7 +25,7 @@ public static class BenchMemoryCommand
             using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
             var reports = MemoryBenchmark.Run(device, MemoryBenchmark.PaperModels, sizes, size);
             string notes = "MiB = 2^20 bytes, from the allocator's exact counters. \"peak step\" is the step's peak minus what was held before it "
-                + "(parameters, gradients, momentum, the batch). \"PyTorch ref\" is PyTorch 1.13 on the CPU at batch 64: bytes saved for backward "
+                + "(parameters, gradients, momentum, the batch); \"peak in use\" includes them; \"peak held\" is the most the allocator held from the device during the step. \"PyTorch ref\" is PyTorch 1.13 on the CPU at batch 64: bytes saved for backward "
                 + "and, for the reconstructing RevNets, the process's peak memory.\n";
             string? directory = output.Emit(parse, "memory", "Training-step memory", device.Name, ToTable(reports, size), notes, MemoryCommand.ToJson(reports));
             if (directory is not null)
@@ -39,14 +39,15 @@ public static class BenchMemoryCommand
     static BenchmarkTable ToTable(IReadOnlyList<MemoryReport> reports, int image)
     {
         var table = new BenchmarkTable($"training-step memory, {image}x{image}x3 (MiB)",
-            "model", "mode", "batch", "params", "activations after forward", "peak step", "stored / reconstruct (peak)", "PyTorch ref");
+            "model", "mode", "batch", "params", "activations after forward", "peak step", "peak in use", "peak held", "stored / leanest reconstruct (peak step)", "PyTorch ref");
         foreach (var r in reports)
         {
             var reference = PyTorchMemoryReference.Find(r.Model, r.Mode, r.Batch);
             string pytorch = reference is null ? ""
                 : $"saved {reference.SavedForBackwardMiB:F1}" + (reference.PeakProcessMiB is { } peak ? $", process peak {peak:F0}" : "");
             table.AddRow(r.Model, r.Mode, r.Batch.ToString(), r.Params.ToString("N0"),
-                MemoryCommand.MiB(r.ActivationBytesAfterForward).ToString("F1"), MemoryCommand.MiB(r.PeakStepBytes).ToString("F1"), MemoryCommand.StoredOverReconstruct(reports, r), pytorch);
+                MemoryCommand.MiB(r.ActivationBytesAfterForward).ToString("F1"), MemoryCommand.MiB(r.PeakStepBytes).ToString("F1"),
+                MemoryCommand.MiB(r.PeakInUseBytes).ToString("F1"), MemoryCommand.MiB(r.PeakHeldBytes).ToString("F1"), MemoryCommand.StoredOverReconstruct(reports, r), pytorch);
         }
         return table;
     }

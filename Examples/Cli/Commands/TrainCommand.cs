@@ -91,7 +91,7 @@ public static class TrainCommand
             bool writer = ranks.Rank == 0;
             using (var dev = writer ? CommonOptions.OpenDevice(parse.GetValue(device), limit) : Engine.Device.Create(parse.GetValue(device), limit))
             {
-                if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
+                if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, ilgpu-cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
                 var trainer = new Trainer(dev, options, ranks);
                 if (!writer)
                 {
