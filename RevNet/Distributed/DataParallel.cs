@@ -15,6 +15,9 @@ namespace RevNetIlgpu.RevNet.Distributed;
 /// </summary>
 public sealed class DataParallel(ICommunicator communicator)
 {
+    /// <summary>True while the buffers are known equal on every rank (no step since the last average or broadcast), so averaging again is skipped: for N not a power of two, (N·a)/N need not give back a.</summary>
+    bool buffersEqual;
+
     public ICommunicator Communicator { get; } = communicator;
 
     /// <summary>Rank 0 alone writes checkpoints, metrics, plots and progress.</summary>
@@ -39,14 +42,23 @@ public sealed class DataParallel(ICommunicator communicator)
     }
 
     /// <summary>Replaces every rank's gradients by their mean over the ranks (MPI_Allreduce on the flat buffer, then ÷N).</summary>
-    public void AverageGradients(ParameterStore store) => Average(store.Grads);
+    public void AverageGradients(ParameterStore store)
+    {
+        buffersEqual = false;
+        Average(store.Grads);
+    }
 
     /// <summary>
     /// Averages the batch-norm running statistics (all buffers) over the ranks, before each evaluation and checkpoint:
     /// with per-rank statistics each rank's drift from its own slices; with --sync-bn they are already equal and
     /// stay bit for bit what they were (x+x and ÷2 are exact in binary floating point for two ranks).
     /// </summary>
-    public void AverageBuffers(ParameterStore store) => Average(store.Buffers);
+    public void AverageBuffers(ParameterStore store)
+    {
+        if (buffersEqual) return;
+        Average(store.Buffers);
+        buffersEqual = true;
+    }
 
     /// <summary>
     /// Makes every rank start from rank 0's parameters, buffers, momentum and position (rank 0 alone reads a --resume
@@ -63,6 +75,7 @@ public sealed class DataParallel(ICommunicator communicator)
         Communicator.Broadcast(position, root: 0);
         Communicator.Broadcast(best, root: 0);
         optimizer.StepCount = position[3];
+        buffersEqual = true;
         return new TrainingState(position[0], checked((int)position[1]), checked((int)position[2]), best[0]);
     }
 

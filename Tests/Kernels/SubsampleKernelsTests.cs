@@ -44,10 +44,11 @@ public class SubsampleKernelsTests : KernelTestBase
         Assert.That(Download(hgx), Is.EqualTo(expectedGx), "host gx");
     }
 
-    [Test]
-    public void SubsampleThenStride1Conv_EqualsTheStridedOneByOneConv_BitForBit()
+    [TestCase("ilgpu-cpu")]
+    [TestCase("cpu")]
+    public void SubsampleThenStride1Conv_EqualsTheStridedOneByOneConv_BitForBit(string deviceName)
     {
-        using var device = Device.Create("cpu");
+        using var device = Device.Create(deviceName);
         var rng = new Random(5);
         Tensor Random(params int[] shape) => Tensor.FromArray(device,
             Enumerable.Range(0, shape.Aggregate(1, (a, d) => a * d)).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray(), shape);
