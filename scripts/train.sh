@@ -22,8 +22,8 @@ default() {
 }
 default --model revnet-fmnist
 default --train-limit 0
-default --batch 128
-default --lr 0.1
+default --batch 64
+default --lr 0.05
 default --epochs 20
 default --warmup-steps 30
 # A fixed step count (e.g. the one a budgeted run printed) replaces the budget: that repeats the run exactly.

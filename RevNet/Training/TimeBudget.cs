@@ -4,7 +4,8 @@ namespace RevNetIlgpu.RevNet.Training;
 /// Fixes a run's step count so training and its evaluations end inside a wall-clock budget on whatever machine runs
 /// it: the warm-up steps are timed (from a third of the way in, after kernel compilation and allocator growth), then
 /// <see cref="ChooseTotalSteps"/> gives the steps that fit, once. A slower machine gets fewer steps, not an overrun; the
-/// schedule is a function of the step count alone, so `--max-steps N` with the same warm-up reproduces the run.
+/// schedule is a function of the step count alone, so `--max-steps N` with the same warm-up reproduces the run. Should
+/// the machine slow down later, <see cref="MustStopEarly"/> still ends training in time for the last evaluation.
 /// </summary>
 public sealed class TimeBudget
 {
@@ -44,11 +45,31 @@ public sealed class TimeBudget
     public long ChooseTotalSteps(double elapsedSeconds, double secondsPerStep, double evaluationSeconds, int batchesPerEpoch, long maxSteps)
     {
         if (!(secondsPerStep > 0)) throw new ArgumentException($"seconds per step must be positive, got {secondsPerStep}");
+        CalibratedSecondsPerStep = secondsPerStep;
+        EvaluationSeconds = evaluationSeconds;
         double usable = Seconds * (1 - SafetyFraction) - elapsedSeconds;
         double Cost(long steps) => (steps - WarmupSteps) * secondsPerStep + (1 + (steps - 1) / batchesPerEpoch) * evaluationSeconds;
         // Start from the count that would fit with a single evaluation, then give back steps until the epoch-end evaluations fit too.
         long total = Math.Clamp(WarmupSteps + (long)Math.Floor((usable - evaluationSeconds) / secondsPerStep), WarmupSteps, Math.Max(maxSteps, WarmupSteps));
         while (total > WarmupSteps && Cost(total) > usable) total--;
         return total;
+    }
+
+    /// <summary>Step time measured over the calibration steps (0 until <see cref="ChooseTotalSteps"/>).</summary>
+    public double CalibratedSecondsPerStep { get; private set; }
+
+    /// <summary>The evaluation time <see cref="ChooseTotalSteps"/> planned with.</summary>
+    public double EvaluationSeconds { get; private set; }
+
+    /// <summary>
+    /// The guard for a machine that slows down after calibration (a shared machine gets busier): true when one more
+    /// step at <paramref name="recentSecondsPerStep"/> and the evaluations still ahead (the last, plus one if this step
+    /// ended an epoch), slowed down alike, would no longer fit in the budget. The run then stops early, its schedule cut short.
+    /// </summary>
+    public bool MustStopEarly(double elapsedSeconds, double recentSecondsPerStep, bool epochEndsNow)
+    {
+        double slowdown = Math.Max(1, recentSecondsPerStep / CalibratedSecondsPerStep);
+        int evaluationsAhead = epochEndsNow ? 2 : 1;
+        return elapsedSeconds + recentSecondsPerStep + evaluationsAhead * slowdown * EvaluationSeconds > Seconds * (1 - SafetyFraction / 2);
     }
 }

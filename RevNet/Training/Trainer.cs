@@ -68,6 +68,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         var schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones, options.WarmupSteps);
         var budget = options.TimeBudgetSeconds is { } budgetSeconds ? new TimeBudget(budgetSeconds, options.WarmupSteps) : null;
         TimeSpan calibrationStart = default;
+        double recentStepSeconds = 0;
         Log?.Invoke($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}");
 
         var state = new TrainingState(0, 0, 0, 0);
@@ -138,6 +139,14 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
                     schedule = new LearningRateSchedule(options.Schedule, options.LearningRate, totalSteps, options.Milestones, options.WarmupSteps);
                     Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
                         $"time budget {budget.Seconds:F0} s: {secondsPerStep * 1000:F0} ms per step, ~{evaluationSeconds:F1} s per evaluation -> {totalSteps} steps in all ({(double)totalSteps / batchesPerEpoch:F2} epochs); --max-steps {totalSteps} --warmup-steps {budget.WarmupSteps} repeats this run"));
+                }
+                recentStepSeconds = 0.8 * recentStepSeconds + 0.2 * stepClock.Elapsed.TotalSeconds;
+                if (budget is not null && step > budget.WarmupSteps && step < totalSteps
+                    && ranks.Min(budget.MustStopEarly(wall.Elapsed.TotalSeconds, recentStepSeconds, lastOfEpoch) ? 0 : 1) == 0)
+                {
+                    Log?.Invoke(string.Create(CultureInfo.InvariantCulture,
+                        $"time budget: steps slowed to ~{recentStepSeconds * 1000:F0} ms (calibrated {budget.CalibratedSecondsPerStep * 1000:F0} ms); stopping at step {step} of {totalSteps} to leave time for the evaluation"));
+                    totalSteps = step;
                 }
                 trainSeconds += stepClock.Elapsed.TotalSeconds;
                 imagesSeen += batch.Count * ranks.Ranks;
