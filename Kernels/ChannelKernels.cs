@@ -24,6 +24,12 @@ public static class ChannelKernels
         public int DstChannels, DstStart;
     }
 
+    /// <summary>(Public only because ILGPU marshals kernel argument types by reflection.) x [N,C,HW] and its channel halves a [N,C1,HW], b [N,C-C1,HW].</summary>
+    public struct ChannelHalves
+    {
+        public int N, C, C1, Hw;
+    }
+
     /// <summary>Flat index of element <paramref name="j"/> (0 ≤ j &lt; N*HW, image-major) of channel <paramref name="ch"/>.</summary>
     internal static int ChannelElement(int ch, int j, int c, int hw) => (j / hw * c + ch) * hw + j % hw;
 
@@ -47,6 +53,42 @@ public static class ChannelKernels
         {
             int image = i / perImage, r = i % perImage;
             dst[(image * b.DstChannels + b.DstStart) * b.Hw + r] = src[(image * b.SrcChannels + b.SrcStart) * b.Hw + r];
+        }
+    }
+
+    /// <summary>
+    /// Split (<paramref name="gather"/> 0: x → a, b) or concat (1: a, b → x) in one launch over x: within its image,
+    /// element r &lt; C1·HW belongs to a, the rest to b. (image, r) is set up with one division and then stepped by the
+    /// grid stride with adds and a compare, so the loop has no division. <paramref name="gather"/> is an int because
+    /// OpenCL kernels take no bool; it is the same for every thread, so the branch does not diverge.
+    /// </summary>
+    static void SplitConcatKernel(ArrayView<float> x, ArrayView<float> a, ArrayView<float> b, ChannelHalves s, int gather)
+    {
+        int perImage = s.C * s.Hw, aPerImage = s.C1 * s.Hw, bPerImage = perImage - aPerImage;
+        int start = GridLoop.Start, step = GridLoop.Stride, end = s.N * perImage;
+        int image = start / perImage, r = start - image * perImage;
+        int stepImages = step / perImage, stepR = step - stepImages * perImage;
+        for (int i = start; i < end; i += step)
+        {
+            if (r < aPerImage)
+            {
+                int j = image * aPerImage + r;
+                if (gather != 0) x[i] = a[j];
+                else a[j] = x[i];
+            }
+            else
+            {
+                int j = image * bPerImage + r - aPerImage;
+                if (gather != 0) x[i] = b[j];
+                else b[j] = x[i];
+            }
+            image += stepImages;
+            r += stepR;
+            if (r >= perImage)
+            {
+                r -= perImage;
+                image++;
+            }
         }
     }
 
@@ -92,8 +134,7 @@ public static class ChannelKernels
         ShapeCheck.Length(op, "a", a.Length, (long)n * c1 * hw);
         ShapeCheck.Length(op, "b", b.Length, (long)n * (c - c1) * hw);
         if (k.DispatchToHost()) { ChannelHost.Split(n, c, hw, c1, HostMemory.Span(x), HostMemory.Span(a), HostMemory.Span(b)); return; }
-        CopyBlock(k, x, a, new ChannelBlock { N = n, Hw = hw, Count = c1, SrcChannels = c, SrcStart = 0, DstChannels = c1, DstStart = 0 });
-        CopyBlock(k, x, b, new ChannelBlock { N = n, Hw = hw, Count = c - c1, SrcChannels = c, SrcStart = c1, DstChannels = c - c1, DstStart = 0 });
+        SplitConcat(k, x, a, b, new ChannelHalves { N = n, C = c, C1 = c1, Hw = hw }, gather: false);
     }
 
     /// <summary>y = [a, b] along channels (y [N,c1+c2,HW]); the backward of <see cref="Split"/>.</summary>
@@ -106,8 +147,7 @@ public static class ChannelKernels
         ShapeCheck.Length(op, "b", b.Length, (long)n * c2 * hw);
         ShapeCheck.Length(op, "y", y.Length, (long)n * (c1 + c2) * hw);
         if (k.DispatchToHost()) { ChannelHost.Concat(n, c1, c2, hw, HostMemory.Span(a), HostMemory.Span(b), HostMemory.Span(y)); return; }
-        CopyBlock(k, a, y, new ChannelBlock { N = n, Hw = hw, Count = c1, SrcChannels = c1, SrcStart = 0, DstChannels = c1 + c2, DstStart = 0 });
-        CopyBlock(k, b, y, new ChannelBlock { N = n, Hw = hw, Count = c2, SrcChannels = c2, SrcStart = 0, DstChannels = c1 + c2, DstStart = c1 });
+        SplitConcat(k, y, a, b, new ChannelHalves { N = n, C = c1 + c2, C1 = c1, Hw = hw }, gather: true);
     }
 
     /// <summary>y[:, :c] = x, y[:, c:] = 0 (y [N,cOut,HW], cOut ≥ c).</summary>
@@ -134,6 +174,9 @@ public static class ChannelKernels
 
     static void CopyBlock(KernelContext k, ArrayView<float> src, ArrayView<float> dst, ChannelBlock b) =>
         k.Load<ArrayView<float>, ArrayView<float>, ChannelBlock>(CopyBlockKernel)(k.GridStride((long)b.N * b.Count * b.Hw), src, dst, b);
+
+    static void SplitConcat(KernelContext k, ArrayView<float> x, ArrayView<float> a, ArrayView<float> b, ChannelHalves s, bool gather) =>
+        k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ChannelHalves, int>(SplitConcatKernel)(k.GridStride(x.Length), x, a, b, s, gather ? 1 : 0);
 
     static void CheckSizes(string op, int n, int c, int hw)
     {

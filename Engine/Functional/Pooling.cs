@@ -6,20 +6,27 @@ public static partial class Functional
 {
     /// <summary>2x2 average pool, stride 2: x [N,C,H,W] → [N,C,H/2,W/2] (floor), or ⌈H/2⌉x⌈W/2⌉ with
     /// <paramref name="ceil"/> (as if zero-padded to even size). Saves nothing.</summary>
-    public static Tensor AvgPool2x2(Tensor x, bool ceil = false)
+    public static Tensor AvgPool2x2(Tensor x, bool ceil = false) => AvgPool2x2PadChannels(x, x.Rank == 4 ? x[1] : 0, ceil);
+
+    /// <summary>
+    /// <see cref="AvgPool2x2"/> then zero channels appended up to <paramref name="cOut"/> (the RevNet downsampling
+    /// shortcut; PadChannels(AvgPool2x2(x)) in one launch each way, with no pooled intermediate). Saves nothing.
+    /// </summary>
+    public static Tensor AvgPool2x2PadChannels(Tensor x, int cOut, bool ceil = false)
     {
         const string op = "avg pool 2x2";
         RequireRank(op, "input", x, 4);
         int n = x[0], c = x[1], h = x[2], w = x[3];
         if (h < 2 || w < 2) throw new ArgumentException($"{op}: input {x.ShapeString} is smaller than the 2x2 window");
+        if (cOut < c) throw new ArgumentException($"{op}: cannot pad {c} channels of {x.ShapeString} down to {cOut}");
         var device = x.Device;
         var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
-        var y = Tensor.Empty(device, n, c, o.X, o.Y);
-        Launch(device, k => PoolKernels.AvgPool2x2Forward(k, n, c, h, w, x.View, y.View, ceil));
+        var y = Tensor.Empty(device, n, cOut, o.X, o.Y);
+        Launch(device, k => PoolKernels.AvgPool2x2PadChannelsForward(k, n, c, cOut, h, w, x.View, y.View, ceil));
         device.Tape.Record(op, y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => PoolKernels.AvgPool2x2Backward(k, n, c, h, w, grads[0]!.View, gx.View, ceil));
+            Launch(device, k => PoolKernels.AvgPool2x2PadChannelsBackward(k, n, c, cOut, h, w, grads[0]!.View, gx.View, ceil));
             return [gx];
         });
         return y;

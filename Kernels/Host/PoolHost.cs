@@ -9,16 +9,30 @@ public static class PoolHost
 {
     /// <summary>y[n,c,i,j] = ¼ Σ x[n,c,2i..2i+1,2j..2j+1], positions past the edge counting as zero; y is [N,C,ho,wo] per
     /// <see cref="PoolKernels.AvgPool2x2OutputSize"/>.</summary>
-    public static unsafe void AvgPool2x2Forward(int n, int c, int h, int w, ReadOnlySpan<float> x, Span<float> y, bool ceil = false)
+    public static void AvgPool2x2Forward(int n, int c, int h, int w, ReadOnlySpan<float> x, Span<float> y, bool ceil = false) =>
+        AvgPool2x2PadChannelsForward(n, c, c, h, w, x, y, ceil);
+
+    /// <summary>gx = gy/4 spread over each window (overwritten); zero in a row or column a floor pool dropped.</summary>
+    public static void AvgPool2x2Backward(int n, int c, int h, int w, ReadOnlySpan<float> gy, Span<float> gx, bool ceil = false) =>
+        AvgPool2x2PadChannelsBackward(n, c, c, h, w, gy, gx, ceil);
+
+    /// <summary>The 2x2 pool of x [N,C,H,W] into the first C of cOut ≥ C channels of y [N,cOut,ho,wo], the rest zero.</summary>
+    public static unsafe void AvgPool2x2PadChannelsForward(int n, int c, int cOut, int h, int w, ReadOnlySpan<float> x, Span<float> y, bool ceil = false)
     {
-        var (ho, wo) = OutputSize(h, w, ceil, x.Length, y.Length, (long)n * c);
+        var (ho, wo) = OutputSize(h, w, ceil, c, cOut, n, x.Length, y.Length);
         fixed (float* px = x, py = y)
         {
             var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
-            HostThreads.For(n * c, plane =>
+            HostThreads.For(n * cOut, plane =>
             {
-                var input = xs.Slice(plane * h * w, h * w);
+                int image = plane / cOut, ch = plane - image * cOut;
                 var output = ys.Slice(plane * ho * wo, ho * wo);
+                if (ch >= c)
+                {
+                    output.Clear();
+                    return;
+                }
+                var input = xs.Slice((image * c + ch) * h * w, h * w);
                 for (int oy = 0; oy < ho; oy++)
                     for (int ox = 0; ox < wo; ox++)
                     {
@@ -31,16 +45,17 @@ public static class PoolHost
         }
     }
 
-    /// <summary>gx = gy/4 spread over each window (overwritten); zero in a row or column a floor pool dropped.</summary>
-    public static unsafe void AvgPool2x2Backward(int n, int c, int h, int w, ReadOnlySpan<float> gy, Span<float> gx, bool ceil = false)
+    /// <summary>gx = the 2x2 pool's backward of the first C channels of gy [N,cOut,ho,wo] (the padded ones were constants).</summary>
+    public static unsafe void AvgPool2x2PadChannelsBackward(int n, int c, int cOut, int h, int w, ReadOnlySpan<float> gy, Span<float> gx, bool ceil = false)
     {
-        var (ho, wo) = OutputSize(h, w, ceil, gx.Length, gy.Length, (long)n * c);
+        var (ho, wo) = OutputSize(h, w, ceil, c, cOut, n, gx.Length, gy.Length);
         fixed (float* pgy = gy, pgx = gx)
         {
             var (gys, gxs) = (new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgx, gx.Length));
             HostThreads.For(n * c, plane =>
             {
-                var output = gys.Slice(plane * ho * wo, ho * wo);
+                int image = plane / c, ch = plane - image * c;
+                var output = gys.Slice((image * cOut + ch) * ho * wo, ho * wo);
                 var input = gxs.Slice(plane * h * w, h * w);
                 for (int iy = 0; iy < h; iy++)
                     for (int ix = 0; ix < w; ix++)
@@ -70,11 +85,12 @@ public static class PoolHost
         for (int plane = 0; plane < n * c; plane++) gx.Slice(plane * hw, hw).Fill(gy[plane] / hw);
     }
 
-    static (int Ho, int Wo) OutputSize(int h, int w, bool ceil, int inputLength, int outputLength, long planes)
+    static (int Ho, int Wo) OutputSize(int h, int w, bool ceil, int c, int cOut, int n, int inputLength, int outputLength)
     {
         var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
-        if (h < 2 || w < 2 || inputLength != planes * h * w || outputLength != planes * o.X * o.Y)
-            throw new ArgumentException($"avg pool 2x2: {planes} planes of {h}x{w} → {o.X}x{o.Y} need {planes * h * w} and {planes * o.X * o.Y} elements, got {inputLength} and {outputLength}");
+        long inPlanes = (long)n * c, outPlanes = (long)n * cOut;
+        if (h < 2 || w < 2 || c <= 0 || cOut < c || inputLength != inPlanes * h * w || outputLength != outPlanes * o.X * o.Y)
+            throw new ArgumentException($"avg pool 2x2: {inPlanes} planes of {h}x{w} → {outPlanes} planes of {o.X}x{o.Y} need {inPlanes * h * w} and {outPlanes * o.X * o.Y} elements, got {inputLength} and {outputLength}");
         return (o.X, o.Y);
     }
 

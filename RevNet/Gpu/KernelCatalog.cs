@@ -95,6 +95,8 @@ public static class KernelCatalog
             ModelConfig.Named("resnet-tiny"),
             new("revnet-bottleneck-tiny", true, [2, 2, 2], 8, [16, 16, 32], Bottleneck: true, BottleneckChannels: [4, 4, 8]),
             new("resnet-bottleneck-tiny", false, [2, 1, 1], 8, [16, 16, 32], Bottleneck: true, BottleneckChannels: [4, 4, 8]),
+            // A basic unit that widens at stride 1 (stem 8 → stage 16): the channel padding without a pool.
+            new("resnet-widening-tiny", false, [1, 1, 1], 8, [16, 16, 32]),
         ];
         foreach (var config in configs)
         {

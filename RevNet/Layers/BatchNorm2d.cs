@@ -61,6 +61,15 @@ public sealed class BatchNorm2d : Module
         ? throw new InvalidOperationException("BatchNorm2d: the fused BN-ReLU-conv op cannot synchronise statistics across ranks; run the layers one by one")
         : Normalize(x, (input, mean, invstd, batchStatistics) => conv.ForwardAfterBatchNormRelu(input, weight.Value, bias.Value, mean, invstd, batchStatistics));
 
+    /// <summary>
+    /// relu(this(x)) through the fused op that keeps only x for backward (<see cref="Functional.BatchNormRelu"/>);
+    /// statistics are chosen and updated exactly as by <see cref="Forward"/>. Not with <see cref="SyncAcross"/>, as
+    /// <see cref="ForwardThroughReluConv"/>.
+    /// </summary>
+    public Tensor ForwardThroughRelu(Tensor x) => SyncAcross is not null
+        ? throw new InvalidOperationException("BatchNorm2d: the fused BN-ReLU op cannot synchronise statistics across ranks; run the layers one by one")
+        : Normalize(x, (input, mean, invstd, batchStatistics) => Functional.BatchNormRelu(input, weight.Value, bias.Value, mean, invstd, batchStatistics));
+
     /// <summary>Picks the statistics (batch, saved or running), updates the running ones when training, and applies <paramref name="normalize"/>(x, mean, invstd, batch statistics?).</summary>
     Tensor Normalize(Tensor x, Func<Tensor, Tensor, Tensor, bool, Tensor> normalize)
     {

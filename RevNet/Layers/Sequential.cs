@@ -25,7 +25,9 @@ public sealed class Sequential : Module
     /// <summary>
     /// Run each BatchNorm2d-ReLU-Conv2d in a row as one op that keeps only the batch norm's input for backward and
     /// recomputes the rest (<see cref="BatchNorm2d.ForwardThroughReluConv"/>): same results, two fewer saved tensors per
-    /// triple, one more normalisation in backward. Off by default; reconstructing networks turn it on. Batch norms synchronised
+    /// triple, one more normalisation in backward. A BatchNorm2d-ReLU pair not followed by a convolution (a stem's, a
+    /// head's) runs as one fused op too (<see cref="BatchNorm2d.ForwardThroughRelu"/>): two fewer saved tensors, and one
+    /// launch each way instead of two and three. Off by default; reconstructing networks turn it on. Batch norms synchronised
     /// across ranks run unfused (their backward sums over all ranks).
     /// </summary>
     public bool RecomputeBatchNormRelu { get; set; }
@@ -41,6 +43,11 @@ public sealed class Sequential : Module
             {
                 next = bn.ForwardThroughReluConv(current, conv);
                 i += 2;
+            }
+            else if (RecomputeBatchNormRelu && i + 1 < layers.Count && layers[i] is BatchNorm2d { SyncAcross: null } lone && layers[i + 1] is ReLU)
+            {
+                next = lone.ForwardThroughRelu(current);
+                i += 1;
             }
             else
             {

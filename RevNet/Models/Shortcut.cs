@@ -41,7 +41,7 @@ public sealed class Shortcut : Module
             return projection.Forward(subsampled);
         }
         if (stride == 1 && x[1] == outChannels) return x.Retain();
-        using var pooled = stride == 1 ? x.Retain() : Functional.AvgPool2x2(x, ceil: true); // ceil: matches the strided conv on odd sizes
-        return pooled[1] == outChannels ? pooled.Retain() : Functional.PadChannels(pooled, outChannels);
+        if (stride == 1) return Functional.PadChannels(x, outChannels);
+        return Functional.AvgPool2x2PadChannels(x, outChannels, ceil: true); // ceil: matches the strided conv on odd sizes
     }
 }

@@ -56,10 +56,14 @@ public class ChannelKernelsTests : KernelTestBase
         Assert.That(Download(second), Is.EqualTo(Download(first)), "same input, same bits");
     }
 
-    [Test]
-    public void Split_CopiesChannelRanges_AndConcatRestoresInput()
+    // One launch walks all of x by the grid stride: images smaller than the stride (several images per step), larger
+    // than it (several steps per image), and a tensor many strides long.
+    [TestCase(3, 7, 3, 15)]
+    [TestCase(5, 3, 1, 3)]
+    [TestCase(7, 2, 1, 1)]
+    [TestCase(4, 9, 5, 37)]
+    public void Split_CopiesChannelRanges_AndConcatRestoresInput(int n, int c, int c1, int hw)
     {
-        const int n = 3, c = 7, c1 = 3, hw = 15;
         var x = RandomArray(n * c * hw);
         using var dx = Upload(x);
         using var da = Poisoned(n * c1 * hw);

@@ -76,6 +76,33 @@ public class KernelLaunchCountTests : KernelTestBase
         Assert.That(counted, Is.GreaterThan(100), "a RevNet step launches a kernel per op");
     }
 
+    /// <summary>Issue 10's floor: a reconstructing RevNet-38 step (forward, backward, SGD) as `revnet bench step` counts it.</summary>
+    [Test]
+    public void ReconstructingRevNet38Step_LaunchesAtMost400Kernels()
+    {
+        const int floor = 400;
+        using var device = Device.Create("ilgpu-cpu");
+        var model = new ResidualNetwork(ModelConfig.Named("revnet38")) { Reconstruct = true };
+        using var store = ParameterStore.Allocate(device, model, seed: 0);
+        using var sgd = new SgdOptimizer(store, new SgdSettings(0.01f, 0.9f, 0f));
+        using var images = Tensor.FromArray(device, RandomArray(2 * 3 * 8 * 8), 2, 3, 8, 8);
+        using var labels = Tensor.FromArray(device, [1, 7], 2);
+        // A first step creates the momentum buffers; the second is the steady state the bench reports.
+        TrainingStep.Run(model, store, images, labels);
+        sgd.Step();
+        var profile = new KernelProfile();
+        device.K.Profile = profile;
+        long before = device.K.IlgpuLaunches;
+        TrainingStep.Run(model, store, images, labels);
+        sgd.Step();
+        device.K.Profile = null;
+        long launches = device.K.IlgpuLaunches - before;
+        var breakdown = string.Join(", ", profile.Entries.OrderByDescending(e => e.Value.Launches).Select(e => $"{e.Value.Launches} {e.Key}"));
+        Assert.That(launches, Is.LessThanOrEqualTo(floor), $"launches per step: {breakdown}");
+        Assert.That(launches, Is.GreaterThan(100), "a RevNet-38 step launches a kernel per op");
+        TestContext.Out.WriteLine($"{launches} launches: {breakdown}");
+    }
+
     [Test]
     public void HostTrainingStep_CountsHostCalls_AndLaunchesNoIlgpuKernel()
     {

@@ -20,6 +20,53 @@ public class PoolKernelsTests : KernelTestBase
         return y;
     }
 
+    /// <summary>The 2x2 pool of x [N,C,H,W] (ceil: zero-padded to even size) with channels C..cOut-1 of y zero.</summary>
+    static double[] AvgPool2x2PadChannelsReference(double[] x, int n, int c, int cOut, int h, int w, bool ceil)
+    {
+        int ho = ceil ? (h + 1) / 2 : h / 2, wo = ceil ? (w + 1) / 2 : w / 2;
+        var y = new double[n * cOut * ho * wo];
+        for (int image = 0; image < n; image++)
+            for (int ch = 0; ch < c; ch++)
+                for (int i = 0; i < ho; i++)
+                    for (int j = 0; j < wo; j++)
+                    {
+                        double sum = 0;
+                        for (int dy = 0; dy < 2; dy++)
+                            for (int dx = 0; dx < 2; dx++)
+                                if (2 * i + dy < h && 2 * j + dx < w) sum += x[((image * c + ch) * h + 2 * i + dy) * w + 2 * j + dx];
+                        y[((image * cOut + ch) * ho + i) * wo + j] = sum / 4;
+                    }
+        return y;
+    }
+
+    [TestCase(3, 5, 9, 7, 9, true)]
+    [TestCase(3, 5, 9, 7, 9, false)]
+    [TestCase(2, 3, 3, 6, 5, true)]
+    [TestCase(1, 1, 4, 2, 3, false)]
+    public void AvgPool2x2PadChannels_MatchesReference_EqualsPoolThenPad_AndBackwardMatchesFiniteDifferences(int n, int c, int cOut, int h, int w, bool ceil)
+    {
+        var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
+        int pooledLength = n * c * o.X * o.Y, outLength = n * cOut * o.X * o.Y;
+        var x = RandomArray(n * c * h * w);
+        using var dx = Upload(x);
+        using var fused = Poisoned(outLength);
+        using var pooled = Poisoned(pooledLength);
+        using var separate = Poisoned(outLength);
+        PoolKernels.AvgPool2x2PadChannelsForward(K, n, c, cOut, h, w, dx.View, fused.View, ceil);
+        PoolKernels.AvgPool2x2Forward(K, n, c, h, w, dx.View, pooled.View, ceil);
+        ChannelKernels.PadChannels(K, n, c, cOut, o.X * o.Y, pooled.View, separate.View);
+        // Up to four float32 additions and an exact multiply by 1/4.
+        AssertClose(Download(fused), AvgPool2x2PadChannelsReference(FiniteDifference.ToDouble(x), n, c, cOut, h, w, ceil), 1e-6, "pool + pad");
+        Assert.That(Download(fused), Is.EqualTo(Download(separate)), "one launch, the same bits as pool then pad");
+
+        var gy = RandomArray(outLength);
+        using var dgy = Upload(gy);
+        using var dgx = Poisoned(x.Length);
+        PoolKernels.AvgPool2x2PadChannelsBackward(K, n, c, cOut, h, w, dgy.View, dgx.View, ceil);
+        var numeric = FiniteDifference.Gradient(v => AvgPool2x2PadChannelsReference(v, n, c, cOut, h, w, ceil), FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gy));
+        AssertClose(Download(dgx), numeric, 1e-8, "pool + pad backward (linear: differences exact to float64 rounding)");
+    }
+
     static double[] GlobalAvgReference(double[] x, int planes, int hw)
     {
         var y = new double[planes];

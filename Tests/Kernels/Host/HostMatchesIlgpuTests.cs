@@ -164,6 +164,12 @@ public class HostMatchesIlgpuTests : KernelTestBase
             (k, b) => PoolKernels.AvgPool2x2Forward(k, n, c, h, w, b[0], b[1], ceil));
         AssertHostMatchesIlgpu("avg pool 2x2 backward", [Random(output), Nan(input)], 0,
             (k, b) => PoolKernels.AvgPool2x2Backward(k, n, c, h, w, b[0], b[1], ceil));
+        int cOut = 2 * c + 1;
+        long padded = (long)n * cOut * o.X * o.Y;
+        AssertHostMatchesIlgpu("avg pool 2x2 + pad channels", [Random(input), Nan(padded)], ElementTolerance,
+            (k, b) => PoolKernels.AvgPool2x2PadChannelsForward(k, n, c, cOut, h, w, b[0], b[1], ceil));
+        AssertHostMatchesIlgpu("avg pool 2x2 + pad channels backward", [Random(padded), Nan(input)], 0,
+            (k, b) => PoolKernels.AvgPool2x2PadChannelsBackward(k, n, c, cOut, h, w, b[0], b[1], ceil));
     }
 
     [TestCase(1, 3, 1)]
