@@ -343,13 +343,20 @@ public readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
     public static void DotProducts<TLayout>(int vectors, float* g, int ldg, float* columns, int* segmentOffsets, int* rowOffsets, float* gw, int ldgw)
         where TLayout : struct, ISegmentLayout
     {
-        for (int i = 0; i < 4; i++)
+        // One pass over the positions keeping the 4x4 block of sums: each loaded value feeds four products.
+        float* sums = stackalloc float[16];
+        for (int t = 0; t < 16; t++) sums[t] = 0f;
+        for (int v = 0; v < 2 * vectors; v++)
+        {
+            float* at = columns + segmentOffsets[v];
             for (int j = 0; j < 4; j++)
             {
-                float sum = 0f;
-                for (int v = 0; v < 2 * vectors; v++) sum = MathF.FusedMultiplyAdd(g[i * ldg + v], columns[segmentOffsets[v] + rowOffsets[j]], sum);
-                gw[i * ldgw + j] += sum;
+                float x = at[rowOffsets[j]];
+                for (int i = 0; i < 4; i++) sums[i * 4 + j] = MathF.FusedMultiplyAdd(g[i * ldg + v], x, sums[i * 4 + j]);
             }
+        }
+        for (int i = 0; i < 4; i++)
+            for (int j = 0; j < 4; j++) gw[i * ldgw + j] += sums[i * 4 + j];
     }
 }
 
