@@ -47,9 +47,16 @@ public sealed class CollectiveWatchdog : IDisposable
         public void Dispose() => Volatile.Write(ref watchdog.startedTicks, 0);
     }
 
-    /// <summary>Prints <paramref name="message"/> as the rank's one error line and ends the process without unwinding (other threads may sit inside MPI).</summary>
+    static int failing;
+
+    /// <summary>
+    /// Prints <paramref name="message"/> as the rank's one error line and ends the process without unwinding (other threads may
+    /// sit inside MPI). Only the first caller prints: a rank stopped and resumed by mpirun can meet its own timeout and
+    /// mpirun's SIGTERM at once; the later caller waits for the first to end the process.
+    /// </summary>
     public static void Fail(string who, string message)
     {
+        if (Interlocked.Exchange(ref failing, 1) == 1) Thread.Sleep(Timeout.Infinite);
         Console.Error.WriteLine($"revnet: error: {who}: {message}");
         Console.Error.Flush();
         ExitImmediately(ExitCode);

@@ -107,7 +107,7 @@ public class DataParallelTrainingTests
         Assert.That(result.ErrorLines[0], Does.StartWith("revnet: error: rank 0 of 2: all-reduce").And.Contain("waited more than 45 s for the other ranks"),
             result.StandardError);
         Assert.That(result.ErrorLines.Skip(1), Has.All.StartWith("revnet: error: rank 1 of 2: "), $"nothing but one line per rank; stderr: {result.StandardError}");
-        Assert.That(result.ErrorLines, Has.Count.LessThanOrEqualTo(2));
+        Assert.That(result.ErrorLines, Has.Count.LessThanOrEqualTo(2), $"stderr: {result.StandardError}");
         AssertIntact(last);
     }
 
