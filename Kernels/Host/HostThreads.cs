@@ -36,8 +36,8 @@ public static class HostThreads
             return;
         }
         int helperCount = Math.Min(Count, itemCount) - 1;
-        var loop = new Loop(itemCount, body);
-        if (Helpers.TryPublish(loop, helperCount))
+        var loop = new Loop(itemCount, body) { HelperCount = helperCount };
+        if (Helpers.TryPublish(loop))
         {
             try
             {
@@ -59,7 +59,8 @@ public static class HostThreads
     }
 
     /// <summary>
-    /// Background threads that run the published <see cref="Loop"/>: one For call at a time owns them. After each loop a
+    /// Background threads that run the published <see cref="Loop"/> (the first <see cref="Loop.HelperCount"/> of them):
+    /// one For call at a time owns them. After each loop a
     /// helper polls for the next one for <see cref="PollTime"/>, then sleeps until a call wakes it.
     /// </summary>
     static class Helpers
@@ -70,15 +71,13 @@ public static class HostThreads
         static readonly SemaphoreSlim wake = new(0);
         static readonly object growLock = new();
         static Loop? published;
-        static volatile int publishedHelpers;
         static int owned, sleepers, started;
 
-        /// <summary>Makes <paramref name="loop"/> the one the first <paramref name="helperCount"/> helpers join; false while another call owns them.</summary>
-        public static bool TryPublish(Loop loop, int helperCount)
+        /// <summary>Makes <paramref name="loop"/> the one helpers join; false while another call owns them.</summary>
+        public static bool TryPublish(Loop loop)
         {
-            EnsureStarted(helperCount);
+            EnsureStarted(loop.HelperCount);
             if (Interlocked.CompareExchange(ref owned, 1, 0) != 0) return false;
-            publishedHelpers = helperCount;
             Interlocked.Exchange(ref published, loop); // a full fence: the count of sleepers below is read after it
             int asleep = Volatile.Read(ref sleepers);
             if (asleep > 0) wake.Release(asleep);
@@ -110,7 +109,7 @@ public static class HostThreads
             while (true)
             {
                 var loop = Volatile.Read(ref published);
-                if (loop is not null && loop != last && index < publishedHelpers)
+                if (loop is not null && loop != last && index < loop.HelperCount)
                 {
                     last = loop;
                     loop.Execute();
@@ -143,6 +142,9 @@ public static class HostThreads
         volatile Exception? error;
 
         public Exception? Error => error;
+
+        /// <summary>How many helper threads may join (the caller works too).</summary>
+        public int HelperCount { get; init; }
 
         public void Execute()
         {
