@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
@@ -60,13 +62,13 @@ public static class HostThreads
 
     /// <summary>
     /// Background threads that run the published <see cref="Loop"/> (the first <see cref="Loop.HelperCount"/> of them):
-    /// one For call at a time owns them. After each loop a
-    /// helper polls for the next one for <see cref="PollTime"/>, then sleeps until a call wakes it.
+    /// one For call at a time owns them. After each loop a helper polls for the next one for <see cref="PollTime"/>,
+    /// then sleeps until a call wakes it.
     /// </summary>
     static class Helpers
     {
         /// <summary>How long an idle helper keeps polling: longer than the gaps between a training step's host kernels.</summary>
-        static readonly long PollTime = System.Diagnostics.Stopwatch.Frequency / 500; // 2 ms
+        static readonly long PollTime = Stopwatch.Frequency / 500; // 2 ms
 
         static readonly SemaphoreSlim wake = new(0);
         static readonly object growLock = new();
@@ -105,7 +107,7 @@ public static class HostThreads
         static void Run(int index)
         {
             Loop? last = null;
-            long idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+            long idleSince = Stopwatch.GetTimestamp();
             while (true)
             {
                 var loop = Volatile.Read(ref published);
@@ -113,10 +115,10 @@ public static class HostThreads
                 {
                     last = loop;
                     loop.Execute();
-                    idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                    idleSince = Stopwatch.GetTimestamp();
                     continue;
                 }
-                if (System.Diagnostics.Stopwatch.GetTimestamp() - idleSince < PollTime)
+                if (Stopwatch.GetTimestamp() - idleSince < PollTime)
                 {
                     Thread.SpinWait(32);
                     continue;
@@ -126,7 +128,7 @@ public static class HostThreads
                 loop = Volatile.Read(ref published);
                 if (loop is null || loop == last) wake.Wait();
                 Interlocked.Decrement(ref sleepers);
-                idleSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                idleSince = Stopwatch.GetTimestamp();
             }
         }
     }
