@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
@@ -19,9 +21,14 @@ public static class HostThreads
 
     /// <summary>
     /// Runs body(i) for i in [0, count) on up to <see cref="Count"/> threads; serially when one thread or one item. The
-    /// calling thread works too and the others are thread-pool helpers taking items one at a time. A training step makes
-    /// several hundred such calls, many over a few channels, so this is leaner than Parallel.For (measured ~13 µs a
-    /// call on 2 threads). The first exception a body throws is rethrown as is, after every running body has finished.
+    /// calling thread works too, with helpers taking items one at a time. A training step makes several hundred such
+    /// calls, many over a few channels, so this is leaner than Parallel.For. The first exception a body throws is
+    /// rethrown as is, after every running body has finished.
+    /// <para>Helpers are this class's own threads (<see cref="Helpers"/>), which keep polling for the next call for a
+    /// while after each one: waking a sleeping thread took 2-4 ms on a shared 2-core VM, longer than a whole convolution,
+    /// so a helper that slept between back-to-back calls arrived after the caller had done every item (the host
+    /// convolution then ran on one thread). A call made while another is running (nested in a body, or from another
+    /// thread) uses thread-pool helpers instead.</para>
     /// </summary>
     public static void For(int itemCount, Action<int> body)
     {
@@ -30,17 +37,106 @@ public static class HostThreads
             for (int i = 0; i < itemCount; i++) body(i);
             return;
         }
-        var loop = new Loop(itemCount, body);
-        for (int helper = Math.Min(Count, itemCount) - 1; helper > 0; helper--) ThreadPool.UnsafeQueueUserWorkItem(loop, preferLocal: false);
-        loop.Execute();
-        loop.WaitForHelpers();
+        int helperCount = Math.Min(Count, itemCount) - 1;
+        var loop = new Loop(itemCount, body) { HelperCount = helperCount };
+        if (Helpers.TryPublish(loop))
+        {
+            try
+            {
+                loop.Execute();
+                loop.WaitForHelpers();
+            }
+            finally
+            {
+                Helpers.Retract();
+            }
+        }
+        else
+        {
+            for (int helper = helperCount; helper > 0; helper--) ThreadPool.UnsafeQueueUserWorkItem(loop, preferLocal: false);
+            loop.Execute();
+            loop.WaitForHelpers();
+        }
         if (loop.Error is { } error) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
     }
 
     /// <summary>
+    /// Background threads that run the published <see cref="Loop"/> (the first <see cref="Loop.HelperCount"/> of them):
+    /// one For call at a time owns them. After each loop a helper polls for the next one for <see cref="PollTime"/>,
+    /// then sleeps until a call wakes it.
+    /// </summary>
+    static class Helpers
+    {
+        /// <summary>How long an idle helper keeps polling: longer than the gaps between a training step's host kernels.</summary>
+        static readonly long PollTime = Stopwatch.Frequency / 500; // 2 ms
+
+        static readonly SemaphoreSlim wake = new(0);
+        static readonly object growLock = new();
+        static Loop? published;
+        static int owned, sleepers, started;
+
+        /// <summary>Makes <paramref name="loop"/> the one helpers join; false while another call owns them.</summary>
+        public static bool TryPublish(Loop loop)
+        {
+            EnsureStarted(loop.HelperCount);
+            if (Interlocked.CompareExchange(ref owned, 1, 0) != 0) return false;
+            Interlocked.Exchange(ref published, loop); // a full fence: the count of sleepers below is read after it
+            int asleep = Volatile.Read(ref sleepers);
+            if (asleep > 0) wake.Release(asleep);
+            return true;
+        }
+
+        /// <summary>Ends the owning call: helpers that have not joined the loop no longer will.</summary>
+        public static void Retract()
+        {
+            Volatile.Write(ref published, null);
+            Volatile.Write(ref owned, 0);
+        }
+
+        static void EnsureStarted(int helperCount)
+        {
+            if (Volatile.Read(ref started) >= helperCount) return;
+            lock (growLock)
+                for (; started < helperCount; started++)
+                {
+                    int index = started;
+                    new Thread(() => Run(index)) { IsBackground = true, Name = $"revnet host helper {index}" }.Start();
+                }
+        }
+
+        static void Run(int index)
+        {
+            Loop? last = null;
+            long idleSince = Stopwatch.GetTimestamp();
+            while (true)
+            {
+                var loop = Volatile.Read(ref published);
+                if (loop is not null && loop != last && index < loop.HelperCount)
+                {
+                    last = loop;
+                    loop.Execute();
+                    idleSince = Stopwatch.GetTimestamp();
+                    continue;
+                }
+                if (Stopwatch.GetTimestamp() - idleSince < PollTime)
+                {
+                    Thread.SpinWait(32);
+                    continue;
+                }
+                // Announce the sleep before the last look, so a call published after that look sees a sleeper to wake.
+                Interlocked.Increment(ref sleepers);
+                loop = Volatile.Read(ref published);
+                if (loop is null || loop == last) wake.Wait();
+                Interlocked.Decrement(ref sleepers);
+                idleSince = Stopwatch.GetTimestamp();
+            }
+        }
+    }
+
+    /// <summary>
     /// One For call's shared state. A helper that starts after the caller has taken every item finds none and never calls
-    /// the body, so the caller waits only for helpers that are inside the body (never for one still queued): nested calls
-    /// and a busy pool cannot deadlock it.
+    /// the body, so the caller waits only for helpers that are inside the body (never for one still queued or polling):
+    /// nested calls and a busy pool cannot deadlock it.
     /// </summary>
     sealed class Loop(int itemCount, Action<int> body) : IThreadPoolWorkItem
     {
@@ -48,6 +144,9 @@ public static class HostThreads
         volatile Exception? error;
 
         public Exception? Error => error;
+
+        /// <summary>How many helper threads may join (the caller works too).</summary>
+        public int HelperCount { get; init; }
 
         public void Execute()
         {

@@ -35,9 +35,13 @@ public static class HostConvBenchmark
         ("stage3 F/G", new(batch, 56, 8, 8, 56, 3, 3, 1, 1), 11),
     ];
 
+    /// <summary>Least time each kernel is called before it is timed.</summary>
+    public const int WarmUpMs = 20;
+
     /// <summary>
-    /// Times each kernel at each shape (<paramref name="repeat"/> calls after two warm-up calls) and measures the FMA peaks before
-    /// and after the table, keeping the higher of each: the ceiling the machine reached during the run.
+    /// Times each kernel at each shape (<paramref name="repeat"/> calls after <see cref="WarmUpMs"/> of warm-up calls, at
+    /// least two) and measures the FMA peaks before and after the table, keeping the higher of each: the ceiling the
+    /// machine reached during the run.
     /// </summary>
     public static HostConvReport Run(int batch, int repeat, IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)>? shapes = null)
     {
@@ -59,8 +63,10 @@ public static class HostConvBenchmark
             double flops = 2.0 * s.N * s.K * s.OutH * s.OutW * s.C * s.KH * s.KW;
             void Time(string kernel, Action call)
             {
-                call();
-                call();
+                // At least two calls and 20 ms: a new helper thread starts on its creator's core and the scheduler
+                // spreads the two only after a few ms, so the first kernel timed in a process ran near one thread's rate.
+                var warmUp = Stopwatch.StartNew();
+                for (int calls = 0; calls < 2 || warmUp.ElapsedMilliseconds < WarmUpMs; calls++) call();
                 var ms = new double[repeat];
                 for (int r = 0; r < repeat; r++)
                 {

@@ -49,7 +49,7 @@ public static class BenchKernelsCommand
         }
         string notes = $"Batch {batch}, {report.Simd} kernels on {report.Threads} threads (REVNET_THREADS). FMA peak measured in this run (best of before and after): "
             + $"{report.PeakOneThreadGflops:F0} GFLOP/s on one thread, {report.PeakAllThreadsGflops:F0} GFLOP/s on {report.Threads} ('of peak' base). "
-            + $"{repeat} timed calls after two warm-up calls; GFLOP/s = 2·MACs / best time (grad-input counts the same MACs as forward); "
+            + $"{repeat} timed calls after {HostConvBenchmark.WarmUpMs} ms of warm-up calls (at least two); GFLOP/s = 2·MACs / best time (grad-input counts the same MACs as forward); "
             + "'one pass' sums the network's 37 convolutions once.\n";
         output.Emit(parse, "host-kernels", "Host conv kernel rates vs the FMA peak", deviceName, table, notes,
             JsonSerializer.Serialize(report, BenchmarkOutput.JsonOptions));

@@ -3,7 +3,7 @@ using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Tests.Kernels.Host;
 
-/// <summary>HostThreads.For: every item once, exceptions as thrown, nesting, on 1 to 3 threads.</summary>
+/// <summary>HostThreads.For: every item once, exceptions as thrown, nesting and concurrent callers, on 1 to 3 threads.</summary>
 public class HostThreadsTests
 {
     int savedCount;
@@ -43,6 +43,24 @@ public class HostThreadsTests
         HostThreads.Count = 2;
         var hits = new int[16 * 16];
         HostThreads.For(16, outer => HostThreads.For(16, inner => Interlocked.Increment(ref hits[outer * 16 + inner])));
+        Assert.That(hits, Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public void For_FromTwoThreadsAtOnce_RunsEveryItemExactlyOnce()
+    {
+        // One call owns the helper threads; the other, made meanwhile, takes thread-pool helpers.
+        HostThreads.Count = 2;
+        var hits = new int[2, 500];
+        using var start = new Barrier(2);
+        var callers = Enumerable.Range(0, 2).Select(caller => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int round = 0; round < 50; round++)
+                HostThreads.For(10, i => Interlocked.Increment(ref hits[caller, round * 10 + i]));
+        })).ToArray();
+        foreach (var thread in callers) thread.Start();
+        foreach (var thread in callers) thread.Join();
         Assert.That(hits, Is.All.EqualTo(1));
     }
 
