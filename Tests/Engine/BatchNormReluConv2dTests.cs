@@ -10,27 +10,8 @@ namespace RevNetIlgpu.Tests.Engine;
 /// </summary>
 [TestFixture("cpu")]
 [TestFixture("ilgpu-cpu")]
-public class BatchNormReluConv2dTests(string deviceName)
+public class BatchNormReluConv2dTests(string deviceName) : DeviceFixture(deviceName)
 {
-    Device device = null!;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        ThrowingTraceListener.Install();
-        device = Device.Create(deviceName);
-    }
-
-    [OneTimeTearDown]
-    public void Close() => device.Dispose();
-
-    Tensor Random(Random rng, float offset, params int[] shape)
-    {
-        var data = new float[shape.Aggregate(1, (a, d) => a * d)];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1) + offset;
-        return Tensor.FromArray(device, data, shape);
-    }
-
     [TestCase(3, 5, 7, 9, 6, 3, 2, 1, true)]
     [TestCase(2, 3, 5, 5, 4, 1, 1, 0, true)]
     [TestCase(2, 3, 6, 5, 4, 3, 1, 1, false)]

@@ -10,27 +10,8 @@ namespace RevNetIlgpu.Tests.Engine;
 /// </summary>
 [TestFixture("cpu")]
 [TestFixture("ilgpu-cpu")]
-public class BatchNormReluTests(string deviceName)
+public class BatchNormReluTests(string deviceName) : DeviceFixture(deviceName)
 {
-    Device device = null!;
-
-    [OneTimeSetUp]
-    public void Open()
-    {
-        ThrowingTraceListener.Install();
-        device = Device.Create(deviceName);
-    }
-
-    [OneTimeTearDown]
-    public void Close() => device.Dispose();
-
-    Tensor Random(Random rng, float offset, params int[] shape)
-    {
-        var data = new float[shape.Aggregate(1, (a, d) => a * d)];
-        for (int i = 0; i < data.Length; i++) data[i] = (float)(rng.NextDouble() * 2 - 1) + offset;
-        return Tensor.FromArray(device, data, shape);
-    }
-
     long Calls => device.K.IlgpuLaunches + device.K.HostKernelCalls;
 
     [TestCase(3, 5, 7, 9, true)]
