@@ -42,7 +42,7 @@ public sealed class ReversibleSequence : Module
         if (blocks.Count == 0) return x.Retain();
         if (!Reconstruct || !tape.IsRecording) return RunBlocks(x, measure: false);
 
-        var y = Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction && !device.IsMeta));
+        var y = Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction));
         tape.RecordConsuming("reversible sequence", y, [x], [y], (saved, grads) => [BackwardReconstruct(saved[0], grads[0]!)], hasParameters: true);
         return y;
     }

@@ -252,7 +252,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
                 using var logits = model.Forward(images);
                 using var loss = Functional.CrossEntropy(logits, labels);
                 correct += Functional.CountCorrect(logits, labels);
-                lossSum += (device.IsMeta ? 0 : loss.ToArray()[0]) * batch.Count;
+                lossSum += loss.ToArray()[0] * batch.Count;
                 seen += batch.Count;
             }
             (lossSum, correct, seen) = ranks.Sum(lossSum, correct, seen);
@@ -267,7 +267,6 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
 
     void ThrowIfGradientsNonFinite(ParameterStore store, long step)
     {
-        if (device.IsMeta) return;
         try
         {
             device.ThrowIfNonFinite(store.Grads, "gradients");
