@@ -123,12 +123,12 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// a + b, consuming both (owned in, owned out): written into whichever of the two only the caller holds, so
+    /// a + b, consuming both (the caller's references pass in, an owned result comes out): written into whichever of the two only the caller holds, so
     /// accumulating gradients allocates nothing unless both are shared. Not recorded.
     /// </summary>
-    public static Tensor AddOwned(Tensor a, Tensor b)
+    public static Tensor AddConsumingBoth(Tensor a, Tensor b)
     {
-        RequireSameShape("add owned", a, b);
+        RequireSameShape("add consuming both", a, b);
         if (!a.IsExclusive && b.IsExclusive) (a, b) = (b, a);
         if (a.IsExclusive)
         {
@@ -142,10 +142,10 @@ public static partial class Functional
         return sum;
     }
 
-    /// <summary>a − b, consuming a (owned in, owned out) and borrowing b: written into a when only the caller holds it. Not recorded.</summary>
-    public static Tensor SubtractOwned(Tensor a, Tensor b)
+    /// <summary>a − b, consuming a and borrowing b (an owned result comes out): written into a when only the caller holds it. Not recorded.</summary>
+    public static Tensor SubtractConsuming(Tensor a, Tensor b)
     {
-        RequireSameShape("subtract owned", a, b);
+        RequireSameShape("subtract consuming", a, b);
         if (!a.IsExclusive)
         {
             var difference = Unrecorded(a.Device, () => Subtract(a, b));

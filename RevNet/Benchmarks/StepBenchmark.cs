@@ -133,7 +133,7 @@ public static class StepBenchmark
         public TimedModel(Device device, ModelConfig config, bool reconstruct)
         {
             this.device = device;
-            model = new ResidualNetwork(config) { Reconstruct = reconstruct };
+            model = new ResidualNetwork(config) { Memory = reconstruct ? ActivationMemory.Reconstruct : ActivationMemory.Stored };
             store = ParameterStore.Allocate(device, model, seed: 0);
             sgd = new SgdOptimizer(store, new SgdSettings(0.01f, 0.9f, 0f));
             Mode = config.Reversible && reconstruct ? "reconstruct" : "stored";

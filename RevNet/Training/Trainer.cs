@@ -60,7 +60,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         long totalSteps = Math.Min((long)options.Epochs * batchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
         var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
-        var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct, RecomputeTransitions = options.RecomputeTransitions };
+        var model = new ResidualNetwork(config) { Memory = options.Memory };
         if (options.SyncBatchNorm)
             foreach (var norm in model.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
         using var store = ParameterStore.Allocate(device, model, options.Seed);

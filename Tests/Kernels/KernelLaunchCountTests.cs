@@ -85,7 +85,7 @@ public class KernelLaunchCountTests : KernelTestBase
     {
         const int floor = 400;
         using var device = Device.Create("ilgpu-cpu");
-        var model = new ResidualNetwork(ModelConfig.Named("revnet38")) { Reconstruct = true };
+        var model = new ResidualNetwork(ModelConfig.Named("revnet38")) { Memory = ActivationMemory.Reconstruct };
         using var store = ParameterStore.Allocate(device, model, seed: 0);
         using var sgd = new SgdOptimizer(store, new SgdSettings(0.01f, 0.9f, 0f));
         using var images = Tensor.FromArray(device, RandomArray(2 * 3 * 8 * 8), 2, 3, 8, 8);

@@ -76,8 +76,8 @@ public static class MemoryCommand
     /// <summary>For a stored RevNet report, its peak step memory over the same model's leanest reconstructing one ("2.10x"); else "".</summary>
     public static string StoredOverReconstruct(IReadOnlyList<MemoryReport> reports, MemoryReport r)
     {
-        var leanest = reports.Where(o => o.Model == r.Model && o.Mode != MemoryProfile.StoredMode && o.Batch == r.Batch && o.Image == r.Image)
+        var leanest = reports.Where(o => o.Model == r.Model && o.Mode != ActivationMemory.Stored.Name() && o.Batch == r.Batch && o.Image == r.Image)
             .MinBy(o => o.PeakStepBytes);
-        return r.Mode == MemoryProfile.StoredMode && leanest is not null ? $"{(double)r.PeakStepBytes / leanest.PeakStepBytes:F2}x" : "";
+        return r.Mode == ActivationMemory.Stored.Name() && leanest is not null ? $"{(double)r.PeakStepBytes / leanest.PeakStepBytes:F2}x" : "";
     }
 }
