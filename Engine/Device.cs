@@ -81,6 +81,18 @@ public sealed class Device : IDisposable
     /// <summary>The tape ops record on now (the innermost one pushed).</summary>
     public Tape Tape => tapes.Peek();
 
+    /// <summary>
+    /// Until the returned scope is disposed, ops on this device record nothing for backward (as <c>torch.no_grad()</c>):
+    /// inference, evaluation, bookkeeping. The scope restores whether the current tape recorded before.
+    /// </summary>
+    public IDisposable NoGradient()
+    {
+        var tape = Tape;
+        bool was = tape.IsRecording;
+        tape.IsRecording = false;
+        return new Scope(() => tape.IsRecording = was);
+    }
+
     /// <summary>Makes <paramref name="tape"/> the current tape until the returned scope is disposed.</summary>
     public IDisposable UseTape(Tape tape)
     {

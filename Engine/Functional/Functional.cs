@@ -12,20 +12,10 @@ public static partial class Functional
     /// <summary>Runs <paramref name="launch"/> on the device's backend (the meta backend, which only counts memory, runs nothing).</summary>
     static void Launch(Device device, Action<KernelSet> launch) => device.Run(launch);
 
-    /// <summary>Runs <paramref name="op"/> with the device's tape not recording.</summary>
+    /// <summary>Runs <paramref name="op"/> with the device's tape not recording (<see cref="Device.NoGradient"/>).</summary>
     public static T Unrecorded<T>(Device device, Func<T> op)
     {
-        var tape = device.Tape;
-        bool was = tape.IsRecording;
-        tape.IsRecording = false;
-        try
-        {
-            return op();
-        }
-        finally
-        {
-            tape.IsRecording = was;
-        }
+        using (device.NoGradient()) return op();
     }
 
     static void RequireRank(string op, string name, Tensor t, int rank)

@@ -29,6 +29,12 @@ public sealed class BatchNorm2d : Module
         savedInvStd = AddBuffer("saved_invstd", [channels], 1f, persistent: false);
     }
 
+    /// <summary>gamma [C] (1 by default; 0 makes the layer's output start at beta, e.g. the last norm of a residual branch).</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>beta [C] (0 by default).</summary>
+    public Parameter Bias => bias;
+
     public int Channels { get; }
 
     public float Eps { get; }

@@ -21,6 +21,12 @@ public sealed class Conv2d : Module
         if (bias) this.bias = AddParameter("bias", [outChannels], Parameter.Constant(0f), weightDecay: false);
     }
 
+    /// <summary>The kernel [out, in, k, k] (Kaiming normal, fan-out, by default); set its <see cref="Parameter.Init"/> to choose another.</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The bias [out], or null for a convolution without one.</summary>
+    public Parameter? Bias => bias;
+
     public int InChannels { get; }
 
     public int OutChannels { get; }

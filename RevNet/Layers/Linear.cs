@@ -16,5 +16,11 @@ public sealed class Linear : Module
         bias = AddParameter("bias", [outFeatures], Parameter.UniformFanIn(inFeatures), weightDecay: false);
     }
 
+    /// <summary>The weight [out, in] (uniform ±1/√in by default); set its <see cref="Parameter.Init"/> to choose another.</summary>
+    public Parameter Weight => weight;
+
+    /// <summary>The bias [out] (uniform ±1/√in by default).</summary>
+    public Parameter Bias => bias;
+
     public override Tensor Forward(Tensor x) => Functional.Linear(x, weight.Value, bias.Value);
 }

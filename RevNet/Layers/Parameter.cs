@@ -2,7 +2,11 @@ using RevNetIlgpu.Engine;
 
 namespace RevNetIlgpu.RevNet.Layers;
 
-/// <summary>How a parameter's first values are drawn, given its shape.</summary>
+/// <summary>
+/// How a parameter's first values are drawn, given its shape and the model's seeded random source (draws then depend
+/// only on the seed given to <see cref="ParameterStore.Allocate"/>). Built-in choices: <see cref="Parameter.Constant"/>,
+/// <see cref="Parameter.KaimingNormalFanOut"/>, <see cref="Parameter.UniformFanIn"/>.
+/// </summary>
 public delegate float[] ParameterInit(int[] shape, Random random);
 
 /// <summary>
@@ -11,11 +15,17 @@ public delegate float[] ParameterInit(int[] shape, Random random);
 /// </summary>
 public sealed class Parameter(int[] shape, ParameterInit init, bool weightDecay, bool learnable, bool persistent)
 {
+    /// <summary>Dimensions, outermost first (PyTorch's layouts: conv weight [out, in, kh, kw], linear [out, in]).</summary>
     public int[] Shape { get; } = shape;
 
+    /// <summary>Number of scalars.</summary>
     public long Length => Shape.Aggregate(1L, (a, d) => a * d);
 
-    public ParameterInit Init { get; } = init;
+    /// <summary>
+    /// How the first values are drawn when the model's parameters are allocated. Set it before
+    /// <see cref="ParameterStore.Allocate"/> to choose a layer's initialisation, e.g. <c>conv.Weight.Init = Parameter.Constant(0f)</c>.
+    /// </summary>
+    public ParameterInit Init { get; set; } = init;
 
     /// <summary>SGD weight decay applies (conv and linear weights, as in the paper).</summary>
     public bool WeightDecay { get; } = weightDecay;
@@ -27,10 +37,11 @@ public sealed class Parameter(int[] shape, ParameterInit init, bool weightDecay,
     public bool Persistent { get; } = persistent;
 
     /// <summary>The device memory; set when the model's parameters are allocated.</summary>
-    public Tensor Value => value ?? throw new InvalidOperationException("parameters are not allocated yet: create a ParameterStore for the model");
+    public Tensor Value => value ?? throw new InvalidOperationException("parameters are not allocated yet: call ParameterStore.Allocate(device, model, seed) first");
 
     internal Tensor? value;
 
+    /// <summary>Every value <paramref name="v"/> (batch norm's 1 and 0; 0 for a layer that should start as the identity's residual).</summary>
     public static ParameterInit Constant(float v) => (shape, _) =>
     {
         var a = new float[shape.Aggregate(1L, (x, d) => x * d)];
