@@ -10,7 +10,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// merged exactly (Chan et al.'s formula with the deviations' sum), which stays accurate when the mean is large against
 /// the spread.
 /// </summary>
-public static class BatchNormIlgpu
+internal static class BatchNormIlgpu
 {
     /// <summary>(Kernel argument types are public: ILGPU marshals them by reflection.) Per-channel affine parameters and saved statistics, with the shape, as one kernel argument.</summary>
     public struct ChannelAffine

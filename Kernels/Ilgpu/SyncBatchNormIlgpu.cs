@@ -14,7 +14,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// by ~1e-4 relative against one process's. Reductions run one group per channel (each thread compensated, the group's
 /// parts added in a float32 tree) and are deterministic.
 /// </summary>
-public static class SyncBatchNormIlgpu
+internal static class SyncBatchNormIlgpu
 {
     /// <summary>(Public only because ILGPU marshals kernel argument types by reflection.) Σgy and Σgy·xhat per channel into Sums [4C]: the two [2,C] sums one after the other.</summary>
     public struct BackwardReduction
