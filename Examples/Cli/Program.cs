@@ -12,6 +12,7 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     ModelsCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
+    PredictCommand.Create(),
 };
 return CommandErrors.Run(() =>
 {

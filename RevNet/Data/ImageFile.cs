@@ -64,7 +64,7 @@ public static class ImageFile
         if (codec is null)
         {
             stream.Dispose();
-            throw MalformedFile.Error(source, $"is not an image SkiaSharp can decode ({result})");
+            throw MalformedFile.Error(source, $"is not an image SkiaSharp can decode (PNG, JPEG, ...; SkiaSharp says {result})");
         }
         var header = codec.Info;
         if (header.Width <= 0 || header.Height <= 0 || (long)header.Width * header.Height > MaxPixels)
