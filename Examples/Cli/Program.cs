@@ -13,6 +13,7 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     TrainCommand.Create(),
     EvalCommand.Create(),
     PredictCommand.Create(),
+    ExportCommand.Create(),
 };
 return CommandErrors.Run(() =>
 {
