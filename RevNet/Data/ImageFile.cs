@@ -38,7 +38,7 @@ public static class ImageFile
     {
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "images have 1 (grey) or 3 (RGB) channels");
         if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(height), $"target size {height}x{width} must be positive");
-        using var full = DecodeOpaque(encoded, source);
+        using var full = DecodeOpaque(encoded, source, height, width);
         using var resized = CoverAndCrop(full, height, width, source);
         return ToPlanes(resized, channels);
     }
@@ -77,11 +77,25 @@ public static class ImageFile
 
     static ImageHeader HeaderOf(SKCodec codec) => new(codec.Info.Width, codec.Info.Height, codec.Info.ColorType == SKColorType.Gray8);
 
-    /// <summary>The full-size image as opaque RGBA: alpha is dropped, not blended, so pixels keep their stored colour.</summary>
-    static SKBitmap DecodeOpaque(byte[] encoded, string source)
+    /// <summary>
+    /// The image as opaque RGBA (alpha is dropped, not blended, so pixels keep their stored colour), at full size or, where
+    /// the codec can decode smaller (JPEG: k/8 scales, in the DCT), at the smallest size that still covers height x width.
+    /// </summary>
+    static SKBitmap DecodeOpaque(byte[] encoded, string source, int height, int width)
     {
         using var codec = OpenCodec(encoded, source);
-        var info = new SKImageInfo(codec.Info.Width, codec.Info.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        var size = new SKSizeI(codec.Info.Width, codec.Info.Height);
+        // The codec rounds a requested scale to its nearest, so ask for each eighth in turn, smallest first.
+        for (int eighths = 1; eighths < 8; eighths++)
+        {
+            var scaled = codec.GetScaledDimensions(eighths / 8f);
+            if (scaled.Width >= width && scaled.Height >= height && scaled.Width < size.Width)
+            {
+                size = scaled;
+                break;
+            }
+        }
+        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());
         if (result != SKCodecResult.Success)
