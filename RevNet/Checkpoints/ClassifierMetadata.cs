@@ -23,6 +23,12 @@ public sealed record ClassifierMetadata(int Height, int Width, IReadOnlyList<str
         new(WidthKey, Width.ToString(CultureInfo.InvariantCulture)),
     ];
 
+    /// <summary>
+    /// How to read an image folder for this model: a square size resizes every image to it (the identity for images of that
+    /// size, so it also fits a model trained on the images' own size); otherwise the images' own size.
+    /// </summary>
+    public ImageFolderOptions FolderOptions(int channels, double? validationFraction) => new(Height == Width ? Height : null, channels, validationFraction);
+
     /// <summary>Reads the entries back, checking the name count against the model's <paramref name="classes"/>.</summary>
     public static ClassifierMetadata Read(IReadOnlyDictionary<string, string> metadata, int classes, string path)
     {

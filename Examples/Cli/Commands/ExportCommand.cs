@@ -56,14 +56,12 @@ public static class ExportCommand
     /// <summary>The first test images of the checkpoint's dataset, prepared as for training (an image folder at the checkpoint's input size).</summary>
     static ImageDataset TestImages(TrainedClassifier classifier, string? directory, double? valFraction)
     {
-        var (h, w) = (classifier.Metadata.Height, classifier.Metadata.Width);
         var options = new TrainOptions
         {
             Dataset = classifier.CheckpointMetadata.GetValueOrDefault("dataset", "fashion-mnist"),
             DataDirectory = directory,
             TestLimit = VerifyImages,
-            // A square size resizes every image to it (identity for images of that size); otherwise the images' own size.
-            Folder = new ImageFolderOptions(h == w ? h : null, classifier.Channels, valFraction),
+            Folder = classifier.Metadata.FolderOptions(classifier.Channels, valFraction),
         };
         return Trainer.LoadTest(options);
     }
