@@ -17,13 +17,32 @@ public static class ImageFile
     /// <summary>Largest image accepted (width x height), so a forged header cannot demand gigabytes.</summary>
     public const long MaxPixels = 50_000_000;
 
-    /// <summary>The header of the image in <paramref name="path"/>.</summary>
-    public static ImageHeader ReadHeader(string path) => ReadHeader(ReadBytes(path), path);
+    /// <summary>The header of the image in <paramref name="path"/>, reading only as much of the file as the header takes.</summary>
+    public static ImageHeader ReadHeader(string path)
+    {
+        long length;
+        try
+        {
+            length = new FileInfo(path).Length;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw MalformedFile.Error(path, $"cannot be read ({e.Message})", e);
+        }
+        var file = new SKFileStream(path);
+        if (!file.IsValid)
+        {
+            file.Dispose();
+            throw MalformedFile.Error(path, "cannot be opened");
+        }
+        using var codec = OpenCodec(file, length, path);
+        return HeaderOf(codec);
+    }
 
     /// <summary>The header of an encoded image; <paramref name="source"/> names it in messages.</summary>
     public static ImageHeader ReadHeader(byte[] encoded, string source)
     {
-        using var codec = OpenCodec(encoded, source);
+        using var codec = OpenCodec(new SKMemoryStream(encoded), encoded.Length, source);
         return HeaderOf(codec);
     }
 
@@ -55,11 +74,14 @@ public static class ImageFile
         }
     }
 
-    static SKCodec OpenCodec(byte[] encoded, string source)
+    /// <summary>A codec over <paramref name="stream"/> (of <paramref name="length"/> bytes), which it takes over and releases with itself.</summary>
+    static SKCodec OpenCodec(SKStream stream, long length, string source)
     {
-        if (encoded.Length == 0) throw MalformedFile.Error(source, "is empty (0 bytes), not an image");
-        var stream = new SKMemoryStream(encoded);
-        // The codec takes the stream over and releases it with itself.
+        if (length == 0)
+        {
+            stream.Dispose();
+            throw MalformedFile.Error(source, "is empty (0 bytes), not an image");
+        }
         var codec = SKCodec.Create(stream, out var result);
         if (codec is null)
         {
@@ -83,7 +105,7 @@ public static class ImageFile
     /// </summary>
     static SKBitmap DecodeOpaque(byte[] encoded, string source, int height, int width)
     {
-        using var codec = OpenCodec(encoded, source);
+        using var codec = OpenCodec(new SKMemoryStream(encoded), encoded.Length, source);
         var size = new SKSizeI(codec.Info.Width, codec.Info.Height);
         // The codec rounds a requested scale to its nearest, so ask for each eighth in turn, smallest first.
         for (int eighths = 1; eighths < 8; eighths++)
