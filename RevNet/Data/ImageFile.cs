@@ -58,6 +58,7 @@ public static class ImageFile
         if (channels is not (1 or 3)) throw new ArgumentOutOfRangeException(nameof(channels), channels, "images have 1 (grey) or 3 (RGB) channels");
         if (height <= 0 || width <= 0) throw new ArgumentOutOfRangeException(nameof(height), $"target size {height}x{width} must be positive");
         using var full = DecodeOpaque(encoded, source, height, width);
+        if (full.Width == width && full.Height == height) return ToPlanes(full, channels);
         using var resized = CoverAndCrop(full, height, width, source);
         return ToPlanes(resized, channels);
     }
@@ -134,11 +135,10 @@ public static class ImageFile
 
     /// <summary>
     /// The centred region of <paramref name="image"/> with the target's aspect ratio, scaled to height x width (linear
-    /// filtering with mipmaps, so large reductions average instead of alias); the image itself when it already has the size.
+    /// filtering with mipmaps, so large reductions average instead of alias).
     /// </summary>
     static SKBitmap CoverAndCrop(SKBitmap image, int height, int width, string source)
     {
-        if (image.Width == width && image.Height == height) return image.Copy();
         // Cover: scale by the larger ratio, then crop the overflow equally on both sides.
         double scale = Math.Max((double)width / image.Width, (double)height / image.Height);
         int cropWidth = Math.Clamp((int)Math.Round(width / scale), 1, image.Width);
