@@ -8,13 +8,15 @@ using ILGPU.Runtime.Cuda;
 using ILGPU.Runtime.OpenCL;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.Kernels.Host;
+using RevNetIlgpu.Kernels.Ilgpu;
+using RevNetIlgpu.Kernels.Meta;
 
 namespace RevNetIlgpu.Engine;
 
 /// <summary>
-/// One accelerator (or the meta device), its caching allocator, its loaded kernels and the tape ops record on.
-/// Selection order: CUDA, then OpenCL, then the CPU (host kernels); overridden by a name or by the
-/// REVNET_DEVICE environment variable.
+/// Where tensors live and ops run: one <see cref="Kernels.Backend"/> (host SIMD kernels, ILGPU kernels, or meta), chosen
+/// once here, its caching allocator and the tape ops record on. Selection order: CUDA, then OpenCL, then the CPU (host
+/// kernels); overridden by a name or by the REVNET_DEVICE environment variable.
 /// </summary>
 public sealed class Device : IDisposable
 {
@@ -26,34 +28,43 @@ public sealed class Device : IDisposable
     readonly Context? context;
     readonly Stack<Tape> tapes = new();
 
-    Device(DeviceKind kind, string name, Context? context, Accelerator? accelerator, long? memoryLimitBytes)
+    Device(DeviceKind kind, Backend backend, Context? context, long? memoryLimitBytes)
     {
         Kind = kind;
-        Name = name;
+        Backend = backend;
         this.context = context;
-        Accelerator = accelerator;
-        Kernels = accelerator is null ? null : new KernelContext(accelerator, isHost: kind == DeviceKind.Cpu);
-        long? deviceMemory = accelerator is null || kind is DeviceKind.Cpu or DeviceKind.IlgpuCpu ? null : accelerator.MemorySize;
+        long? deviceMemory = kind is DeviceKind.Cuda or DeviceKind.OpenCL ? backend.Accelerator!.MemorySize : null;
         Allocator = new CachingAllocator(this, memoryLimitBytes ?? deviceMemory);
         tapes.Push(new Tape());
     }
 
     public DeviceKind Kind { get; }
 
-    /// <summary>Human-readable device name, e.g. "CUDA: NVIDIA H200" or "meta (counts memory, runs no kernels)".</summary>
-    public string Name { get; }
+    /// <summary>What computes: the host kernels, the ILGPU kernels, or nothing (meta). Chosen when the device is created.</summary>
+    public Backend Backend { get; }
 
-    public Accelerator? Accelerator { get; }
+    /// <summary>Human-readable device name, e.g. "cuda: NVIDIA H200" or "meta (counts memory, runs no kernels)".</summary>
+    public string Name => Backend.Description;
 
-    /// <summary>Kernel loading and launch shapes; null on the meta device.</summary>
-    public KernelContext? Kernels { get; }
+    /// <summary>The accelerator whose buffers hold the tensors; null on the meta device.</summary>
+    public Accelerator? Accelerator => Backend.Accelerator;
 
     public CachingAllocator Allocator { get; }
 
+    /// <summary>True on the meta device: tensors hold no data (reads give zeros) and ops compute nothing.</summary>
     public bool IsMeta => Kind == DeviceKind.Meta;
 
-    /// <summary>True on `cpu`: tensors are host memory and ops run the SIMD host kernels, never an ILGPU kernel.</summary>
-    public bool IsHost => Kernels?.IsHost == true;
+    /// <summary>
+    /// Throws one line for the meta device, which holds no values and runs no kernels: for work that needs them (training,
+    /// checks, timings). <paramref name="what"/> says what needs them, e.g. "gradcheck compares values".
+    /// </summary>
+    public void RequireValues(string what)
+    {
+        if (IsMeta) throw new ArgumentException($"{what}; the meta device holds no values and runs no kernels (use --device cpu, ilgpu-cpu, cuda or opencl)");
+    }
+
+    /// <summary>Runs <paramref name="ops"/> on the backend's kernels (not at all on the meta device).</summary>
+    public void Run(Action<KernelSet> ops) => Backend.Run(ops);
 
     /// <summary>Debugging aid: every op's output is checked for NaN/Inf as it is made (slow: one host read per op).</summary>
     public bool CheckEveryOp { get; set; }
@@ -61,9 +72,8 @@ public sealed class Device : IDisposable
     /// <summary>Throws <see cref="NonFiniteException"/> naming <paramref name="what"/> if <paramref name="t"/> holds NaN or Inf.</summary>
     public void ThrowIfNonFinite(Tensor t, string what)
     {
-        if (IsMeta) return;
-        using var count = Tensor.Empty(this, 1);
-        ElementwiseKernels.CountNonFinite(K, t.View, count.IntView);
+        using var count = Tensor.Zeros(this, 1);
+        Run(k => k.Elementwise.CountNonFinite(t.View, count.IntView));
         int bad = count.ToIntArray()[0];
         if (bad > 0) throw new NonFiniteException($"{what} {t.ShapeString} has {bad} NaN/Inf value(s)");
     }
@@ -86,25 +96,21 @@ public sealed class Device : IDisposable
 
     internal void OnConv2dForward(Conv2dShape shape) => Conv2dForward?.Invoke(shape);
 
-    /// <summary>Kernels, or an explanation of why there are none (the meta device launches nothing).</summary>
-    public KernelContext K => Kernels ?? throw new InvalidOperationException("the meta device runs no kernels");
-
     /// <summary>Waits for queued kernels; host kernels finish before they return, so on `cpu` there is nothing to wait for.</summary>
-    public void Synchronize()
-    {
-        if (!IsHost) Accelerator?.Synchronize();
-    }
+    public void Synchronize() => Backend.Synchronize();
 
     /// <summary>
     /// Creates a device from a name (<see cref="Names"/>): auto (default: CUDA, then OpenCL, then cpu), cpu (SIMD host kernels),
     /// ilgpu-cpu (ILGPU kernels on its CPU accelerator), cuda, opencl or meta. With no name, REVNET_DEVICE decides, else auto.
-    /// <paramref name="memoryLimitBytes"/> caps the allocator (for planning and tests).
+    /// <paramref name="memoryLimitBytes"/> caps the allocator (for planning and tests). <paramref name="simd"/> selects the
+    /// host kernels' level for the process (vector512, vector256 or scalar; else REVNET_SIMD's, else the widest there is).
     /// </summary>
-    public static Device Create(string? name = null, long? memoryLimitBytes = null)
+    public static Device Create(string? name = null, long? memoryLimitBytes = null, string? simd = null)
     {
+        if (simd is not null) HostSimd.Select(simd);
         name = (name ?? Environment.GetEnvironmentVariable(EnvironmentVariable) ?? "auto").Trim().ToLowerInvariant();
         if (name == "meta")
-            return new Device(DeviceKind.Meta, "meta (counts memory, runs no kernels)", null, null, memoryLimitBytes);
+            return new Device(DeviceKind.Meta, new MetaBackend(), null, memoryLimitBytes);
         if (!Names.Contains(name))
             throw new ArgumentException($"unknown device '{name}': expected {string.Join(", ", Names)}");
 
@@ -120,13 +126,14 @@ public sealed class Device : IDisposable
         {
             var (kind, device) = Pick(context, name);
             var accelerator = device.CreateAccelerator(context);
-            string description = kind switch
+            Backend backend = kind switch
             {
-                DeviceKind.Cpu => $"cpu: SIMD host kernels, {HostThreads.Count} threads",
-                DeviceKind.IlgpuCpu => $"ilgpu-cpu: ILGPU kernels on {accelerator.Name}",
-                _ => $"{kind}: {accelerator.Name}",
+                DeviceKind.Cpu => new HostBackend(accelerator),
+                DeviceKind.IlgpuCpu => new IlgpuBackend("ilgpu-cpu", accelerator),
+                DeviceKind.Cuda => new IlgpuBackend("cuda", accelerator),
+                _ => new IlgpuBackend("opencl", accelerator),
             };
-            return new Device(kind, description, context, accelerator, memoryLimitBytes);
+            return new Device(kind, backend, context, memoryLimitBytes);
         }
         catch
         {
@@ -149,7 +156,7 @@ public sealed class Device : IDisposable
     public void Dispose()
     {
         Allocator.Dispose();
-        Accelerator?.Dispose();
+        Backend.Dispose();
         context?.Dispose();
     }
 

@@ -67,21 +67,17 @@ public sealed class Tape
     /// record, then clears the tape. Returns owned gradients for <paramref name="wrt"/> (null where none flowed);
     /// every other activation gradient has been released by then.
     /// </summary>
-    public Tensor?[] Backward(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardOwningSeed(output, seed.Retain(), wrt);
+    public Tensor?[] Backward(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardConsumingSeeds([output], [seed.Retain()], wrt);
 
     /// <summary>
     /// As <see cref="Backward(Tensor, Tensor, Tensor[])"/>, but takes ownership of <paramref name="seed"/>, which is then
     /// freed as soon as the last record has used it rather than held by the caller to the end. <paramref name="output"/>
     /// serves only to name the record the seed belongs to: the caller may have released it already.
     /// </summary>
-    public Tensor?[] BackwardConsumingSeed(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardOwningSeeds([output], [seed], wrt);
+    public Tensor?[] BackwardConsumingSeed(Tensor output, Tensor seed, params Tensor[] wrt) => BackwardConsumingSeeds([output], [seed], wrt);
 
     /// <summary>As <see cref="BackwardConsumingSeed"/> from several outputs at once (e.g. the two halves of a unit), each with its own seed.</summary>
-    public Tensor?[] BackwardConsumingSeeds(Tensor[] outputs, Tensor[] seeds, params Tensor[] wrt) => BackwardOwningSeeds(outputs, seeds, wrt);
-
-    Tensor?[] BackwardOwningSeed(Tensor output, Tensor seed, Tensor[] wrt) => BackwardOwningSeeds([output], [seed], wrt);
-
-    Tensor?[] BackwardOwningSeeds(Tensor[] outputs, Tensor[] seeds, Tensor[] wrt)
+    public Tensor?[] BackwardConsumingSeeds(Tensor[] outputs, Tensor[] seeds, params Tensor[] wrt)
     {
         for (int i = 0; i < outputs.Length; i++)
             if (seeds[i].Length != outputs[i].Length)
@@ -154,7 +150,7 @@ public sealed class Tape
     }
 
     static void Accumulate(Dictionary<Tensor, Tensor> grads, Tensor input, Tensor grad) =>
-        grads[input] = grads.Remove(input, out var existing) ? Functional.AddOwned(existing, grad) : grad;
+        grads[input] = grads.Remove(input, out var existing) ? Functional.AddConsumingBoth(existing, grad) : grad;
 
     sealed record Entry(string Op, Tensor[] Outputs, Tensor[] Inputs, Tensor[] Saved, ConsumingBackwardFunction Backward, bool Consumes);
 }

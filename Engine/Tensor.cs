@@ -1,6 +1,5 @@
 using ILGPU;
 using ILGPU.Runtime;
-using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Engine;
 
@@ -78,8 +77,7 @@ public sealed class Tensor : IDisposable
         if (CheckedLength(shape) != data.Length)
             throw new ArgumentException($"tensor: shape [{string.Join(", ", shape)}] needs {CheckedLength(shape)} values, got {data.Length}");
         var t = Empty(device, shape);
-        if (device.IsHost) data.CopyTo(HostMemory.Span(t.IntView));
-        else if (!device.IsMeta) t.IntView.CopyFromCPU(data);
+        device.Run(k => k.Memory.Upload<int>(data, t.IntView));
         return t;
     }
 
@@ -126,38 +124,27 @@ public sealed class Tensor : IDisposable
         if (!IsReleased) Release();
     }
 
-    // On the host device (`cpu`) tensors are host memory: fills and copies go through spans, with no accelerator call.
+    // Memory moves through the backend: spans on `cpu`, accelerator copies elsewhere, nothing on meta (reads give zeros).
 
-    public void FillZero()
-    {
-        if (Device.IsHost) HostMemory.Span(View).Clear();
-        else if (!Device.IsMeta) View.MemSetToZero();
-    }
+    public void FillZero() => Device.Run(k => k.Memory.Zero(View));
 
     public void CopyFrom(float[] data)
     {
         if (data.Length != Length) throw new ArgumentException($"copy: tensor {ShapeString} has {Length} elements, the array {data.Length}");
-        if (Device.IsHost) data.CopyTo(HostMemory.Span(View));
-        else if (!Device.IsMeta) View.CopyFromCPU(data);
+        Device.Run(k => k.Memory.Upload<float>(data, View));
     }
 
     public float[] ToArray()
     {
-        if (Device.IsHost) return HostMemory.Span(View).ToArray();
         var data = new float[Length];
-        if (Device.IsMeta) return data;
-        Device.Synchronize();
-        View.CopyToCPU(data);
+        Device.Run(k => k.Memory.Download(View, data.AsSpan()));
         return data;
     }
 
     public int[] ToIntArray()
     {
-        if (Device.IsHost) return HostMemory.Span(IntView).ToArray();
         var data = new int[Length];
-        if (Device.IsMeta) return data;
-        Device.Synchronize();
-        IntView.CopyToCPU(data);
+        Device.Run(k => k.Memory.Download(IntView, data.AsSpan()));
         return data;
     }
 
@@ -166,8 +153,8 @@ public sealed class Tensor : IDisposable
     DeviceBlock RootBlock()
     {
         ThrowIfReleased();
-        if (Device.IsMeta) throw new InvalidOperationException("the meta device holds no data");
-        return block ?? parent!.RootBlock();
+        var root = block ?? parent!.RootBlock();
+        return root.Segment?.Buffer is null ? throw new InvalidOperationException($"{Device.Name} holds no data") : root;
     }
 
     void ThrowIfReleased()

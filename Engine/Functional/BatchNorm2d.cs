@@ -16,20 +16,15 @@ public static partial class Functional
         var (n, c, hw) = BatchNormShape(op, x, gamma, beta, mean, invstd);
         var device = x.Device;
         var y = Tensor.Empty(device, x.Shape);
-        Launch(device, k => BatchNormKernels.Normalize(k, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, y.View));
+        Launch(device, k => k.BatchNorm.Normalize(n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, y.View));
         device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
         {
             var gy = grads[0]!;
             var gx = Tensor.Empty(device, x.Shape);
             var ggamma = gamma.Grad!;
             var gbeta = beta.Grad!;
-            Launch(device, k =>
-            {
-                if (batchStatistics)
-                    BatchNormKernels.Backward(k, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, gx.View, ggamma.View, gbeta.View);
-                else
-                    BatchNormKernels.BackwardEval(k, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, gx.View, ggamma.View, gbeta.View);
-            });
+            Launch(device, k => k.BatchNorm.Backward(n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, gx.View, ggamma.View, gbeta.View,
+                batchStatistics));
             return [gx];
         }, hasParameters: gamma.Grad is not null);
         return y;
@@ -40,7 +35,7 @@ public static partial class Functional
     {
         RequireRank("batch statistics", "input", x, 4);
         var (n, c, hw) = Nchw(x);
-        Launch(x.Device, k => BatchNormKernels.ComputeBatchStats(k, n, c, hw, x.View, mean.View, invstd.View, eps));
+        Launch(x.Device, k => k.BatchNorm.ComputeBatchStats(n, c, hw, x.View, mean.View, invstd.View, eps));
     }
 
     /// <summary>
@@ -51,17 +46,17 @@ public static partial class Functional
     {
         RequireRank("batch statistics", "input", x, 4);
         var (n, c, hw) = Nchw(x);
-        Launch(x.Device, k => BatchNormKernels.ComputeBatchStatsAndUpdateRunning(k, n, c, hw, x.View, mean.View, invstd.View, eps, momentum,
+        Launch(x.Device, k => k.BatchNorm.ComputeBatchStatsAndUpdateRunning(n, c, hw, x.View, mean.View, invstd.View, eps, momentum,
             runningMean.View, runningVar.View));
     }
 
     /// <summary>PyTorch's running-statistics update (unbiased variance, momentum) from batch statistics over m values per channel.</summary>
     public static void UpdateRunningStatistics(Tensor mean, Tensor invstd, int m, float eps, float momentum, Tensor runningMean, Tensor runningVar) =>
-        Launch(mean.Device, k => BatchNormKernels.UpdateRunningStats(k, (int)mean.Length, m, mean.View, invstd.View, eps, momentum, runningMean.View, runningVar.View));
+        Launch(mean.Device, k => k.BatchNorm.UpdateRunningStats((int)mean.Length, m, mean.View, invstd.View, eps, momentum, runningMean.View, runningVar.View));
 
     /// <summary>mean = running mean, invstd = 1/sqrt(running var + eps), for evaluation; not recorded.</summary>
     public static void EvalStatistics(Tensor runningMean, Tensor runningVar, float eps, Tensor mean, Tensor invstd) =>
-        Launch(mean.Device, k => BatchNormKernels.EvalStats(k, (int)mean.Length, runningMean.View, runningVar.View, eps, mean.View, invstd.View));
+        Launch(mean.Device, k => k.BatchNorm.EvalStats((int)mean.Length, runningMean.View, runningVar.View, eps, mean.View, invstd.View));
 
     /// <summary>(N, C, H*W) of x [N,C,H,W], checking that gamma, beta, mean and invstd are [C].</summary>
     static (int N, int C, int HW) BatchNormShape(string op, Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd)

@@ -18,12 +18,12 @@ public static partial class Functional
         var (n, c, hw) = BatchNormShape(op, x, gamma, beta, mean, invstd);
         var device = x.Device;
         var a = Tensor.Empty(device, x.Shape);
-        Launch(device, k => BatchNormReluKernels.Forward(k, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, a.View));
+        Launch(device, k => k.BatchNormRelu.Forward(n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, a.View));
         device.Tape.Record(op, a, [x], [x, mean, invstd], grads =>
         {
             var ga = grads[0]!;
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => BatchNormReluKernels.Backward(k, n, c, hw, x.View, ga.View, mean.View, invstd.View, gamma.View, beta.View, gx.View,
+            Launch(device, k => k.BatchNormRelu.Backward(n, c, hw, x.View, ga.View, mean.View, invstd.View, gamma.View, beta.View, gx.View,
                 gamma.Grad!.View, beta.Grad!.View, batchStatistics));
             return [gx];
         }, hasParameters: gamma.Grad is not null);

@@ -24,20 +24,20 @@ public static partial class Functional
         device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
         using (var a = NormalizeRelu())
-            Launch(device, k => Conv2dKernels.Forward(k, s, a.View, weight.View, bias?.View ?? default, y.View));
+            Launch(device, k => k.Conv2d.Forward(s, a.View, weight.View, bias?.View ?? default, y.View));
         device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
         {
             var gy = grads[0]!;
             if (weight.Grad is { } gw)
                 using (var a = NormalizeRelu())
-                    Launch(device, k => Conv2dKernels.BackwardWeight(k, s, a.View, gy.View, gw.View));
-            if (bias?.Grad is { } gb) Launch(device, k => Conv2dKernels.BackwardBias(k, s, gy.View, gb.View));
+                    Launch(device, k => k.Conv2d.BackwardWeight(s, a.View, gy.View, gw.View));
+            if (bias?.Grad is { } gb) Launch(device, k => k.Channels.AccumulatePerChannel(s.N, s.K, s.OutH * s.OutW, gy.View, gb.View));
             // dL/da, then batch norm + ReLU's backward in place over it: it becomes dL/dx.
             var g = Tensor.Empty(device, x.Shape);
             Launch(device, k =>
             {
-                Conv2dKernels.BackwardInput(k, s, gy.View, weight.View, g.View);
-                BatchNormReluKernels.Backward(k, n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
+                k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View);
+                k.BatchNormRelu.Backward(n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
                     gamma.Grad!.View, beta.Grad!.View, batchStatistics);
             });
             return [g];
@@ -47,7 +47,7 @@ public static partial class Functional
         Tensor NormalizeRelu()
         {
             var a = Tensor.Empty(device, x.Shape);
-            Launch(device, k => BatchNormReluKernels.Forward(k, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, a.View));
+            Launch(device, k => k.BatchNormRelu.Forward(n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, a.View));
             return a;
         }
     }

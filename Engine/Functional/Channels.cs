@@ -14,13 +14,13 @@ public static partial class Functional
         var device = x.Device;
         var a = Tensor.Empty(device, n, c1, x[2], x[3]);
         var b = Tensor.Empty(device, n, c - c1, x[2], x[3]);
-        Launch(device, k => ChannelKernels.Split(k, n, c, hw, c1, x.View, a.View, b.View));
+        Launch(device, k => k.Channels.Split(n, c, hw, c1, x.View, a.View, b.View));
         device.Tape.Record(op, [a, b], [x], [], grads =>
         {
             var ga = grads[0] ?? Tensor.Zeros(device, a.Shape);
             var gb = grads[1] ?? Tensor.Zeros(device, b.Shape);
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => ChannelKernels.Concat(k, n, c1, c - c1, hw, ga.View, gb.View, gx.View));
+            Launch(device, k => k.Channels.Concat(n, c1, c - c1, hw, ga.View, gb.View, gx.View));
             if (grads[0] is null) ga.Release();
             if (grads[1] is null) gb.Release();
             return [gx];
@@ -39,12 +39,12 @@ public static partial class Functional
         var device = a.Device;
         int n = a[0], c1 = a[1], c2 = b[1], hw = a[2] * a[3];
         var y = Tensor.Empty(device, n, c1 + c2, a[2], a[3]);
-        Launch(device, k => ChannelKernels.Concat(k, n, c1, c2, hw, a.View, b.View, y.View));
+        Launch(device, k => k.Channels.Concat(n, c1, c2, hw, a.View, b.View, y.View));
         device.Tape.Record(op, y, [a, b], [], grads =>
         {
             var ga = Tensor.Empty(device, a.Shape);
             var gb = Tensor.Empty(device, b.Shape);
-            Launch(device, k => ChannelKernels.Split(k, n, c1 + c2, hw, c1, grads[0]!.View, ga.View, gb.View));
+            Launch(device, k => k.Channels.Split(n, c1 + c2, hw, c1, grads[0]!.View, ga.View, gb.View));
             return [ga, gb];
         });
         return y;
@@ -59,11 +59,11 @@ public static partial class Functional
         if (cOut < c) throw new ArgumentException($"{op}: cannot pad {c} channels of {x.ShapeString} down to {cOut}");
         var device = x.Device;
         var y = Tensor.Empty(device, n, cOut, x[2], x[3]);
-        Launch(device, k => ChannelKernels.PadChannels(k, n, c, cOut, hw, x.View, y.View));
+        Launch(device, k => k.Channels.PadChannels(n, c, cOut, hw, x.View, y.View));
         device.Tape.Record(op, y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => ChannelKernels.PadChannelsBackward(k, n, c, cOut, hw, grads[0]!.View, gx.View));
+            Launch(device, k => k.Channels.PadChannelsBackward(n, c, cOut, hw, grads[0]!.View, gx.View));
             return [gx];
         });
         return y;

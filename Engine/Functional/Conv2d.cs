@@ -15,7 +15,7 @@ public static partial class Functional
         var device = x.Device;
         device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
-        Launch(device, k => Conv2dKernels.Forward(k, s, x.View, weight.View, bias?.View ?? default, y.View));
+        Launch(device, k => k.Conv2d.Forward(s, x.View, weight.View, bias?.View ?? default, y.View));
         device.Tape.Record(op, y, [x], [x], grads =>
         {
             var gy = grads[0]!;
@@ -23,10 +23,10 @@ public static partial class Functional
             if (x.RequiresGrad)
             {
                 gx = Tensor.Empty(device, x.Shape);
-                Launch(device, k => Conv2dKernels.BackwardInput(k, s, gy.View, weight.View, gx.View));
+                Launch(device, k => k.Conv2d.BackwardInput(s, gy.View, weight.View, gx.View));
             }
-            if (weight.Grad is { } gw) Launch(device, k => Conv2dKernels.BackwardWeight(k, s, x.View, gy.View, gw.View));
-            if (bias?.Grad is { } gb) Launch(device, k => Conv2dKernels.BackwardBias(k, s, gy.View, gb.View));
+            if (weight.Grad is { } gw) Launch(device, k => k.Conv2d.BackwardWeight(s, x.View, gy.View, gw.View));
+            if (bias?.Grad is { } gb) Launch(device, k => k.Channels.AccumulatePerChannel(s.N, s.K, s.OutH * s.OutW, gy.View, gb.View));
             return [gx];
         }, hasParameters: weight.Grad is not null);
         return y;

@@ -18,13 +18,13 @@ public static partial class Functional
         var device = logits.Device;
         var probs = Tensor.Empty(device, n, classes);
         var loss = Tensor.Empty(device, 1);
-        Launch(device, k => CrossEntropyKernels.Forward(k, n, classes, logits.View, labels.IntView, probs.View, loss.View));
+        Launch(device, k => k.CrossEntropy.Forward(n, classes, logits.View, labels.IntView, probs.View, loss.View));
         device.Tape.Record(op, loss, [logits], [probs, labels], grads =>
         {
             // dL/dloss is a device scalar; the loss seed is 1 in training, so it is read once on the host.
-            float scale = device.IsMeta ? 1f : grads[0]!.ToArray()[0];
+            float scale = grads[0]!.ToArray()[0];
             var g = Tensor.Empty(device, logits.Shape);
-            Launch(device, k => CrossEntropyKernels.Backward(k, n, classes, probs.View, labels.IntView, scale, g.View));
+            Launch(device, k => k.CrossEntropy.Backward(n, classes, probs.View, labels.IntView, scale, g.View));
             return [g];
         });
         probs.Release();
@@ -36,7 +36,7 @@ public static partial class Functional
     {
         var device = logits.Device;
         using var correct = Tensor.Empty(device, 1); // allocated on the meta device too, so its counts stay identical
-        Launch(device, k => CrossEntropyKernels.CountCorrect(k, logits[0], logits[1], logits.View, labels.IntView, correct.IntView));
+        Launch(device, k => k.CrossEntropy.CountCorrect(logits[0], logits[1], logits.View, labels.IntView, correct.IntView));
         return correct.ToIntArray()[0];
     }
 }

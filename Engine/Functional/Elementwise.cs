@@ -11,7 +11,7 @@ public static partial class Functional
         RequireSameDevice("add", a, b);
         var device = a.Device;
         var y = Tensor.Empty(device, a.Shape);
-        Launch(device, k => ElementwiseKernels.Add(k, a.View, b.View, y.View));
+        Launch(device, k => k.Elementwise.Add(a.View, b.View, y.View));
         // Both inputs get the output's gradient itself, not copies; accumulation never writes into a shared gradient.
         device.Tape.Record("add", y, [a, b], [], grads => [grads[0]!.Retain(), grads[0]!.Retain()]);
         return y;
@@ -34,7 +34,7 @@ public static partial class Functional
         var device = a.Device;
         var y = a.Reshape(a.Shape);
         a.Release();
-        Launch(device, k => ElementwiseKernels.Add(k, y.View, b.View, y.View));
+        Launch(device, k => k.Elementwise.Add(y.View, b.View, y.View));
         device.Tape.Record("add", y, [a, b], [], grads => [grads[0]!.Retain(), grads[0]!.Retain()]);
         return y;
     }
@@ -46,12 +46,12 @@ public static partial class Functional
         RequireSameDevice("subtract", a, b);
         var device = a.Device;
         var y = Tensor.Empty(device, a.Shape);
-        Launch(device, k => ElementwiseKernels.Subtract(k, a.View, b.View, y.View));
+        Launch(device, k => k.Elementwise.Subtract(a.View, b.View, y.View));
         device.Tape.Record("subtract", y, [a, b], [], grads =>
         {
             var gy = grads[0]!;
             var gb = Tensor.Empty(device, b.Shape);
-            Launch(device, k => ElementwiseKernels.Scale(k, gy.View, -1f, gb.View));
+            Launch(device, k => k.Elementwise.Scale(gy.View, -1f, gb.View));
             return [gy.Retain(), gb];
         });
         return y;
@@ -64,7 +64,7 @@ public static partial class Functional
         RequireSameDevice("multiply", a, b);
         var device = a.Device;
         var y = Tensor.Empty(device, a.Shape);
-        Launch(device, k => ElementwiseKernels.Multiply(k, a.View, b.View, y.View));
+        Launch(device, k => k.Elementwise.Multiply(a.View, b.View, y.View));
         device.Tape.Record("multiply", y, [a, b], [a, b], grads =>
         {
             var gy = grads[0]!;
@@ -72,12 +72,12 @@ public static partial class Functional
             if (a.RequiresGrad)
             {
                 ga = Tensor.Empty(device, a.Shape);
-                Launch(device, k => ElementwiseKernels.Multiply(k, gy.View, b.View, ga.View));
+                Launch(device, k => k.Elementwise.Multiply(gy.View, b.View, ga.View));
             }
             if (b.RequiresGrad)
             {
                 gb = Tensor.Empty(device, b.Shape);
-                Launch(device, k => ElementwiseKernels.Multiply(k, gy.View, a.View, gb.View));
+                Launch(device, k => k.Elementwise.Multiply(gy.View, a.View, gb.View));
             }
             return [ga, gb];
         });
@@ -89,11 +89,11 @@ public static partial class Functional
     {
         var device = x.Device;
         var y = Tensor.Empty(device, x.Shape);
-        Launch(device, k => ElementwiseKernels.Scale(k, x.View, alpha, y.View));
+        Launch(device, k => k.Elementwise.Scale(x.View, alpha, y.View));
         device.Tape.Record("scale", y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => ElementwiseKernels.Scale(k, grads[0]!.View, alpha, gx.View));
+            Launch(device, k => k.Elementwise.Scale(grads[0]!.View, alpha, gx.View));
             return [gx];
         });
         return y;
@@ -104,11 +104,11 @@ public static partial class Functional
     {
         var device = x.Device;
         var y = Tensor.Empty(device, x.Shape);
-        Launch(device, k => ElementwiseKernels.Exp(k, x.View, y.View));
+        Launch(device, k => k.Elementwise.Exp(x.View, y.View));
         device.Tape.Record("exp", y, [x], [y], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => ElementwiseKernels.Multiply(k, grads[0]!.View, y.View, gx.View));
+            Launch(device, k => k.Elementwise.Multiply(grads[0]!.View, y.View, gx.View));
             return [gx];
         });
         return y;
@@ -118,17 +118,17 @@ public static partial class Functional
     public static Tensor Copy(Tensor x)
     {
         var y = Tensor.Empty(x.Device, x.Shape);
-        Launch(x.Device, k => ElementwiseKernels.Copy(k, x.View, y.View));
+        Launch(x.Device, k => k.Elementwise.Copy(x.View, y.View));
         return y;
     }
 
     /// <summary>
-    /// a + b, consuming both (owned in, owned out): written into whichever of the two only the caller holds, so
+    /// a + b, consuming both (the caller's references pass in, an owned result comes out): written into whichever of the two only the caller holds, so
     /// accumulating gradients allocates nothing unless both are shared. Not recorded.
     /// </summary>
-    public static Tensor AddOwned(Tensor a, Tensor b)
+    public static Tensor AddConsumingBoth(Tensor a, Tensor b)
     {
-        RequireSameShape("add owned", a, b);
+        RequireSameShape("add consuming both", a, b);
         if (!a.IsExclusive && b.IsExclusive) (a, b) = (b, a);
         if (a.IsExclusive)
         {
@@ -142,17 +142,17 @@ public static partial class Functional
         return sum;
     }
 
-    /// <summary>a − b, consuming a (owned in, owned out) and borrowing b: written into a when only the caller holds it. Not recorded.</summary>
-    public static Tensor SubtractOwned(Tensor a, Tensor b)
+    /// <summary>a − b, consuming a and borrowing b (an owned result comes out): written into a when only the caller holds it. Not recorded.</summary>
+    public static Tensor SubtractConsuming(Tensor a, Tensor b)
     {
-        RequireSameShape("subtract owned", a, b);
+        RequireSameShape("subtract consuming", a, b);
         if (!a.IsExclusive)
         {
             var difference = Unrecorded(a.Device, () => Subtract(a, b));
             a.Release();
             return difference;
         }
-        Launch(a.Device, k => ElementwiseKernels.Subtract(k, a.View, b.View, a.View));
+        Launch(a.Device, k => k.Elementwise.Subtract(a.View, b.View, a.View));
         return a;
     }
 
@@ -160,6 +160,6 @@ public static partial class Functional
     public static void AddInPlace(Tensor target, Tensor source)
     {
         RequireSameShape("add in place", target, source);
-        Launch(target.Device, k => ElementwiseKernels.Axpy(k, 1f, source.View, target.View));
+        Launch(target.Device, k => k.Elementwise.Axpy(1f, source.View, target.View));
     }
 }

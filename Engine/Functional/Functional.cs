@@ -5,15 +5,12 @@ namespace RevNetIlgpu.Engine;
 /// <summary>
 /// Differentiable ops over <see cref="Tensor"/>s, one file per op with its forward and backward side by side
 /// (named as in torch.nn.functional). Each allocates its output through the caching allocator, launches its
-/// kernels (none on the meta device) and records on the device's current tape what its backward needs.
+/// kernels through the device's backend (none on the meta device) and records on the device's current tape what its backward needs.
 /// </summary>
 public static partial class Functional
 {
-    /// <summary>Runs <paramref name="launch"/> unless the device is the meta device, which only counts memory.</summary>
-    static void Launch(Device device, Action<KernelContext> launch)
-    {
-        if (!device.IsMeta) launch(device.K);
-    }
+    /// <summary>Runs <paramref name="launch"/> on the device's backend (the meta backend, which only counts memory, runs nothing).</summary>
+    static void Launch(Device device, Action<KernelSet> launch) => device.Run(launch);
 
     /// <summary>Runs <paramref name="op"/> with the device's tape not recording.</summary>
     public static T Unrecorded<T>(Device device, Func<T> op)

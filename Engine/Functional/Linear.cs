@@ -17,7 +17,7 @@ public static partial class Functional
         int n = x[0], inFeatures = x[1], outFeatures = weight[0];
         var device = x.Device;
         var y = Tensor.Empty(device, n, outFeatures);
-        Launch(device, k => LinearKernels.Forward(k, n, inFeatures, outFeatures, x.View, weight.View, bias.View, y.View));
+        Launch(device, k => k.Linear.Forward(n, inFeatures, outFeatures, x.View, weight.View, bias.View, y.View));
         device.Tape.Record(op, y, [x], [x], grads =>
         {
             var gy = grads[0]!;
@@ -25,10 +25,10 @@ public static partial class Functional
             if (x.RequiresGrad)
             {
                 gx = Tensor.Empty(device, x.Shape);
-                Launch(device, k => LinearKernels.BackwardInput(k, n, inFeatures, outFeatures, gy.View, weight.View, gx.View));
+                Launch(device, k => k.Linear.BackwardInput(n, inFeatures, outFeatures, gy.View, weight.View, gx.View));
             }
             if (weight.Grad is { } gw && bias.Grad is { } gb)
-                Launch(device, k => LinearKernels.BackwardParams(k, n, inFeatures, outFeatures, x.View, gy.View, gw.View, gb.View));
+                Launch(device, k => k.Linear.BackwardParams(n, inFeatures, outFeatures, x.View, gy.View, gw.View, gb.View));
             return [gx];
         }, hasParameters: weight.Grad is not null);
         return y;

@@ -22,11 +22,11 @@ public static partial class Functional
         var device = x.Device;
         var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
         var y = Tensor.Empty(device, n, cOut, o.X, o.Y);
-        Launch(device, k => PoolKernels.AvgPool2x2PadChannelsForward(k, n, c, cOut, h, w, x.View, y.View, ceil));
+        Launch(device, k => k.Pool.AvgPool2x2PadChannelsForward(n, c, cOut, h, w, x.View, y.View, ceil));
         device.Tape.Record(op, y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => PoolKernels.AvgPool2x2PadChannelsBackward(k, n, c, cOut, h, w, grads[0]!.View, gx.View, ceil));
+            Launch(device, k => k.Pool.AvgPool2x2PadChannelsBackward(n, c, cOut, h, w, grads[0]!.View, gx.View, ceil));
             return [gx];
         });
         return y;
@@ -40,11 +40,11 @@ public static partial class Functional
         var (n, c, hw) = Nchw(x);
         var device = x.Device;
         var y = Tensor.Empty(device, n, c);
-        Launch(device, k => PoolKernels.GlobalAvgPoolForward(k, n, c, hw, x.View, y.View));
+        Launch(device, k => k.Pool.GlobalAvgPoolForward(n, c, hw, x.View, y.View));
         device.Tape.Record(op, y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => PoolKernels.GlobalAvgPoolBackward(k, n, c, hw, grads[0]!.View, gx.View));
+            Launch(device, k => k.Pool.GlobalAvgPoolBackward(n, c, hw, grads[0]!.View, gx.View));
             return [gx];
         });
         return y;

@@ -9,11 +9,11 @@ public static partial class Functional
     {
         var device = x.Device;
         var y = Tensor.Empty(device, x.Shape);
-        Launch(device, k => ReluKernels.Forward(k, x.View, y.View));
+        Launch(device, k => k.Elementwise.Map(new ReluOp(), x.View, y.View));
         device.Tape.Record("relu", y, [x], [y], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => ReluKernels.Backward(k, y.View, grads[0]!.View, gx.View));
+            Launch(device, k => k.Elementwise.Zip(new ReluBackwardOp(), y.View, grads[0]!.View, gx.View));
             return [gx];
         });
         return y;

@@ -13,11 +13,11 @@ public static partial class Functional
         int n = x[0], c = x[1], h = x[2], w = x[3];
         var device = x.Device;
         var y = Tensor.Empty(device, n, c, SubsampleKernels.OutputSize(h, stride), SubsampleKernels.OutputSize(w, stride));
-        Launch(device, k => SubsampleKernels.Forward(k, n * c, h, w, stride, x.View, y.View));
+        Launch(device, k => k.Subsample.Forward(n * c, h, w, stride, x.View, y.View));
         device.Tape.Record(op, y, [x], [], grads =>
         {
             var gx = Tensor.Empty(device, x.Shape);
-            Launch(device, k => SubsampleKernels.Backward(k, n * c, h, w, stride, grads[0]!.View, gx.View));
+            Launch(device, k => k.Subsample.Backward(n * c, h, w, stride, grads[0]!.View, gx.View));
             return [gx];
         });
         return y;

@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace RevNetIlgpu.Cli;
 
 /// <summary>
-/// The options every `revnet bench` subcommand shares (--device, --json, --out) and what they do with a result:
+/// The options every `revnet bench` subcommand shares (--device, --simd, --json, --out) and what they do with a result:
 /// a table or JSON on stdout, and with --out a markdown file (headed by the command line and device, so a reader can
 /// rerun it) and a JSON file.
 /// </summary>
@@ -13,7 +13,7 @@ public sealed class BenchmarkOutput
 {
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public Option<string?> Device { get; } = CommonOptions.Device();
+    public DeviceOptions Device { get; } = new();
 
     public Option<bool> Json { get; } = new("--json") { Description = "print JSON instead of a table" };
 
@@ -24,7 +24,7 @@ public sealed class BenchmarkOutput
 
     public void AddTo(Command command)
     {
-        command.Add(Device);
+        Device.AddTo(command);
         command.Add(Json);
         command.Add(Out);
     }

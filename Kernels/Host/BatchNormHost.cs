@@ -5,12 +5,11 @@ namespace RevNetIlgpu.Kernels.Host;
 /// per channel, each image's plane summed with <see cref="Lanes.Sum{TTerm}"/> and the planes added in image order, so
 /// results do not depend on the thread count. Element-wise passes run one work item per (image, channel) plane.
 /// </summary>
-public static class BatchNormHost
+internal static class BatchNormHost
 {
     /// <summary>Batch mean and invstd = 1/sqrt(var_biased + eps) per channel (two passes: mean, then Σ(x-mean)²).</summary>
     public static unsafe void ComputeBatchStats(int n, int c, int hw, ReadOnlySpan<float> x, Span<float> mean, Span<float> invstd, float eps)
     {
-        Check(n, c, hw, x.Length, mean.Length, invstd.Length);
         int m = n * hw;
         fixed (float* px = x, pm = mean, pi = invstd)
         {
@@ -50,8 +49,6 @@ public static class BatchNormHost
     static unsafe void Normalize(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu)
     {
-        Check(n, c, hw, x.Length, mean.Length, invstd.Length);
-        Check(n, c, hw, y.Length, gamma.Length, beta.Length);
         var scale = new float[c];
         for (int ch = 0; ch < c; ch++) scale[ch] = gamma[ch] * invstd[ch];
         var (means, betas) = (mean.ToArray(), beta.ToArray());
@@ -71,7 +68,6 @@ public static class BatchNormHost
     public static void UpdateRunningStats(int c, int m, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd, float eps, float momentum,
         Span<float> runningMean, Span<float> runningVar)
     {
-        if (m < 2) throw new ArgumentException($"batch norm running stats: m must be at least 2 for an unbiased variance, got {m}");
         float unbias = (float)((double)m / (m - 1));
         for (int ch = 0; ch < c; ch++)
         {
@@ -91,18 +87,11 @@ public static class BatchNormHost
         }
     }
 
-    /// <summary>Training-mode backward: gx = gamma*invstd/M * (M*gy - Σgy - xhat*Σ(gy*xhat)) (overwritten); ggamma += Σ gy*xhat; gbeta += Σ gy.</summary>
+    /// <summary>
+    /// Batch norm's backward with batch statistics (<paramref name="batchStats"/>) or fixed ones, one work item per channel:
+    /// its two sums, then its gradient (gx may be x or gy: each element is read before it is written).
+    /// </summary>
     public static void Backward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
-        ReadOnlySpan<float> gamma, Span<float> gx, Span<float> ggamma, Span<float> gbeta) =>
-        Backward(n, c, hw, x, gy, mean, invstd, gamma, gx, ggamma, gbeta, batchStats: true);
-
-    /// <summary>Evaluation-mode backward (fixed statistics): gx = gy*gamma*invstd (overwritten); ggamma += Σ gy*xhat; gbeta += Σ gy.</summary>
-    public static void BackwardEval(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
-        ReadOnlySpan<float> gamma, Span<float> gx, Span<float> ggamma, Span<float> gbeta) =>
-        Backward(n, c, hw, x, gy, mean, invstd, gamma, gx, ggamma, gbeta, batchStats: false);
-
-    /// <summary>One work item per channel: its two sums, then its gradient (gx may be x or gy: each element is read before it is written).</summary>
-    internal static void Backward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats) =>
         Backward(n, c, hw, x, gy, mean, invstd, gamma, default, gx, ggamma, gbeta, batchStats, relu: false);
 
@@ -114,16 +103,12 @@ public static class BatchNormHost
     public static void BackwardRelu(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> ga, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats)
     {
-        Check(n, c, hw, x.Length, beta.Length, c);
         Backward(n, c, hw, x, ga, mean, invstd, gamma, beta, gx, ggamma, gbeta, batchStats, relu: true);
     }
 
     static unsafe void Backward(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> gx, Span<float> ggamma, Span<float> gbeta, bool batchStats, bool relu)
     {
-        Check(n, c, hw, x.Length, mean.Length, invstd.Length);
-        Check(n, c, hw, gy.Length, gamma.Length, ggamma.Length);
-        Check(n, c, hw, gx.Length, gbeta.Length, c);
         int m = n * hw;
         var (means, invstds, gammas, betas) = (mean.ToArray(), invstd.ToArray(), gamma.ToArray(), relu ? beta.ToArray() : null);
         fixed (float* px = x, pgy = gy, pgx = gx, pgg = ggamma, pgb = gbeta)
@@ -158,13 +143,6 @@ public static class BatchNormHost
                 gbetas.Span[ch] += sumGy;
             });
         }
-    }
-
-    static void Check(int n, int c, int hw, int imageLength, int channelLength, int otherChannelLength)
-    {
-        if (n <= 0 || c <= 0 || hw <= 0) throw new ArgumentException($"batch norm: n, c and hw must be positive, got {n}, {c}, {hw}");
-        if (imageLength != (long)n * c * hw || channelLength != c || otherChannelLength != c)
-            throw new ArgumentException($"batch norm: expected an image of {(long)n * c * hw} and channel vectors of {c} elements, got {imageLength}, {channelLength}, {otherChannelLength}");
     }
 
     ref struct CenteredSquareTerm(ReadOnlySpan<float> x, float mean) : ILaneTerm

@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
-/// 2-D convolution on the CPU with SIMD (the host form of <see cref="Conv2dKernels"/>; same shapes and contract):
+/// 2-D convolution on the CPU with SIMD (the host form of <see cref="Conv2dKernels"/>; shapes there, checked by it):
 /// x [N, C, H, W], w [K, C, KH, KW], bias [K], y [N, K, OutH, OutW]. Each of the three products is a GEMM with
 /// packed weights and a register-tiled micro-kernel (<see cref="IConvMicroKernel"/>), laid out for its own shape.
 /// The im2col operand is never built whole: each image is zero-padded once and the micro-kernels read im2col rows
@@ -19,7 +19,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </list>
 /// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>.
 /// </summary>
-public static unsafe class Conv2dHost
+internal static unsafe class Conv2dHost
 {
     /// <summary>Floats past a padded image that <see cref="EvenLanes"/> loads may touch (their values are discarded).</summary>
     const int OverreadSlack = 16;
@@ -31,12 +31,6 @@ public static unsafe class Conv2dHost
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
     public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
     {
-        const string op = "conv2d forward (host)";
-        s.Validate(op);
-        CheckInput(op, s, "x", x.Length);
-        CheckWeight(op, s, "w", w.Length);
-        if (!bias.IsEmpty) ShapeCheck.Length(op, "bias", bias.Length, s.K);
-        CheckOutput(op, s, "y", y.Length);
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
             switch (HostSimd.Active)
@@ -51,11 +45,6 @@ public static unsafe class Conv2dHost
     /// <summary>gx = dL/dx from gy = dL/dy; gx is overwritten.</summary>
     public static void BackwardInput(Conv2dShape s, ReadOnlySpan<float> gy, ReadOnlySpan<float> w, Span<float> gx)
     {
-        const string op = "conv2d backward input (host)";
-        s.Validate(op);
-        CheckOutput(op, s, "gy", gy.Length);
-        CheckWeight(op, s, "w", w.Length);
-        CheckInput(op, s, "gx", gx.Length);
         fixed (float* pgy = gy, pw = w, pgx = gx)
         {
             switch (HostSimd.Active)
@@ -70,11 +59,6 @@ public static unsafe class Conv2dHost
     /// <summary>gw += dL/dw from x and gy = dL/dy (accumulated, like every parameter gradient).</summary>
     public static void BackwardWeight(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw)
     {
-        const string op = "conv2d backward weight (host)";
-        s.Validate(op);
-        CheckInput(op, s, "x", x.Length);
-        CheckOutput(op, s, "gy", gy.Length);
-        CheckWeight(op, s, "gw", gw.Length);
         fixed (float* px = x, pgy = gy, pgw = gw)
         {
             switch (HostSimd.Active)
@@ -392,10 +376,4 @@ public static unsafe class Conv2dHost
     static int RoundUp(int value, int multiple) => DivideRoundUp(value, multiple) * multiple;
 
     static int DivideRoundUp(int value, int divisor) => (value + divisor - 1) / divisor;
-
-    static void CheckInput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.C * s.H * s.W);
-
-    static void CheckWeight(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.K * s.C * s.KH * s.KW);
-
-    static void CheckOutput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.K * s.OutH * s.OutW);
 }

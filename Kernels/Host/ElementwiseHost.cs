@@ -1,68 +1,14 @@
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
-/// Host form of <see cref="ElementwiseKernels"/>: element-wise arithmetic over equal-length spans, SIMD within a block and
-/// blocks in parallel. Each element is loaded before it is stored, so an output may be one of the inputs.
+/// The host form of <see cref="ElementwiseKernels"/>: an operator struct's lanes form (<see cref="IUnaryOp"/>,
+/// <see cref="IBinaryOp"/>) over equal-length spans, SIMD within a block and blocks in parallel. Each element is loaded
+/// before it is stored, so an output may be one of the inputs. Lengths are checked by the contract.
 /// </summary>
-public static class ElementwiseHost
+internal static class ElementwiseHost
 {
     /// <summary>Elements per parallel work item: 64 KiB of floats, enough to amortise scheduling on memory-bound loops.</summary>
     public const int Block = 1 << 14;
-
-    /// <summary>A per-element function of one value, over lanes.</summary>
-    public interface IUnaryOp
-    {
-        T Invoke<T>(T x) where T : struct, IFloatLanes<T>;
-    }
-
-    /// <summary>A per-element function of two values, over lanes.</summary>
-    public interface IBinaryOp
-    {
-        T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T>;
-    }
-
-    public struct AddOp : IBinaryOp { public T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => a + b; }
-
-    public struct SubtractOp : IBinaryOp { public T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => a - b; }
-
-    public struct MultiplyOp : IBinaryOp { public T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => a * b; }
-
-    /// <summary>Alpha·a + b: with b the output, y += alpha·x.</summary>
-    public struct AxpyOp(float alpha) : IBinaryOp
-    {
-        public T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => T.MultiplyAdd(T.Broadcast(alpha), a, b);
-    }
-
-    public struct ScaleOp(float alpha) : IUnaryOp
-    {
-        public T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Broadcast(alpha) * x;
-    }
-
-    public struct ExpOp : IUnaryOp { public T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Exp(x); }
-
-    /// <summary>y = a + b.</summary>
-    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Zip(new AddOp(), a, b, y);
-
-    /// <summary>y = a - b.</summary>
-    public static void Subtract(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Zip(new SubtractOp(), a, b, y);
-
-    /// <summary>y = a * b.</summary>
-    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) => Zip(new MultiplyOp(), a, b, y);
-
-    /// <summary>y += alpha * x.</summary>
-    public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y) => Zip(new AxpyOp(alpha), x, y, y);
-
-    /// <summary>y = alpha * x.</summary>
-    public static void Scale(ReadOnlySpan<float> x, float alpha, Span<float> y) => Map(new ScaleOp(alpha), x, y);
-
-    /// <summary>y = exp(x).</summary>
-    public static void Exp(ReadOnlySpan<float> x, Span<float> y) => Map(new ExpOp(), x, y);
-
-    /// <summary>y = x (x may overlap y).</summary>
-    public static void Copy(ReadOnlySpan<float> x, Span<float> y) => x.CopyTo(y);
-
-    /// <summary>Every element of y = value.</summary>
-    public static void Fill(Span<float> y, float value) => y.Fill(value);
 
     /// <summary>The number of NaN or ±Inf elements of x; integer counts, so the total is exact in any order.</summary>
     public static unsafe int CountNonFinite(ReadOnlySpan<float> x)
@@ -82,10 +28,9 @@ public static class ElementwiseHost
         }
     }
 
-    /// <summary>y = f(x) element by element; y may be x.</summary>
+    /// <summary>y = op(x) element by element; y may be x.</summary>
     public static unsafe void Map<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOp
     {
-        if (y.Length != x.Length) throw new ArgumentException($"map: y has {y.Length} elements, x {x.Length}");
         fixed (float* px = x, py = y)
         {
             var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
@@ -97,10 +42,9 @@ public static class ElementwiseHost
         }
     }
 
-    /// <summary>y = f(a, b) element by element; y may be a or b.</summary>
+    /// <summary>y = op(a, b) element by element; y may be a or b.</summary>
     public static unsafe void Zip<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOp
     {
-        if (a.Length != y.Length || b.Length != y.Length) throw new ArgumentException($"zip: lengths differ (a {a.Length}, b {b.Length}, y {y.Length})");
         fixed (float* pa = a, pb = b, py = y)
         {
             var (As, Bs, Ys) = (new PinnedSpan<float>(pa, a.Length), new PinnedSpan<float>(pb, b.Length), new PinnedSpan<float>(py, y.Length));
@@ -113,14 +57,14 @@ public static class ElementwiseHost
     }
 
     /// <summary><see cref="Map{TOp}"/> on the calling thread (inside another kernel's work item).</summary>
-    internal static void MapSerial<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOp
+    public static void MapSerial<TOp>(TOp op, ReadOnlySpan<float> x, Span<float> y) where TOp : struct, IUnaryOp
     {
         var body = new MapBody<TOp>(op, x, y[..x.Length]);
         Lanes.ForEach(x.Length, ref body);
     }
 
     /// <summary><see cref="Zip{TOp}"/> on the calling thread (inside another kernel's work item).</summary>
-    internal static void ZipSerial<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOp
+    public static void ZipSerial<TOp>(TOp op, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y) where TOp : struct, IBinaryOp
     {
         var body = new ZipBody<TOp>(op, a, b[..a.Length], y[..a.Length]);
         Lanes.ForEach(a.Length, ref body);

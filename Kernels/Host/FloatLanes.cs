@@ -7,7 +7,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <summary>
 /// A register of float lanes. Host kernels write each loop body once against this interface; <see cref="Lanes"/> runs it on
 /// 16 lanes (<see cref="Lanes512"/>, AVX-512), 8 lanes (<see cref="Lanes256"/>, AVX2) or one lane (<see cref="Lane1"/>, the
-/// scalar tail), choosing the widest width the processor accelerates at run time. Loads and stores are unaligned.
+/// scalar tail and the scalar level), at the level <see cref="HostSimd.Active"/> selects. Loads and stores are unaligned.
 /// </summary>
 public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
 {
@@ -36,6 +36,15 @@ public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
     static abstract TSelf Max(TSelf a, TSelf b);
 
     static abstract TSelf Exp(TSelf x);
+
+    /// <summary>The largest integer not above x, lane by lane (exact).</summary>
+    static abstract TSelf Floor(TSelf x);
+
+    /// <summary>2ⁿ lane by lane for integral n in [−126, 127], built from n's bits (exact).</summary>
+    static abstract TSelf Pow2(TSelf n);
+
+    /// <summary>Lane by lane: <paramref name="ifLess"/> where a &lt; b, else <paramref name="otherwise"/> (NaN compares false).</summary>
+    static abstract TSelf WhereLess(TSelf a, TSelf b, TSelf ifLess, TSelf otherwise);
 
     /// <summary>Lane by lane: <paramref name="value"/> where <paramref name="condition"/> &gt; 0, else 0 (NaN counts as not positive).</summary>
     static abstract TSelf WherePositive(TSelf condition, TSelf value);
@@ -78,6 +87,13 @@ public readonly struct Lanes512 : IFloatLanes<Lanes512>
 
     public static Lanes512 Exp(Lanes512 x) => new(Vector512.Exp(x.v));
 
+    public static Lanes512 Floor(Lanes512 x) => new(Vector512.Floor(x.v));
+
+    public static Lanes512 Pow2(Lanes512 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n.v) + Vector512.Create(127), 23).AsSingle());
+
+    public static Lanes512 WhereLess(Lanes512 a, Lanes512 b, Lanes512 ifLess, Lanes512 otherwise) =>
+        new(Vector512.ConditionalSelect(Vector512.LessThan(a.v, b.v), ifLess.v, otherwise.v));
+
     public static Lanes512 WherePositive(Lanes512 condition, Lanes512 value) =>
         new(Vector512.ConditionalSelect(Vector512.GreaterThan(condition.v, Vector512<float>.Zero), value.v, Vector512<float>.Zero));
 
@@ -119,6 +135,13 @@ public readonly struct Lanes256 : IFloatLanes<Lanes256>
 
     public static Lanes256 Exp(Lanes256 x) => new(Vector256.Exp(x.v));
 
+    public static Lanes256 Floor(Lanes256 x) => new(Vector256.Floor(x.v));
+
+    public static Lanes256 Pow2(Lanes256 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n.v) + Vector256.Create(127), 23).AsSingle());
+
+    public static Lanes256 WhereLess(Lanes256 a, Lanes256 b, Lanes256 ifLess, Lanes256 otherwise) =>
+        new(Vector256.ConditionalSelect(Vector256.LessThan(a.v, b.v), ifLess.v, otherwise.v));
+
     public static Lanes256 WherePositive(Lanes256 condition, Lanes256 value) =>
         new(Vector256.ConditionalSelect(Vector256.GreaterThan(condition.v, Vector256<float>.Zero), value.v, Vector256<float>.Zero));
 
@@ -158,6 +181,12 @@ public readonly struct Lane1 : IFloatLanes<Lane1>
     public static Lane1 Max(Lane1 a, Lane1 b) => new(MathF.Max(a.v, b.v));
 
     public static Lane1 Exp(Lane1 x) => new(MathF.Exp(x.v));
+
+    public static Lane1 Floor(Lane1 x) => new(MathF.Floor(x.v));
+
+    public static Lane1 Pow2(Lane1 n) => new(BitConverter.Int32BitsToSingle(((int)n.v + 127) << 23));
+
+    public static Lane1 WhereLess(Lane1 a, Lane1 b, Lane1 ifLess, Lane1 otherwise) => a.v < b.v ? ifLess : otherwise;
 
     public static Lane1 WherePositive(Lane1 condition, Lane1 value) => new(condition.v > 0f ? value.v : 0f);
 

@@ -6,11 +6,9 @@ namespace RevNetIlgpu.Kernels.Host;
 /// Spans over ILGPU views whose memory is host memory (buffers of ILGPU's CPU accelerator), so the host kernels
 /// work on the very tensors the engine allocates: one allocator, one set of counters, for both kernel paths.
 /// </summary>
-public static class HostMemory
+internal static class HostMemory
 {
-    public static unsafe Span<float> Span(ArrayView<float> view) => new((void*)Address(view), checked((int)view.Length));
-
-    public static unsafe Span<int> Span(ArrayView<int> view) => new((void*)Address(view), checked((int)view.Length));
+    public static unsafe Span<T> Span<T>(ArrayView<T> view) where T : unmanaged => new((void*)Address(view), checked((int)view.Length));
 
     // ArrayView's own address method is internal; its contiguous-view interface exposes the buffer and byte offset.
     static nint Address<T>(ArrayView<T> view) where T : unmanaged

@@ -57,12 +57,5 @@ public readonly record struct Im2colMatrix(int Channels, int Height, int Width, 
         }
     }
 
-    static unsafe void CopyRun(float* from, float* to, int length)
-    {
-        int i = 0;
-        if (Vector512.IsHardwareAccelerated)
-            for (; i <= length - 16; i += 16) Vector512.Store(Vector512.Load(from + i), to + i);
-        for (; i <= length - 8; i += 8) Vector256.Store(Vector256.Load(from + i), to + i);
-        for (; i < length; i++) to[i] = from[i];
-    }
+    static unsafe void CopyRun(float* from, float* to, int length) => new ReadOnlySpan<float>(from, length).CopyTo(new Span<float>(to, length));
 }

@@ -1,5 +1,3 @@
-using System.Runtime.Intrinsics;
-
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>A loop body over lanes: handles elements [i, i + T.Count). Usually a ref struct holding the spans it reads and writes.</summary>
@@ -21,8 +19,8 @@ public interface ILaneTermPair
 }
 
 /// <summary>
-/// The two loops every host kernel is built from, each written once: the widest accelerated width (Vector512, else
-/// Vector256, else scalar) steps through the bulk and <see cref="Lane1"/> finishes the tail with the same body.
+/// The two loops every host kernel is built from, each written once: the width of <see cref="HostSimd.Active"/>
+/// (Vector512, Vector256 or scalar) steps through the bulk and <see cref="Lane1"/> finishes the tail with the same body.
 /// Both run on the calling thread; kernels parallelise over whole rows, planes or blocks around them.
 /// </summary>
 public static class Lanes
@@ -30,9 +28,12 @@ public static class Lanes
     /// <summary>body.Apply for every element of [0, count).</summary>
     public static void ForEach<TBody>(int count, ref TBody body) where TBody : ILaneBody, allows ref struct
     {
-        if (Vector512.IsHardwareAccelerated) ForEach<TBody, Lanes512>(count, ref body);
-        else if (Vector256.IsHardwareAccelerated) ForEach<TBody, Lanes256>(count, ref body);
-        else ForEach<TBody, Lane1>(count, ref body);
+        switch (HostSimd.Active)
+        {
+            case SimdLevel.Vector512: ForEach<TBody, Lanes512>(count, ref body); break;
+            case SimdLevel.Vector256: ForEach<TBody, Lanes256>(count, ref body); break;
+            default: ForEach<TBody, Lane1>(count, ref body); break;
+        }
     }
 
     /// <summary>
@@ -41,9 +42,12 @@ public static class Lanes
     /// </summary>
     public static float Sum<TTerm>(int count, ref TTerm term) where TTerm : ILaneTerm, allows ref struct
     {
-        if (Vector512.IsHardwareAccelerated) return Sum<TTerm, Lanes512>(count, ref term);
-        if (Vector256.IsHardwareAccelerated) return Sum<TTerm, Lanes256>(count, ref term);
-        return Sum<TTerm, Lane1>(count, ref term);
+        return HostSimd.Active switch
+        {
+            SimdLevel.Vector512 => Sum<TTerm, Lanes512>(count, ref term),
+            SimdLevel.Vector256 => Sum<TTerm, Lanes256>(count, ref term),
+            _ => Sum<TTerm, Lane1>(count, ref term),
+        };
     }
 
     /// <summary>
@@ -52,9 +56,12 @@ public static class Lanes
     /// </summary>
     public static (float First, float Second) SumPair<TTerms>(int count, ref TTerms terms) where TTerms : ILaneTermPair, allows ref struct
     {
-        if (Vector512.IsHardwareAccelerated) return SumPair<TTerms, Lanes512>(count, ref terms);
-        if (Vector256.IsHardwareAccelerated) return SumPair<TTerms, Lanes256>(count, ref terms);
-        return SumPair<TTerms, Lane1>(count, ref terms);
+        return HostSimd.Active switch
+        {
+            SimdLevel.Vector512 => SumPair<TTerms, Lanes512>(count, ref terms),
+            SimdLevel.Vector256 => SumPair<TTerms, Lanes256>(count, ref terms),
+            _ => SumPair<TTerms, Lane1>(count, ref terms),
+        };
     }
 
     /// <summary>Σ x in the fixed order of <see cref="Sum{TTerm}"/>.</summary>

@@ -7,13 +7,11 @@ namespace RevNetIlgpu.Kernels.Host;
 /// shapes are tiny (N×64 by 10), so each product is a row of vector dot products or row updates, one work item per row.
 /// Activation gradients are written (=), parameter gradients accumulated (+=).
 /// </summary>
-public static class LinearHost
+internal static class LinearHost
 {
     /// <summary>y = x·wᵀ + b (overwritten).</summary>
     public static unsafe void Forward(int n, int inFeatures, int outFeatures, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> b, Span<float> y)
     {
-        Check(n, inFeatures, outFeatures, x.Length, w.Length, y.Length);
-        if (b.Length != outFeatures) throw new ArgumentException($"linear forward: b must have {outFeatures} elements, got {b.Length}");
         fixed (float* px = x, pw = w, pb = b, py = y)
         {
             var (xs, ws, bs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(pw, w.Length), new PinnedSpan<float>(pb, b.Length), new PinnedSpan<float>(py, y.Length));
@@ -29,7 +27,6 @@ public static class LinearHost
     /// <summary>gx = gy·w (overwritten): each row of gx is Σ over outputs o, in order, of gy[row, o]·w[o, :].</summary>
     public static unsafe void BackwardInput(int n, int inFeatures, int outFeatures, ReadOnlySpan<float> gy, ReadOnlySpan<float> w, Span<float> gx)
     {
-        Check(n, inFeatures, outFeatures, gx.Length, w.Length, gy.Length);
         fixed (float* pgy = gy, pw = w, pgx = gx)
         {
             var (gys, ws, gxs) = (new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pw, w.Length), new PinnedSpan<float>(pgx, gx.Length));
@@ -38,7 +35,7 @@ public static class LinearHost
                 var gradient = gxs.Slice(row * inFeatures, inFeatures);
                 gradient.Clear();
                 for (int o = 0; o < outFeatures; o++)
-                    ElementwiseHost.ZipSerial(new ElementwiseHost.AxpyOp(gys.Span[row * outFeatures + o]), ws.Slice(o * inFeatures, inFeatures), gradient, gradient);
+                    ElementwiseHost.ZipSerial(new AxpyOp(gys.Span[row * outFeatures + o]), ws.Slice(o * inFeatures, inFeatures), gradient, gradient);
             });
         }
     }
@@ -46,7 +43,6 @@ public static class LinearHost
     /// <summary>gw += gyᵀ·x (each row's sum Σ over rows n, in order, of gy[n, o]·x[n, :] is formed first, then added) and gb += Σₙ gy[n, ·].</summary>
     public static unsafe void BackwardParams(int n, int inFeatures, int outFeatures, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw, Span<float> gb)
     {
-        Check(n, inFeatures, outFeatures, x.Length, gw.Length, gy.Length);
         fixed (float* px = x, pgy = gy, pgw = gw)
         {
             var (xs, gys, gws) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgw, gw.Length));
@@ -56,20 +52,12 @@ public static class LinearHost
                 var sum = rented.AsSpan(0, inFeatures);
                 sum.Clear();
                 for (int row = 0; row < n; row++)
-                    ElementwiseHost.ZipSerial(new ElementwiseHost.AxpyOp(gys.Span[row * outFeatures + o]), xs.Slice(row * inFeatures, inFeatures), sum, sum);
+                    ElementwiseHost.ZipSerial(new AxpyOp(gys.Span[row * outFeatures + o]), xs.Slice(row * inFeatures, inFeatures), sum, sum);
                 var weightGradient = gws.Slice(o * inFeatures, inFeatures);
-                ElementwiseHost.ZipSerial(new ElementwiseHost.AddOp(), sum, weightGradient, weightGradient);
+                ElementwiseHost.ZipSerial(new AddOp(), sum, weightGradient, weightGradient);
                 ArrayPool<float>.Shared.Return(rented);
             });
         }
         ChannelHost.AccumulatePerChannel(n, outFeatures, 1, gy, gb);
-    }
-
-    static void Check(int n, int inFeatures, int outFeatures, int inputLength, int weightLength, int outputLength)
-    {
-        if (n <= 0 || inFeatures <= 0 || outFeatures <= 0 || inputLength != (long)n * inFeatures || weightLength != (long)outFeatures * inFeatures
-            || outputLength != (long)n * outFeatures)
-            throw new ArgumentException($"linear: N={n} in={inFeatures} out={outFeatures} need {(long)n * inFeatures}, {(long)outFeatures * inFeatures} and " +
-                $"{(long)n * outFeatures} elements, got {inputLength}, {weightLength} and {outputLength}");
     }
 }

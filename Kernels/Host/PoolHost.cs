@@ -5,7 +5,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// which would need lane shuffles; it runs twice per RevNet step on small planes, so it stays scalar. The global pool
 /// sums each plane with <see cref="Lanes.Sum(ReadOnlySpan{float})"/>.
 /// </summary>
-public static class PoolHost
+internal static class PoolHost
 {
     /// <summary>y[n,c,i,j] = ¼ Σ x[n,c,2i..2i+1,2j..2j+1], positions past the edge counting as zero; y is [N,C,ho,wo] per
     /// <see cref="PoolKernels.AvgPool2x2OutputSize"/>.</summary>
@@ -19,7 +19,7 @@ public static class PoolHost
     /// <summary>The 2x2 pool of x [N,C,H,W] into the first C of cOut ≥ C channels of y [N,cOut,ho,wo], the rest zero.</summary>
     public static unsafe void AvgPool2x2PadChannelsForward(int n, int c, int cOut, int h, int w, ReadOnlySpan<float> x, Span<float> y, bool ceil = false)
     {
-        var (ho, wo) = OutputSize(h, w, ceil, c, cOut, n, x.Length, y.Length);
+        var (ho, wo) = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
         fixed (float* px = x, py = y)
         {
             var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
@@ -48,7 +48,7 @@ public static class PoolHost
     /// <summary>gx = the 2x2 pool's backward of the first C channels of gy [N,cOut,ho,wo] (the padded ones were constants).</summary>
     public static unsafe void AvgPool2x2PadChannelsBackward(int n, int c, int cOut, int h, int w, ReadOnlySpan<float> gy, Span<float> gx, bool ceil = false)
     {
-        var (ho, wo) = OutputSize(h, w, ceil, c, cOut, n, gx.Length, gy.Length);
+        var (ho, wo) = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
         fixed (float* pgy = gy, pgx = gx)
         {
             var (gys, gxs) = (new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgx, gx.Length));
@@ -70,7 +70,6 @@ public static class PoolHost
     /// <summary>y[n,c] = mean over hw of x[n,c,hw].</summary>
     public static unsafe void GlobalAvgPoolForward(int n, int c, int hw, ReadOnlySpan<float> x, Span<float> y)
     {
-        CheckGlobal(n, c, hw, x.Length, y.Length);
         fixed (float* px = x, py = y)
         {
             var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
@@ -81,22 +80,6 @@ public static class PoolHost
     /// <summary>gx[n,c,hw] = gy[n,c]/HW (overwritten).</summary>
     public static void GlobalAvgPoolBackward(int n, int c, int hw, ReadOnlySpan<float> gy, Span<float> gx)
     {
-        CheckGlobal(n, c, hw, gx.Length, gy.Length);
         for (int plane = 0; plane < n * c; plane++) gx.Slice(plane * hw, hw).Fill(gy[plane] / hw);
-    }
-
-    static (int Ho, int Wo) OutputSize(int h, int w, bool ceil, int c, int cOut, int n, int inputLength, int outputLength)
-    {
-        var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
-        long inPlanes = (long)n * c, outPlanes = (long)n * cOut;
-        if (h < 2 || w < 2 || c <= 0 || cOut < c || inputLength != inPlanes * h * w || outputLength != outPlanes * o.X * o.Y)
-            throw new ArgumentException($"avg pool 2x2: {inPlanes} planes of {h}x{w} → {outPlanes} planes of {o.X}x{o.Y} need {inPlanes * h * w} and {outPlanes * o.X * o.Y} elements, got {inputLength} and {outputLength}");
-        return (o.X, o.Y);
-    }
-
-    static void CheckGlobal(int n, int c, int hw, int imageLength, int pooledLength)
-    {
-        if (n <= 0 || c <= 0 || hw <= 0 || imageLength != (long)n * c * hw || pooledLength != (long)n * c)
-            throw new ArgumentException($"global avg pool: n={n} c={c} hw={hw} need {(long)n * c * hw} and {(long)n * c} elements, got {imageLength} and {pooledLength}");
     }
 }

@@ -1,35 +1,37 @@
-using ILGPU;
-
 namespace RevNetIlgpu.Kernels.Host;
 
-/// <summary>Host (plain C#) versions of <see cref="SubsampleKernels"/> over the CPU accelerator's memory: pure copies, the same values.</summary>
-public static class SubsampleHost
+/// <summary>The host form of <see cref="SubsampleKernels"/>: pure copies by the shared index arithmetic, one work item per plane.</summary>
+internal static unsafe class SubsampleHost
 {
     /// <summary>y = x[:, :, ::stride, ::stride].</summary>
-    public static void Forward(SubsampleKernels.Planes p, ArrayView<float> x, ArrayView<float> y)
+    public static void Forward(SubsampleKernels.Planes p, ReadOnlySpan<float> x, Span<float> y)
     {
-        int planes = (int)(y.Length / ((long)p.OutH * p.OutW));
-        HostThreads.For(planes, plane =>
+        fixed (float* px = x, py = y)
         {
-            var xs = HostMemory.Span(x);
-            var ys = HostMemory.Span(y);
-            for (int i = plane * p.OutH * p.OutW, end = i + p.OutH * p.OutW; i < end; i++) ys[i] = xs[SubsampleKernels.Source(i, p)];
-        });
+            var (xs, ys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(py, y.Length));
+            HostThreads.For(y.Length / (p.OutH * p.OutW), plane =>
+            {
+                Span<float> source = xs.Span, target = ys.Span;
+                for (int i = plane * p.OutH * p.OutW, end = i + p.OutH * p.OutW; i < end; i++) target[i] = source[SubsampleKernels.Source(i, p)];
+            });
+        }
     }
 
     /// <summary>gx = gy at every stride-th row and column, zero elsewhere.</summary>
-    public static void Backward(SubsampleKernels.Planes p, ArrayView<float> gy, ArrayView<float> gx)
+    public static void Backward(SubsampleKernels.Planes p, ReadOnlySpan<float> gy, Span<float> gx)
     {
-        int planes = (int)(gx.Length / ((long)p.H * p.W));
-        HostThreads.For(planes, plane =>
+        fixed (float* pgy = gy, pgx = gx)
         {
-            var gys = HostMemory.Span(gy);
-            var gxs = HostMemory.Span(gx);
-            for (int i = plane * p.H * p.W, end = i + p.H * p.W; i < end; i++)
+            var (gys, gxs) = (new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgx, gx.Length));
+            HostThreads.For(gx.Length / (p.H * p.W), plane =>
             {
-                int t = SubsampleKernels.Target(i, p);
-                gxs[i] = t >= 0 ? gys[t] : 0f;
-            }
-        });
+                Span<float> source = gys.Span, target = gxs.Span;
+                for (int i = plane * p.H * p.W, end = i + p.H * p.W; i < end; i++)
+                {
+                    int t = SubsampleKernels.Target(i, p);
+                    target[i] = t >= 0 ? source[t] : 0f;
+                }
+            });
+        }
     }
 }

@@ -1,109 +1,107 @@
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
-/// Host (C#) forms of <see cref="SyncBatchNormKernels"/> over the CPU accelerator's memory, one thread per channel for
-/// the reductions (the same compensated sums in the same order as a one-thread reduction group, so the two forms agree
-/// bit for bit). Shapes as there; arguments are checked by the kernel entry points. The spans must be over memory that
-/// does not move (what <see cref="HostMemory"/> gives): the worker threads reach it by address.
+/// The host form of <see cref="SyncBatchNormKernels"/>, one work item per channel for the reductions (the same
+/// compensated sums in the same order as a one-thread reduction group, so the two forms agree bit for bit). Every span is
+/// pinned while the worker threads reach it by address.
 /// </summary>
-public static class SyncBatchNormHost
+internal static unsafe class SyncBatchNormHost
 {
-    public static void ChannelSums(int n, int c, int hw, Span<float> x, Span<float> sums)
+    public static void ChannelSums(int n, int c, int hw, ReadOnlySpan<float> x, Span<float> sums)
     {
-        var (xs, result) = (Pinned.Of(x), Pinned.Of(sums));
-        HostThreads.For(c, ch =>
+        fixed (float* px = x, ps = sums)
         {
-            var sum = new CompensatedSum();
-            for (int image = 0; image < n; image++)
-                foreach (float v in xs.Row(image, ch, c, hw))
-                    sum.Add(v);
-            result.Write(sum, ch, c);
-        });
+            var (xs, result) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(ps, sums.Length));
+            HostThreads.For(c, ch =>
+            {
+                var sum = new CompensatedSum();
+                for (int image = 0; image < n; image++)
+                    foreach (float v in xs.Slice((image * c + ch) * hw, hw))
+                        sum.Add(v);
+                Write(result.Span, sum, ch, c);
+            });
+        }
     }
 
-    public static void CentredSquareSums(int n, int c, int hw, Span<float> x, Span<float> mean, Span<float> squares)
+    public static void CentredSquareSums(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, Span<float> squares)
     {
-        var (xs, means, result) = (Pinned.Of(x), Pinned.Of(mean), Pinned.Of(squares));
-        HostThreads.For(c, ch =>
+        fixed (float* px = x, pm = mean, ps = squares)
         {
-            float mu = means[ch];
-            var sum = new CompensatedSum();
-            for (int image = 0; image < n; image++)
-                foreach (float v in xs.Row(image, ch, c, hw))
-                {
-                    float d = v - mu;
-                    sum.Add(d * d);
-                }
-            result.Write(sum, ch, c);
-        });
+            var (xs, means, result) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(pm, mean.Length), new PinnedSpan<float>(ps, squares.Length));
+            HostThreads.For(c, ch =>
+            {
+                float mu = means.Span[ch];
+                var sum = new CompensatedSum();
+                for (int image = 0; image < n; image++)
+                    foreach (float v in xs.Slice((image * c + ch) * hw, hw))
+                    {
+                        float d = v - mu;
+                        sum.Add(d * d);
+                    }
+                Write(result.Span, sum, ch, c);
+            });
+        }
     }
 
-    public static void BackwardSums(int n, int c, int hw, Span<float> x, Span<float> gy, Span<float> mean, Span<float> invstd,
+    public static void BackwardSums(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         Span<float> sums, Span<float> ggamma, Span<float> gbeta)
     {
-        var (xs, gys, means, invstds) = (Pinned.Of(x), Pinned.Of(gy), Pinned.Of(mean), Pinned.Of(invstd));
-        var (result, gg, gb) = (Pinned.Of(sums), Pinned.Of(ggamma), Pinned.Of(gbeta));
-        HostThreads.For(c, ch =>
+        fixed (float* px = x, pgy = gy, pm = mean, pi = invstd, ps = sums, pgg = ggamma, pgb = gbeta)
         {
-            float mu = means[ch], inv = invstds[ch];
-            var sumGy = new CompensatedSum();
-            var sumGyXhat = new CompensatedSum();
-            for (int image = 0; image < n; image++)
+            var (xs, gys) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(pgy, gy.Length));
+            var (means, invstds) = (new PinnedSpan<float>(pm, c), new PinnedSpan<float>(pi, c));
+            var (result, gg, gb) = (new PinnedSpan<float>(ps, sums.Length), new PinnedSpan<float>(pgg, c), new PinnedSpan<float>(pgb, c));
+            HostThreads.For(c, ch =>
             {
-                var xRow = xs.Row(image, ch, c, hw);
-                var gyRow = gys.Row(image, ch, c, hw);
+                float mu = means.Span[ch], inv = invstds.Span[ch];
+                var sumGy = new CompensatedSum();
+                var sumGyXhat = new CompensatedSum();
+                for (int image = 0; image < n; image++)
+                {
+                    var xRow = xs.Slice((image * c + ch) * hw, hw);
+                    var gyRow = gys.Slice((image * c + ch) * hw, hw);
+                    for (int j = 0; j < hw; j++)
+                    {
+                        sumGy.Add(gyRow[j]);
+                        sumGyXhat.Add(gyRow[j] * ((xRow[j] - mu) * inv));
+                    }
+                }
+                Write(result.Span, sumGy, ch, c);
+                Write(result.Span, sumGyXhat, 2 * c + ch, c);
+                gg.Span[ch] += sumGyXhat.High + sumGyXhat.Low;
+                gb.Span[ch] += sumGy.High + sumGy.Low;
+            });
+        }
+    }
+
+    public static void BackwardApply(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
+        ReadOnlySpan<float> gamma, ReadOnlySpan<float> gradientMeans, Span<float> gx)
+    {
+        fixed (float* px = x, pgy = gy, pgx = gx, pm = mean, pi = invstd, pg = gamma, pgm = gradientMeans)
+        {
+            var (xs, gys, gxs) = (new PinnedSpan<float>(px, x.Length), new PinnedSpan<float>(pgy, gy.Length), new PinnedSpan<float>(pgx, gx.Length));
+            var (means, invstds, gammas, gradient) = (new PinnedSpan<float>(pm, c), new PinnedSpan<float>(pi, c), new PinnedSpan<float>(pg, c), new PinnedSpan<float>(pgm, 2 * c));
+            HostThreads.For(n * c, plane =>
+            {
+                int ch = plane % c;
+                float inv = invstds.Span[ch], mu = means.Span[ch], scale = gammas.Span[ch] * inv;
+                float meanGy = gradient.Span[ch], meanGyXhat = gradient.Span[c + ch];
+                var xRow = xs.Slice(plane * hw, hw);
+                var gyRow = gys.Slice(plane * hw, hw);
+                var gxRow = gxs.Slice(plane * hw, hw);
                 for (int j = 0; j < hw; j++)
                 {
-                    sumGy.Add(gyRow[j]);
-                    sumGyXhat.Add(gyRow[j] * ((xRow[j] - mu) * inv));
+                    float xhat = (xRow[j] - mu) * inv;
+                    gxRow[j] = scale * (gyRow[j] - meanGy - xhat * meanGyXhat);
                 }
-            }
-            result.Write(sumGy, ch, c);
-            result.Write(sumGyXhat, 2 * c + ch, c);
-            gg[ch] += sumGyXhat.High + sumGyXhat.Low;
-            gb[ch] += sumGy.High + sumGy.Low;
-        });
-    }
-
-    public static void BackwardApply(int n, int c, int hw, Span<float> x, Span<float> gy, Span<float> mean, Span<float> invstd,
-        Span<float> gamma, Span<float> gradientMeans, Span<float> gx)
-    {
-        var (xs, gys, gxs) = (Pinned.Of(x), Pinned.Of(gy), Pinned.Of(gx));
-        var (means, invstds, gammas, gradient) = (Pinned.Of(mean), Pinned.Of(invstd), Pinned.Of(gamma), Pinned.Of(gradientMeans));
-        HostThreads.For(n * c, row =>
-        {
-            int ch = row % c;
-            float inv = invstds[ch], mu = means[ch], scale = gammas[ch] * inv;
-            float meanGy = gradient[ch], meanGyXhat = gradient[c + ch];
-            var xRow = xs.Row(row / c, ch, c, hw);
-            var gyRow = gys.Row(row / c, ch, c, hw);
-            var gxRow = gxs.Row(row / c, ch, c, hw);
-            for (int j = 0; j < hw; j++)
-            {
-                float xhat = (xRow[j] - mu) * inv;
-                gxRow[j] = scale * (gyRow[j] - meanGy - xhat * meanGyXhat);
-            }
-        });
-    }
-
-    /// <summary>A span's address for the worker threads (spans cannot be captured by lambdas); valid while the memory does not move.</summary>
-    readonly unsafe struct Pinned(float* address, int length)
-    {
-        public static Pinned Of(Span<float> span) =>
-            new((float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(span)), span.Length);
-
-        public ref float this[int i] => ref AsSpan()[i];
-
-        /// <summary>Channel <paramref name="ch"/>'s HW values in image <paramref name="image"/>.</summary>
-        public Span<float> Row(int image, int ch, int c, int hw) => AsSpan().Slice((image * c + ch) * hw, hw);
-
-        /// <summary>High part at <paramref name="at"/>, low part C further, as the kernels lay sums out.</summary>
-        public void Write(CompensatedSum sum, int at, int c)
-        {
-            this[at] = sum.High;
-            this[at + c] = sum.Low;
+            });
         }
+    }
 
-        Span<float> AsSpan() => new(address, length);
+    /// <summary>High part at <paramref name="at"/>, low part C further, as the kernels lay sums out.</summary>
+    static void Write(Span<float> sums, CompensatedSum sum, int at, int c)
+    {
+        sums[at] = sum.High;
+        sums[at + c] = sum.Low;
     }
 }

@@ -18,9 +18,8 @@ public static class ConvShapeBenchmark
 {
     public static IReadOnlyList<ConvShapeTiming> Run(Device device, ModelConfig model, int batch, int repeat)
     {
-        if (device.IsMeta) throw new ArgumentException("bench convs times kernels; the meta device runs none (use --device cpu, cuda or opencl)");
+        device.RequireValues("bench convs times kernels");
         if (repeat <= 0) throw new ArgumentException($"repeat must be positive, got {repeat}");
-        var k = device.K;
         var timings = new List<ConvShapeTiming>();
         foreach (var s in ModelConvShapes.Of(model, batch))
         {
@@ -33,21 +32,21 @@ public static class ConvShapeBenchmark
             ConvShapeTiming Time(string pass, Action launch)
             {
                 launch();
-                k.Accelerator.Synchronize();
+                device.Synchronize();
                 var ms = new double[repeat];
                 for (int r = 0; r < repeat; r++)
                 {
                     var clock = Stopwatch.StartNew();
                     launch();
-                    k.Accelerator.Synchronize();
+                    device.Synchronize();
                     ms[r] = clock.Elapsed.TotalMilliseconds;
                 }
                 double median = SampleStatistics.Of(ms).Median;
                 return new ConvShapeTiming(s.N, s.C, s.H, s.W, s.K, s.KH, s.KW, s.Stride, s.Pad, pass, median, flops / (median / 1000) / 1e9);
             }
-            timings.Add(Time("forward", () => Conv2dKernels.Forward(k, s, x.View, w.View, default, y.View)));
-            timings.Add(Time("grad-input", () => Conv2dKernels.BackwardInput(k, s, y.View, w.View, gx.View)));
-            timings.Add(Time("grad-weight", () => Conv2dKernels.BackwardWeight(k, s, x.View, y.View, gw.View)));
+            timings.Add(Time("forward", () => device.Run(k => k.Conv2d.Forward(s, x.View, w.View, default, y.View))));
+            timings.Add(Time("grad-input", () => device.Run(k => k.Conv2d.BackwardInput(s, y.View, w.View, gx.View))));
+            timings.Add(Time("grad-weight", () => device.Run(k => k.Conv2d.BackwardWeight(s, x.View, y.View, gw.View))));
         }
         return timings;
     }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.Kernels.Host;
 
@@ -15,7 +16,7 @@ public sealed record HostConvTiming(string Kernel, string Layer, string Shape, i
 public sealed record HostConvReport(string Simd, int Threads, double PeakOneThreadGflops, double PeakAllThreadsGflops, IReadOnlyList<HostConvTiming> Timings);
 
 /// <summary>
-/// `revnet bench kernels` on the host device: <see cref="Conv2dHost"/>'s forward, grad-input and grad-weight on every
+/// `revnet bench kernels` on the host device: the host convolution's forward, grad-input and grad-weight on every
 /// distinct convolution of RevNet-38 (32x32x3 input) at a batch, in GFLOP/s (2·MACs per second) next to this
 /// machine's FMA peak measured in the same run, so the table reads as a fraction of the physical limit.
 /// </summary>
@@ -43,8 +44,9 @@ public static class HostConvBenchmark
     /// least two) and measures the FMA peaks before and after the table, keeping the higher of each: the ceiling the
     /// machine reached during the run.
     /// </summary>
-    public static HostConvReport Run(int batch, int repeat, IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)>? shapes = null)
+    public static HostConvReport Run(Device device, int batch, int repeat, IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)>? shapes = null)
     {
+        if (device.Backend is not HostBackend) throw new ArgumentException($"the host conv table times the host kernels (--device cpu), not {device.Name}");
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (repeat <= 0) throw new ArgumentException($"repeat must be positive, got {repeat}");
         double peakOne = FmaPeak.Measure(1), peakAll = FmaPeak.Measure(HostThreads.Count);
@@ -52,13 +54,14 @@ public static class HostConvBenchmark
         foreach (var (layer, s, perForward) in shapes ?? RevNet38(batch))
         {
             var random = new Random(measured.Count);
-            float[] Random(long length) => Enumerable.Range(0, checked((int)length)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            var x = Random((long)s.N * s.C * s.H * s.W);
-            var w = Random((long)s.K * s.C * s.KH * s.KW);
-            var bias = Random(s.K);
-            var y = Random((long)s.N * s.K * s.OutH * s.OutW);
-            var gx = new float[x.Length];
-            var gw = new float[w.Length];
+            Tensor Random(long length) =>
+                Tensor.FromArray(device, Enumerable.Range(0, checked((int)length)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray(), checked((int)length));
+            using var x = Random((long)s.N * s.C * s.H * s.W);
+            using var w = Random((long)s.K * s.C * s.KH * s.KW);
+            using var bias = Random(s.K);
+            using var y = Random((long)s.N * s.K * s.OutH * s.OutW);
+            using var gx = Tensor.Zeros(device, (int)x.Length);
+            using var gw = Tensor.Zeros(device, (int)w.Length);
             string shape = $"{s.C}->{s.K} {s.H}x{s.W} {s.KH}x{s.KW}/{s.Stride}";
             double flops = 2.0 * s.N * s.K * s.OutH * s.OutW * s.C * s.KH * s.KW;
             void Time(string kernel, Action call)
@@ -77,9 +80,9 @@ public static class HostConvBenchmark
                 var stats = SampleStatistics.Of(ms);
                 measured.Add((kernel, layer, shape, perForward, stats.Min, stats.Median, flops));
             }
-            Time("forward", () => Conv2dHost.Forward(s, x, w, bias, y));
-            Time("grad-input", () => Conv2dHost.BackwardInput(s, y, w, gx));
-            Time("grad-weight", () => Conv2dHost.BackwardWeight(s, x, y, gw));
+            Time("forward", () => device.Run(k => k.Conv2d.Forward(s, x.View, w.View, bias.View, y.View)));
+            Time("grad-input", () => device.Run(k => k.Conv2d.BackwardInput(s, y.View, w.View, gx.View)));
+            Time("grad-weight", () => device.Run(k => k.Conv2d.BackwardWeight(s, x.View, y.View, gw.View)));
         }
         peakOne = Math.Max(peakOne, FmaPeak.Measure(1));
         peakAll = Math.Max(peakAll, FmaPeak.Measure(HostThreads.Count));

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 
 namespace RevNetIlgpu.RevNet.Benchmarks;
 
@@ -27,12 +28,12 @@ public static class KernelBenchmark
     /// <summary>Times every kernel at <paramref name="convShapes"/> (default: <see cref="ConvShapes"/>) and the head.</summary>
     public static IReadOnlyList<KernelTiming> Run(Device device, int batch, int repeat, IReadOnlyList<(int Channels, int Size)>? convShapes = null)
     {
-        if (device.IsMeta) throw new ArgumentException("bench kernels times kernels; the meta device runs none (use --device ilgpu-cpu, cuda or opencl)");
-        if (device.IsHost) throw new ArgumentException("bench kernels compares the ILGPU kernels, tiled vs reference; --device cpu runs the host kernels instead (use --device ilgpu-cpu, cuda or opencl)");
+        if (device.Backend is not IlgpuBackend ilgpu)
+            throw new ArgumentException($"bench kernels compares the ILGPU kernels, tiled vs reference, and {device.Name} runs none (use --device ilgpu-cpu, cuda or opencl)");
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (repeat <= 0) throw new ArgumentException($"repeat must be positive, got {repeat}");
-        var k = device.K;
-        bool tiledBefore = k.UseTiled;
+        var (k, context) = (ilgpu.Kernels, ilgpu.Context);
+        bool tiledBefore = context.UseTiled;
         var buffers = new List<Tensor>();
         Tensor Random(long length)
         {
@@ -59,19 +60,19 @@ public static class KernelBenchmark
                 string shape = $"N={batch} C=K={c} {size}x{size}";
                 double convFlops = 2.0 * batch * c * size * size * c * 9;
                 double bytes = image * sizeof(float);
-                timings.AddRange(TimeBoth(k, "conv3x3 forward", shape, convFlops, repeat,
-                    () => Conv2dKernels.Forward(k, s, x, w, default, scratch)));
-                timings.AddRange(TimeBoth(k, "conv3x3 grad-input", shape, convFlops, repeat,
-                    () => Conv2dKernels.BackwardInput(k, s, gy, w, scratch)));
-                timings.AddRange(TimeBoth(k, "conv3x3 grad-weight", shape, convFlops, repeat,
-                    () => Conv2dKernels.BackwardWeight(k, s, x, gy, gw)));
-                timings.Add(Time(k, "batch norm forward (stats + normalize)", shape, "single", "GB/s", 2 * bytes, repeat, () =>
+                timings.AddRange(TimeBoth(context, "conv3x3 forward", shape, convFlops, repeat,
+                    () => k.Conv2d.Forward(s, x, w, default, scratch)));
+                timings.AddRange(TimeBoth(context, "conv3x3 grad-input", shape, convFlops, repeat,
+                    () => k.Conv2d.BackwardInput(s, gy, w, scratch)));
+                timings.AddRange(TimeBoth(context, "conv3x3 grad-weight", shape, convFlops, repeat,
+                    () => k.Conv2d.BackwardWeight(s, x, gy, gw)));
+                timings.Add(Time(context, "batch norm forward (stats + normalize)", shape, "single", "GB/s", 2 * bytes, repeat, () =>
                 {
-                    BatchNormKernels.ComputeBatchStats(k, batch, c, size * size, x, perChannel[0], perChannel[1], 1e-5f);
-                    BatchNormKernels.Normalize(k, batch, c, size * size, x, perChannel[0], perChannel[1], perChannel[2], perChannel[3], scratch);
+                    k.BatchNorm.ComputeBatchStats(batch, c, size * size, x, perChannel[0], perChannel[1], 1e-5f);
+                    k.BatchNorm.Normalize(batch, c, size * size, x, perChannel[0], perChannel[1], perChannel[2], perChannel[3], scratch);
                 }));
-                timings.Add(Time(k, "batch norm backward", shape, "single", "GB/s", 3 * bytes, repeat,
-                    () => BatchNormKernels.Backward(k, batch, c, size * size, x, gy, perChannel[0], perChannel[1], perChannel[2], scratch, perChannel[3], perChannel[4])));
+                timings.Add(Time(context, "batch norm backward", shape, "single", "GB/s", 3 * bytes, repeat,
+                    () => k.BatchNorm.Backward(batch, c, size * size, x, gy, perChannel[0], perChannel[1], perChannel[2], scratch, perChannel[3], perChannel[4], batchStatistics: true)));
             }
             var features = Random((long)batch * HeadFeatures).View;
             var weights = Random((long)HeadClasses * HeadFeatures).View;
@@ -82,17 +83,17 @@ public static class KernelBenchmark
             var gBias = Random(HeadClasses).View;
             string head = $"N={batch} {HeadFeatures}->{HeadClasses}";
             double headFlops = 2.0 * batch * HeadFeatures * HeadClasses;
-            timings.AddRange(TimeBoth(k, "linear forward", head, headFlops, repeat,
-                () => LinearKernels.Forward(k, batch, HeadFeatures, HeadClasses, features, weights, bias, logits)));
-            timings.AddRange(TimeBoth(k, "linear grad-input", head, headFlops, repeat,
-                () => LinearKernels.BackwardInput(k, batch, HeadFeatures, HeadClasses, logits, weights, gFeatures)));
-            timings.AddRange(TimeBoth(k, "linear grad-params", head, headFlops, repeat,
-                () => LinearKernels.BackwardParams(k, batch, HeadFeatures, HeadClasses, features, logits, gWeights, gBias)));
+            timings.AddRange(TimeBoth(context, "linear forward", head, headFlops, repeat,
+                () => k.Linear.Forward(batch, HeadFeatures, HeadClasses, features, weights, bias, logits)));
+            timings.AddRange(TimeBoth(context, "linear grad-input", head, headFlops, repeat,
+                () => k.Linear.BackwardInput(batch, HeadFeatures, HeadClasses, logits, weights, gFeatures)));
+            timings.AddRange(TimeBoth(context, "linear grad-params", head, headFlops, repeat,
+                () => k.Linear.BackwardParams(batch, HeadFeatures, HeadClasses, features, logits, gWeights, gBias)));
             return timings;
         }
         finally
         {
-            k.UseTiled = tiledBefore;
+            context.UseTiled = tiledBefore;
             foreach (var t in buffers) t.Release();
         }
     }

@@ -21,9 +21,9 @@ public static class MemoryBenchmark
     {
         var reports = new List<MemoryReport>();
         foreach (int batch in batches)
-        foreach (var (_, reconstruct, recompute) in MemoryProfile.RevNetModes)
-        foreach (var config in models.Where(c => c.Reversible || !reconstruct))
-            reports.Add(MemoryProfile.Measure(device, config, reconstruct, batch, image, recomputeTransitions: recompute));
+        foreach (var mode in MemoryProfile.RevNetModes)
+        foreach (var config in models.Where(c => c.Reversible || mode == ActivationMemory.Stored))
+            reports.Add(MemoryProfile.Measure(device, config, mode, batch, image));
         return reports;
     }
 }

@@ -36,8 +36,9 @@ public static class StepBenchmark
     public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup,
         PyTorchPeer? peer = null, string? peerSkipped = null, bool profileHostCalls = false)
     {
-        if (profileHostCalls && !device.K.IsHost) throw new ArgumentException($"a host-call profile needs the cpu device (host kernels), not {device.Name}");
-        if (device.IsMeta) throw new ArgumentException("bench step times kernels; the meta device runs none (use --device cpu, ilgpu-cpu, cuda or opencl)");
+        device.RequireValues("bench step times kernels");
+        if (profileHostCalls && device.Backend is not HostBackend)
+            throw new ArgumentException($"a host-call profile needs the cpu device (host kernels run synchronously, so each call can be timed), not {device.Name}");
         if (!revnet.Reversible) throw new ArgumentException($"{revnet.Name} is not a RevNet: nothing to reconstruct");
         if (steps <= 0) throw new ArgumentException($"steps must be positive, got {steps}");
         if (warmup < 0) throw new ArgumentException($"warmup must not be negative, got {warmup}");
@@ -92,16 +93,16 @@ public static class StepBenchmark
     /// </summary>
     static List<HostCallTiming> ProfileHostCalls(Device device, TimedModel reconstruct, TimedModel stored, Tensor x, Tensor y, int steps)
     {
-        var profiles = new[] { new HostCallProfile(), new HostCallProfile() };
+        var profiles = new[] { new KernelCallProfile(), new KernelCallProfile() };
         TimedModel[] order = [reconstruct, stored];
         for (int s = 0; s < steps; s++)
             for (int m = 0; m < 2; m++)
             {
                 int which = s % 2 == 0 ? m : 1 - m;
                 device.Synchronize();
-                device.K.HostProfile = profiles[which];
+                device.Backend.Calls.Profile = profiles[which];
                 try { order[which].Step(x, y, timed: false); }
-                finally { device.K.HostProfile = null; }
+                finally { device.Backend.Calls.Profile = null; }
                 profiles[which].Stop();
             }
         var (r, st) = (profiles[0].Entries, profiles[1].Entries);
@@ -127,12 +128,12 @@ public static class StepBenchmark
         readonly ResidualNetwork model;
         readonly ParameterStore store;
         readonly SgdOptimizer sgd;
-        readonly List<long> ilgpuLaunches = [], hostCalls = [];
+        readonly List<long> launches = [];
 
         public TimedModel(Device device, ModelConfig config, bool reconstruct)
         {
             this.device = device;
-            model = new ResidualNetwork(config) { Reconstruct = reconstruct };
+            model = new ResidualNetwork(config) { Memory = reconstruct ? ActivationMemory.Reconstruct : ActivationMemory.Stored };
             store = ParameterStore.Allocate(device, model, seed: 0);
             sgd = new SgdOptimizer(store, new SgdSettings(0.01f, 0.9f, 0f));
             Mode = config.Reversible && reconstruct ? "reconstruct" : "stored";
@@ -146,29 +147,21 @@ public static class StepBenchmark
 
         public void Step(Tensor x, Tensor y, bool timed)
         {
-            var kernels = device.K;
+            var backend = device.Backend;
             device.Synchronize();
-            long ilgpuBefore = kernels.IlgpuLaunches, hostBefore = kernels.HostKernelCalls;
+            long before = backend.KernelLaunches;
             var clock = Stopwatch.StartNew();
             TrainingStep.Run(model, store, x, y);
             sgd.Step();
             device.Synchronize();
             if (!timed) return;
             StepMs.Add(clock.Elapsed.TotalMilliseconds);
-            ilgpuLaunches.Add(kernels.IlgpuLaunches - ilgpuBefore);
-            hostCalls.Add(kernels.HostKernelCalls - hostBefore);
+            launches.Add(backend.KernelLaunches - before);
         }
 
         public StepTiming Timing(int batch)
         {
-            long ilgpu = Median(ilgpuLaunches), host = Median(hostCalls);
-            string kind = (ilgpu > 0, host > 0) switch
-            {
-                (true, true) => "ilgpu+host",
-                (false, true) => "host",
-                _ => "ilgpu",
-            };
-            return StepBenchmark.Timing(model.Config.Name, Mode, store.ParameterCount, batch, StepMs, ilgpu + host, kind);
+            return StepBenchmark.Timing(model.Config.Name, Mode, store.ParameterCount, batch, StepMs, Median(launches), device.Backend.LaunchKind);
         }
 
         static long Median(List<long> counts) => (long)SampleStatistics.Of(counts.Select(c => (double)c)).Median;

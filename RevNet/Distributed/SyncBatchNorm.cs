@@ -20,9 +20,9 @@ public static class SyncBatchNorm
         var (device, n, c, hw) = Shape(x, "sync batch statistics");
         long count = (long)n * hw * ranks.Size;
         using var partial = Tensor.Empty(device, 2 * c);
-        SyncBatchNormKernels.ChannelSums(device.K, n, c, hw, x.View, partial.View);
+        device.Run(k => k.SyncBatchNorm.ChannelSums(n, c, hw, x.View, partial.View));
         mean.CopyFrom(AllReduce(partial, c, ranks).Select(s => (float)(s / count)).ToArray());
-        SyncBatchNormKernels.CentredSquareSums(device.K, n, c, hw, x.View, mean.View, partial.View);
+        device.Run(k => k.SyncBatchNorm.CentredSquareSums(n, c, hw, x.View, mean.View, partial.View));
         invstd.CopyFrom(AllReduce(partial, c, ranks).Select(s => (float)(1 / Math.Sqrt(s / count + eps))).ToArray());
         return count;
     }
@@ -39,15 +39,15 @@ public static class SyncBatchNorm
             if (t.Length != c) throw new ArgumentException($"{op}: {name} {t.ShapeString} must be [{c}] for input {x.ShapeString}");
         long count = (long)n * hw * ranks.Size;
         var y = Tensor.Empty(device, x.Shape);
-        BatchNormKernels.Normalize(device.K, n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, y.View);
+        device.Run(k => k.BatchNorm.Normalize(n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, y.View));
         device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
         {
             var gy = grads[0]!;
             var gx = Tensor.Empty(device, x.Shape);
             using var sums = Tensor.Empty(device, 4 * c);
-            SyncBatchNormKernels.BackwardSums(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, sums.View, gamma.Grad!.View, beta.Grad!.View);
+            device.Run(k => k.SyncBatchNorm.BackwardSums(n, c, hw, x.View, gy.View, mean.View, invstd.View, sums.View, gamma.Grad!.View, beta.Grad!.View));
             using var gradientMeans = Tensor.FromArray(device, AllReduce(sums, c, ranks).Select(s => (float)(s / count)).ToArray(), 2 * c);
-            SyncBatchNormKernels.BackwardApply(device.K, n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, gradientMeans.View, gx.View);
+            device.Run(k => k.SyncBatchNorm.BackwardApply(n, c, hw, x.View, gy.View, mean.View, invstd.View, gamma.View, gradientMeans.View, gx.View));
             return [gx];
         }, hasParameters: true);
         return y;
@@ -71,7 +71,7 @@ public static class SyncBatchNorm
     static (Device Device, int N, int C, int Hw) Shape(Tensor x, string op)
     {
         if (x.Rank != 4) throw new ArgumentException($"{op}: input must have rank 4, got shape {x.ShapeString}");
-        if (x.Device.IsMeta) throw new NotSupportedException($"{op}: the meta device runs no kernels and exchanges no sums; plan memory without --sync-bn");
+        x.Device.RequireValues($"{op} exchanges sums between ranks (plan memory without --sync-bn)");
         return (x.Device, x[0], x[1], x[2] * x[3]);
     }
 }

@@ -207,7 +207,7 @@ public sealed class GoldenRunner(Device device)
         var labels = Tensor.FromArray(device, c.I("labels"), c.Shape("labels"));
         var probs = Tensor.Empty(device, logits.Shape);
         var loss = Tensor.Empty(device, 1);
-        CrossEntropyKernels.Forward(device.K, logits[0], logits[1], logits.View, labels.IntView, probs.View, loss.View);
+        device.Run(k => k.CrossEntropy.Forward(logits[0], logits[1], logits.View, labels.IntView, probs.View, loss.View));
         check("probs", probs.ToArray(), 1e-6);
         var tapeLoss = Functional.CrossEntropy(logits, labels);
         check("loss", tapeLoss.ToArray(), 1e-6);
@@ -229,7 +229,7 @@ public sealed class GoldenRunner(Device device)
         for (int s = 0; s < steps; s++)
         {
             using var g = Tensor.FromArray(device, allGrads[(s * w0.Length)..((s + 1) * w0.Length)], w0.Length);
-            SgdKernels.Step(device.K, settings, w.View, g.View, buffer.View, w0.Length, firstStep: s == 0);
+            device.Run(k => k.Sgd.Step(settings, w.View, g.View, buffer.View, w0.Length, firstStep: s == 0));
             Array.Copy(w.ToArray(), 0, after, s * w0.Length, w0.Length);
         }
         check("w_after", after, 1e-6);

@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Golden;
 using RevNetIlgpu.RevNet.Layers;
@@ -27,16 +28,17 @@ public static class KernelCatalog
     {
         // One device for both passes: kernels the two paths share are loaded (compiled for the CPU) once.
         using var device = Device.Create("ilgpu-cpu");
+        var context = ((IlgpuBackend)device.Backend).Context;
         foreach (bool tiled in new[] { false, true })
         {
-            device.K.UseTiled = tiled;
+            context.UseTiled = tiled;
             if (goldenDirectory is not null) new GoldenRunner(device).RunDirectory(goldenDirectory);
             RunTrainingWorkload(device);
         }
         // Once more with every GEMM split over K (as GPU launches of small C are): the split variants of each GEMM.
-        (device.K.TargetGroups, device.K.GemmMinSliceSteps) = (int.MaxValue, 1);
+        (context.TargetGroups, context.GemmMinSliceSteps) = (int.MaxValue, 1);
         RunTrainingWorkload(device);
-        var kernels = device.K.LoadedKernels.SelectMany(WithGpuTilings).Distinct().OrderBy(DisplayName, StringComparer.Ordinal).ToList();
+        var kernels = context.LoadedKernels.SelectMany(WithGpuTilings).Distinct().OrderBy(DisplayName, StringComparer.Ordinal).ToList();
         var loadedDefinitions = kernels.Select(Definition).ToHashSet();
         var neverLoaded = DeclaredKernels().Where(m => !loadedDefinitions.Contains(m)).ToList();
         return new KernelDiscovery(kernels, neverLoaded);
@@ -61,9 +63,9 @@ public static class KernelCatalog
 
     static bool IsTiling(Type t) => typeof(IGemmTiling).IsAssignableFrom(t);
 
-    /// <summary>Every static method of the Kernels assembly whose name ends in "Kernel" (the convention all kernels follow).</summary>
+    /// <summary>Every static method of the ILGPU backend whose name ends in "Kernel" (the convention all kernels follow).</summary>
     public static IReadOnlyList<MethodInfo> DeclaredKernels() =>
-        typeof(KernelContext).Assembly.GetTypes()
+        typeof(KernelContext).Assembly.GetTypes().Where(t => t.Namespace == typeof(KernelContext).Namespace)
             .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
             .Where(m => m.Name.EndsWith("Kernel", StringComparison.Ordinal))
             .OrderBy(DisplayName, StringComparer.Ordinal)

@@ -5,10 +5,11 @@ namespace RevNetIlgpu.RevNet.Layers;
 
 /// <summary>
 /// nn.BatchNorm2d (eps 1e-5, momentum 0.1). Training: batch statistics, running statistics updated once per
-/// forward. Outside the tape (the forward of reversible blocks) the batch statistics are kept in a small
-/// per-layer buffer so that the reconstruction in backward normalises with exactly the forward's statistics
-/// (<see cref="UseSavedStatistics"/>) and does not update the running statistics a second time. With
-/// <see cref="SyncAcross"/> set, batch statistics and their gradients cover the whole batch over all ranks.
+/// forward; evaluation: running statistics. <see cref="Statistics"/> says which batch statistics a training forward
+/// uses: its own, its own kept in a small per-layer buffer for a later recompute (the forward of reversible blocks), or the
+/// kept ones (that recompute in backward, which so normalises exactly as the forward did and does not update the running
+/// statistics a second time). With <see cref="SyncAcross"/> set, batch statistics and their gradients cover the whole
+/// batch over all ranks.
 /// </summary>
 public sealed class BatchNorm2d : Module
 {
@@ -34,8 +35,8 @@ public sealed class BatchNorm2d : Module
 
     public float Momentum { get; }
 
-    /// <summary>Set by a reversible block while it rebuilds its inputs: normalise with the statistics saved by the last training forward.</summary>
-    public bool UseSavedStatistics { get; set; }
+    /// <summary>Which batch statistics a training forward normalises with; set for a subtree by <see cref="BatchNormStatisticsScope"/>.</summary>
+    public BatchNormStatistics Statistics { get; set; }
 
     /// <summary>
     /// Ranks whose slices form the batch (--sync-bn): statistics and the backward's reductions are summed over them, and the
@@ -70,22 +71,22 @@ public sealed class BatchNorm2d : Module
         ? throw new InvalidOperationException("BatchNorm2d: the fused BN-ReLU op cannot synchronise statistics across ranks; run the layers one by one")
         : Normalize(x, (input, mean, invstd, batchStatistics) => Functional.BatchNormRelu(input, weight.Value, bias.Value, mean, invstd, batchStatistics));
 
-    /// <summary>Picks the statistics (batch, saved or running), updates the running ones when training, and applies <paramref name="normalize"/>(x, mean, invstd, batch statistics?).</summary>
+    /// <summary>Picks the statistics (batch, kept or running), updates the running ones from a batch's, and applies <paramref name="normalize"/>(x, mean, invstd, batch statistics?).</summary>
     Tensor Normalize(Tensor x, Func<Tensor, Tensor, Tensor, bool, Tensor> normalize)
     {
         var device = x.Device;
-        if (!Training || UseSavedStatistics)
+        if (!Training)
         {
-            if (Training) return normalize(x, savedMean.Value, savedInvStd.Value, true);
             using var mean = Tensor.Empty(device, Channels);
             using var invstd = Tensor.Empty(device, Channels);
             Functional.EvalStatistics(runningMean.Value, runningVar.Value, Eps, mean, invstd);
             return normalize(x, mean, invstd, false);
         }
-        // On the tape the op saves its own statistics; off it, they go to the saved-statistics buffer for the rebuild.
-        bool keepForRebuild = !device.Tape.IsRecording;
-        var batchMean = keepForRebuild ? savedMean.Value.Retain() : Tensor.Empty(device, Channels);
-        var batchInvStd = keepForRebuild ? savedInvStd.Value.Retain() : Tensor.Empty(device, Channels);
+        if (Statistics == BatchNormStatistics.Kept) return normalize(x, savedMean.Value, savedInvStd.Value, true);
+        // The op keeps its own statistics for its backward; a forward to be recomputed keeps them in the layer too.
+        bool keep = Statistics == BatchNormStatistics.BatchKeptForRecompute;
+        var batchMean = keep ? savedMean.Value.Retain() : Tensor.Empty(device, Channels);
+        var batchInvStd = keep ? savedInvStd.Value.Retain() : Tensor.Empty(device, Channels);
         try
         {
             if (SyncAcross is { } ranks)

@@ -54,7 +54,7 @@ public sealed class ResidualNetwork : Module
             inChannels = outChannels;
         }
         head = Add("head", new Sequential(new BatchNorm2d(inChannels), new ReLU(), new GlobalAvgPool(), new Linear(inChannels, config.Classes)));
-        Reconstruct = true;
+        RecomputeBatchNormRelu = config.Reversible;
     }
 
     public ModelConfig Config { get; }
@@ -62,18 +62,44 @@ public sealed class ResidualNetwork : Module
     /// <summary>The runs of reversible blocks, one per stage (empty for a ResNet).</summary>
     public IEnumerable<ReversibleSequence> ReversibleSequences => Modules().OfType<ReversibleSequence>();
 
-    /// <summary>Rebuild reversible blocks' inputs in backward (true) or store every activation (false).</summary>
-    /// <summary>
-    /// Reconstructing also recomputes every BN-ReLU feeding a convolution in backward instead of keeping its two outputs
-    /// (<see cref="Sequential.RecomputeBatchNormRelu"/>); storing keeps everything.
-    /// </summary>
+    /// <summary>Rebuild reversible blocks' inputs in backward (true, the default for a RevNet) or keep their activations (false).</summary>
     public bool Reconstruct
     {
         get => ReversibleSequences.All(r => r.Reconstruct);
         set
         {
             foreach (var r in ReversibleSequences) r.Reconstruct = value;
-            foreach (var s in Modules().OfType<Sequential>()) s.RecomputeBatchNormRelu = value && Config.Reversible;
+        }
+    }
+
+    /// <summary>
+    /// Run every BN-ReLU that feeds a convolution (and the stem's and head's BN-ReLU) as one op that keeps only its input and
+    /// recomputes the rest in backward (<see cref="Sequential.RecomputeBatchNormRelu"/>): the same results, two fewer saved
+    /// tensors each. On by default for a RevNet; the stored-activation baseline turns it off to keep everything.
+    /// </summary>
+    public bool RecomputeBatchNormRelu
+    {
+        get => Modules().OfType<Sequential>().All(s => s.RecomputeBatchNormRelu);
+        set
+        {
+            foreach (var s in Modules().OfType<Sequential>()) s.RecomputeBatchNormRelu = value;
+        }
+    }
+
+    /// <summary>
+    /// All three switches at once, as `revnet train` offers them (<see cref="ActivationMemory"/>); reading it gives the mode
+    /// the switches amount to. A ResNet has nothing to rebuild: any mode leaves it storing everything.
+    /// </summary>
+    public ActivationMemory Memory
+    {
+        get => !Config.Reversible || !Reconstruct ? ActivationMemory.Stored
+            : RecomputeTransitions ? ActivationMemory.ReconstructAndRecompute : ActivationMemory.Reconstruct;
+        set
+        {
+            bool rebuild = value != ActivationMemory.Stored && Config.Reversible;
+            Reconstruct = rebuild;
+            RecomputeBatchNormRelu = rebuild;
+            RecomputeTransitions = value == ActivationMemory.ReconstructAndRecompute && Config.Reversible;
         }
     }
 

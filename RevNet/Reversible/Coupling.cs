@@ -81,7 +81,7 @@ public sealed class AdditiveCoupling : Coupling
         {
             condition.RequiresGrad = true;
             var fc = f.Forward(condition);
-            var input = Functional.SubtractOwned(output, fc);
+            var input = Functional.SubtractConsuming(output, fc);
             fc.Release(); // from here only a key for the seed: F's records hold what its backward needs
             var gCondition = local.Backward(fc, gOutput, condition)[0] ?? Tensor.Zeros(device, condition.Shape);
             condition.RequiresGrad = false;

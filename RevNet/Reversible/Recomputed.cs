@@ -24,7 +24,9 @@ public sealed class Recomputed : Module
     {
         var tape = x.Device.Tape;
         if (!Enabled || !tape.IsRecording) return inner.Forward(x);
-        var y = Functional.Unrecorded(x.Device, () => inner.Forward(x));
+        Tensor y;
+        using (new BatchNormStatisticsScope(this, BatchNormStatistics.BatchKeptForRecompute))
+            y = Functional.Unrecorded(x.Device, () => inner.Forward(x));
         tape.RecordConsuming("recomputed " + inner.GetType().Name, y, [x], [x], (saved, grads) => [Backward(saved[0], grads[0]!)], hasParameters: true);
         return y;
     }
@@ -33,8 +35,7 @@ public sealed class Recomputed : Module
     Tensor Backward(Tensor x, Tensor gy)
     {
         var device = x.Device;
-        var batchNorms = Modules().OfType<BatchNorm2d>().ToList();
-        foreach (var bn in batchNorms) bn.UseSavedStatistics = true;
+        using var recompute = new BatchNormStatisticsScope(this, BatchNormStatistics.Kept);
         var local = new Tape();
         bool requiredGrad = x.RequiresGrad;
         try
@@ -68,7 +69,6 @@ public sealed class Recomputed : Module
         finally
         {
             x.RequiresGrad = requiredGrad;
-            foreach (var bn in batchNorms) bn.UseSavedStatistics = false;
         }
     }
 }

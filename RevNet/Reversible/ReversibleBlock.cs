@@ -56,20 +56,12 @@ public sealed class ReversibleBlock : Module
     /// </summary>
     public (Tensor X1, Tensor X2, Tensor GX1, Tensor GX2) BackwardReconstruct(Tensor y1, Tensor y2, Tensor gy1, Tensor gy2)
     {
-        var batchNorms = Modules().OfType<BatchNorm2d>().ToList();
-        foreach (var bn in batchNorms) bn.UseSavedStatistics = true;
-        try
-        {
-            // y2 = couple_G(x2; y1): rebuild x2, then dL/dx2 (so far) and G's part of dL/dy1.
-            var (x2, gx2, gy1FromG) = g.InvertAndDifferentiate(y2, y1, gy2);
-            var gy1Total = Functional.AddOwned(gy1, gy1FromG);
-            // y1 = couple_F(x1; x2): rebuild x1, then dL/dx1 and F's part of dL/dx2.
-            var (x1, gx1, gx2FromF) = f.InvertAndDifferentiate(y1, x2, gy1Total);
-            return (x1, x2, gx1, Functional.AddOwned(gx2, gx2FromF));
-        }
-        finally
-        {
-            foreach (var bn in batchNorms) bn.UseSavedStatistics = false;
-        }
+        using var recompute = new BatchNormStatisticsScope(this, BatchNormStatistics.Kept);
+        // y2 = couple_G(x2; y1): rebuild x2, then dL/dx2 (so far) and G's part of dL/dy1.
+        var (x2, gx2, gy1FromG) = g.InvertAndDifferentiate(y2, y1, gy2);
+        var gy1Total = Functional.AddConsumingBoth(gy1, gy1FromG);
+        // y1 = couple_F(x1; x2): rebuild x1, then dL/dx1 and F's part of dL/dx2.
+        var (x1, gx1, gx2FromF) = f.InvertAndDifferentiate(y1, x2, gy1Total);
+        return (x1, x2, gx1, Functional.AddConsumingBoth(gx2, gx2FromF));
     }
 }

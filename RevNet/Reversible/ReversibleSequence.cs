@@ -16,9 +16,15 @@ public sealed class ReversibleSequence : Module
     readonly List<ReversibleBlock> blocks = new();
     readonly List<(Tensor X1, Tensor X2)> trueInputs = new();
 
+    /// <summary>
+    /// A sequence of <paramref name="blocks"/>. It exists to save memory, so it also switches on
+    /// <see cref="Sequential.RecomputeBatchNormRelu"/> in every <see cref="Sequential"/> inside its blocks (the BN-ReLU-conv
+    /// runs of F and G then keep only their inputs while the blocks are rebuilt); set it back to keep everything.
+    /// </summary>
     public ReversibleSequence(IEnumerable<ReversibleBlock> blocks)
     {
         foreach (var b in blocks) this.blocks.Add(Add(this.blocks.Count.ToString(), b));
+        foreach (var s in Modules().OfType<Sequential>()) s.RecomputeBatchNormRelu = true;
     }
 
     public IReadOnlyList<ReversibleBlock> Blocks => blocks;
@@ -42,7 +48,9 @@ public sealed class ReversibleSequence : Module
         if (blocks.Count == 0) return x.Retain();
         if (!Reconstruct || !tape.IsRecording) return RunBlocks(x, measure: false);
 
-        var y = Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction && !device.IsMeta));
+        Tensor y;
+        using (new BatchNormStatisticsScope(this, BatchNormStatistics.BatchKeptForRecompute))
+            y = Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction));
         tape.RecordConsuming("reversible sequence", y, [x], [y], (saved, grads) => [BackwardReconstruct(saved[0], grads[0]!)], hasParameters: true);
         return y;
     }

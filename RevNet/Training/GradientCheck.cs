@@ -42,7 +42,7 @@ public static class GradientCheck
         var stageErrors = new List<double>();
         foreach (bool reconstruct in new[] { true, false })
         {
-            var model = new ResidualNetwork(config) { Reconstruct = reconstruct };
+            var model = new ResidualNetwork(config) { Memory = reconstruct ? ActivationMemory.Reconstruct : ActivationMemory.Stored };
             using var store = ParameterStore.Allocate(device, model, seed);
             foreach (var r in model.ReversibleSequences) r.MeasureReconstruction = reconstruct;
             losses[reconstruct] = TrainingStep.Run(model, store, images, labels).Loss;

@@ -28,34 +28,23 @@ public sealed record MemoryReport(
 /// </summary>
 public static class MemoryProfile
 {
-    /// <summary>Mode name of a RevNet that rebuilds reversible blocks and also recomputes its transition units.</summary>
-    public const string RecomputeAllMode = "reconstruct+recompute";
-
-    /// <summary>Mode name of a network that keeps every activation (every ResNet; a RevNet with `--stored`).</summary>
-    public const string StoredMode = "stored";
-
-    /// <summary>Every mode `revnet train` offers a RevNet, reconstructing ones first, then <see cref="StoredMode"/>.</summary>
-    public static IReadOnlyList<(string Mode, bool Reconstruct, bool RecomputeTransitions)> RevNetModes { get; } =
-    [
-        ("reconstruct", true, false),
-        (RecomputeAllMode, true, true),
-        (StoredMode, false, false),
-    ];
+    /// <summary>Every mode `revnet train` offers a RevNet, reconstructing ones first, then stored.</summary>
+    public static IReadOnlyList<ActivationMemory> RevNetModes { get; } =
+        [ActivationMemory.Reconstruct, ActivationMemory.ReconstructAndRecompute, ActivationMemory.Stored];
 
     /// <summary>One report per mode the model can train in: <see cref="RevNetModes"/> for a RevNet, stored for a ResNet.</summary>
     public static IEnumerable<MemoryReport> MeasureEveryMode(Device device, ModelConfig config, int batch, int image)
     {
-        foreach (var (_, reconstruct, recompute) in RevNetModes.Where(m => config.Reversible || !m.Reconstruct))
-            yield return Measure(device, config, reconstruct, batch, image, recomputeTransitions: recompute);
+        foreach (var mode in RevNetModes.Where(m => config.Reversible || m == ActivationMemory.Stored))
+            yield return Measure(device, config, mode, batch, image);
     }
 
-    public static MemoryReport Measure(Device device, ModelConfig config, bool reconstruct, int batch, int image, int steps = 1,
-        bool recomputeTransitions = false)
+    public static MemoryReport Measure(Device device, ModelConfig config, ActivationMemory memory, int batch, int image, int steps = 1)
     {
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (image < 4) throw new ArgumentException($"image size must be at least 4, got {image}");
         device.Allocator.ReleaseCached(); // peak held measures this model alone, as in a fresh process
-        var model = new ResidualNetwork(config) { Reconstruct = reconstruct, RecomputeTransitions = recomputeTransitions };
+        var model = new ResidualNetwork(config) { Memory = memory };
         using var store = ParameterStore.Allocate(device, model, seed: 0);
         using var sgd = new SgdOptimizer(store, new Kernels.SgdSettings(0.01f, 0.9f, 0f));
         var random = new Random(0);
@@ -73,8 +62,7 @@ public static class MemoryProfile
             sgd.Step();
         }
         long paramBytes = CachingAllocator.RoundUp(store.Values.Length * sizeof(float));
-        string mode = RevNetModes.First(m => m.Reconstruct == (reconstruct && config.Reversible) && m.RecomputeTransitions == (recomputeTransitions && config.Reversible)).Mode;
-        return new MemoryReport(config.Name, mode, batch, image, store.ParameterCount, paramBytes,
+        return new MemoryReport(config.Name, model.Memory.Name(), batch, image, store.ParameterCount, paramBytes,
             step.ActivationBytesAfterForward, step.PeakStepBytes, step.HeldBeforeBytes, peakHeld);
     }
 }

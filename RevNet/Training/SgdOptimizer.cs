@@ -30,9 +30,8 @@ public sealed class SgdOptimizer : IDisposable
     public void Step()
     {
         var device = parameters.Values.Device;
-        if (!device.IsMeta)
-            SgdKernels.Step(device.K, Settings, parameters.Values.View, parameters.Grads.View, MomentumBuffer.View,
-                parameters.DecayedCount, firstStep: StepCount == 0);
+        bool firstStep = StepCount == 0;
+        device.Run(k => k.Sgd.Step(Settings, parameters.Values.View, parameters.Grads.View, MomentumBuffer.View, parameters.DecayedCount, firstStep));
         StepCount++;
     }
 

@@ -1,3 +1,5 @@
+using RevNetIlgpu.RevNet.Models;
+
 namespace RevNetIlgpu.RevNet.Training;
 
 /// <summary>Everything a training run is defined by. Defaults: a small RevNet on all of Fashion-MNIST; scripts/train.sh adds the main job's batch, rate and time budget.</summary>
@@ -61,6 +63,10 @@ public sealed record TrainOptions
 
     /// <summary>Also recompute the non-reversible transition units in backward (least memory; one more forward of each).</summary>
     public bool RecomputeTransitions { get; init; }
+
+    /// <summary>The activation-memory mode the two switches above choose.</summary>
+    public ActivationMemory Memory =>
+        !Reconstruct ? ActivationMemory.Stored : RecomputeTransitions ? ActivationMemory.ReconstructAndRecompute : ActivationMemory.Reconstruct;
 
     /// <summary>Directory for checkpoints (last.safetensors, best.safetensors), metrics.csv and plots.</summary>
     public string OutputDirectory { get; init; } = "runs/latest";

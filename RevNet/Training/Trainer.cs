@@ -62,7 +62,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         long totalSteps = Math.Min((long)options.Epochs * batchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
         var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
-        var model = new ResidualNetwork(config) { Reconstruct = options.Reconstruct, RecomputeTransitions = options.RecomputeTransitions };
+        var model = new ResidualNetwork(config) { Memory = options.Memory };
         if (options.SyncBatchNorm)
             foreach (var norm in model.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
         using var store = ParameterStore.Allocate(device, model, options.Seed);
@@ -254,7 +254,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
                 using var logits = model.Forward(images);
                 using var loss = Functional.CrossEntropy(logits, labels);
                 correct += Functional.CountCorrect(logits, labels);
-                lossSum += (device.IsMeta ? 0 : loss.ToArray()[0]) * batch.Count;
+                lossSum += loss.ToArray()[0] * batch.Count;
                 seen += batch.Count;
             }
             (lossSum, correct, seen) = ranks.Sum(lossSum, correct, seen);
@@ -269,7 +269,6 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
 
     void ThrowIfGradientsNonFinite(ParameterStore store, long step)
     {
-        if (device.IsMeta) return;
         try
         {
             device.ThrowIfNonFinite(store.Grads, "gradients");

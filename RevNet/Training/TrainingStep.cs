@@ -30,7 +30,7 @@ public static class TrainingStep
                 loss = Functional.CrossEntropy(logits, labels);
             }
             long afterForward = allocator.BytesInUse - before;
-            float lossValue = device.IsMeta ? 0f : loss.ToArray()[0];
+            float lossValue = loss.ToArray()[0];
             using (var one = Tensor.FromArray(device, [1f], 1))
                 device.Tape.Backward(loss, one);
             loss.Release();

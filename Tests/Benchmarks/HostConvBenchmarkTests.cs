@@ -1,3 +1,4 @@
+using RevNetIlgpu.Engine;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.Kernels.Host;
@@ -21,7 +22,8 @@ public class HostConvBenchmarkTests
     public void EveryKernelAtEveryShape_HasAPositiveRate_AgainstAPositivePeak()
     {
         var shapes = new[] { ("tiny", new Conv2dShape(2, 3, 8, 8, 5, 3, 3, 1, 1), 2), ("tiny strided", new Conv2dShape(2, 4, 8, 8, 6, 3, 3, 2, 1), 1) };
-        var report = HostConvBenchmark.Run(batch: 2, repeat: 1, shapes);
+        using var device = Device.Create("cpu");
+        var report = HostConvBenchmark.Run(device, batch: 2, repeat: 1, shapes);
 
         Assert.That(report.PeakOneThreadGflops, Is.GreaterThan(0), "single-thread FMA peak");
         Assert.That(report.PeakAllThreadsGflops, Is.GreaterThan(0), "all-thread FMA peak");

@@ -1,3 +1,4 @@
+using RevNetIlgpu.Kernels.Ilgpu;
 using NUnit.Framework;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.RevNet.Benchmarks;
@@ -15,7 +16,8 @@ public class KernelBenchmarkTests
     public void EveryRow_HasAPositiveRate_AndGemmKernelsComeTiledAndReference()
     {
         using var device = Device.Create("ilgpu-cpu");
-        bool tiledBefore = device.K.UseTiled;
+        var context = ((IlgpuBackend)device.Backend).Context;
+        bool tiledBefore = context.UseTiled;
         var shapes = new[] { (4, 6), (6, 3) };
         var timings = KernelBenchmark.Run(device, batch: 1, repeat: 1, shapes);
 
@@ -27,6 +29,6 @@ public class KernelBenchmarkTests
             Assert.That(variants, Is.EqualTo(expected), $"{group.Key.Kernel} at {group.Key.Shape}");
         }
         Assert.That(timings.Select(t => t.Shape).Distinct().Count(), Is.EqualTo(shapes.Length + 1), "each conv shape and the head");
-        Assert.That(device.K.UseTiled, Is.EqualTo(tiledBefore), "the device's kernel choice is restored");
+        Assert.That(context.UseTiled, Is.EqualTo(tiledBefore), "the device's kernel choice is restored");
     }
 }

@@ -12,7 +12,7 @@ namespace RevNetIlgpu.Tests.Engine;
 [TestFixture("ilgpu-cpu")]
 public class BatchNormReluTests(string deviceName) : DeviceFixture(deviceName)
 {
-    long Calls => device.K.IlgpuLaunches + device.K.HostKernelCalls;
+    long Calls => device.Backend.KernelLaunches;
 
     [TestCase(3, 5, 7, 9, true)]
     [TestCase(2, 3, 1, 1, true)]

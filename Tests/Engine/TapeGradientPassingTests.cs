@@ -34,12 +34,12 @@ public class TapeGradientPassingTests
     }
 
     [Test]
-    public void AddOwned_WritesIntoTheExclusiveOperand_AndCopiesWhenBothAreShared()
+    public void AddConsumingBoth_WritesIntoTheExclusiveOperand_AndCopiesWhenBothAreShared()
     {
         long before = device.Allocator.BytesInUse;
         var a = Tensor.FromArray(device, [1f, 2f], 2);
         var b = Tensor.FromArray(device, [10f, 20f], 2);
-        var sum = Functional.AddOwned(a, b);
+        var sum = Functional.AddConsumingBoth(a, b);
         Assert.That(sum, Is.SameAs(a), "a was held by the caller alone");
         Assert.That(sum.ToArray(), Is.EqualTo(new[] { 11f, 22f }));
         sum.Release();
@@ -47,7 +47,7 @@ public class TapeGradientPassingTests
 
         var shared1 = Tensor.FromArray(device, [1f, 2f], 2).Retain();
         var shared2 = Tensor.FromArray(device, [3f, 4f], 2).Retain();
-        var fresh = Functional.AddOwned(shared1, shared2);
+        var fresh = Functional.AddConsumingBoth(shared1, shared2);
         Assert.That(fresh, Is.Not.SameAs(shared1).And.Not.SameAs(shared2));
         Assert.That(fresh.ToArray(), Is.EqualTo(new[] { 4f, 6f }));
         Assert.That(shared1.ToArray(), Is.EqualTo(new[] { 1f, 2f }), "a shared operand is never written");

@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.RevNet.Gpu;
 using RevNetIlgpu.Tests.Support;
 

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Kernels;
@@ -70,8 +71,8 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dmean = Poisoned(c);
         using var dinvstd = Poisoned(c);
         using var dy = Poisoned(x.Length);
-        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
-        BatchNormKernels.Normalize(K, n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dy.View);
+        K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        K.BatchNorm.Normalize(n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dy.View);
         double[] mean = [], invstd = [];
         var y = ForwardReference(FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gamma), FiniteDifference.ToDouble(beta), c, hw, true, ref mean, ref invstd);
         // float32 sums of a few hundred values: relative errors of order 1e-6.
@@ -101,11 +102,11 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dgbeta = Upload(new float[c]);
         if (training)
         {
-            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
-            BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+            K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: true);
         }
         else
-            BatchNormKernels.BackwardEval(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+            K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: false);
         var (gx, ggamma, gbeta) = NumericGradients(x, gamma, beta, gy, c, hw, training, Download(dmean), Download(dinvstd));
         // float32 kernel against float64 differences; the training gx subtracts two means and loses about two digits.
         AssertClose(Download(dgx), gx, 1e-4, "gx");
@@ -127,14 +128,14 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dgx = Poisoned(x.Length);
         using var dggamma = Upload(new float[c]);
         using var dgbeta = Upload(new float[c]);
-        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
         var (mean1, invstd1) = (Download(dmean), Download(dinvstd));
-        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
         Assert.That(Download(dmean), Is.EqualTo(mean1), "batch mean: same bits on a second run");
         Assert.That(Download(dinvstd), Is.EqualTo(invstd1), "batch invstd: same bits on a second run");
-        BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+        K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: true);
         var (gx1, ggamma1, gbeta1) = (Download(dgx), Download(dggamma), Download(dgbeta));
-        BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+        K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: true);
         Assert.That(Download(dgx), Is.EqualTo(gx1), "gx is overwritten with the same bits");
         Assert.That(Download(dggamma), Is.EqualTo(ggamma1.Select(v => 2 * v).ToArray()), "ggamma += the same sum (doubling is exact)");
         Assert.That(Download(dgbeta), Is.EqualTo(gbeta1.Select(v => 2 * v).ToArray()), "gbeta += the same sum (doubling is exact)");
@@ -163,19 +164,35 @@ public class BatchNormKernelsTests : KernelTestBase
         return (gx, ggamma, gbeta);
     }
 
-    /// <summary>Runs <paramref name="body"/> with many groups per channel (every channel cut into short slices) and the given group size.</summary>
+    /// <summary>
+    /// Runs <paramref name="body"/> with many groups per channel (every channel cut into short slices) and the given group
+    /// size on the ILGPU backend; the host backend has no groups, and runs it as it is.
+    /// </summary>
     void WithSlices(int groupSize, Action body)
     {
-        var (target, size) = (K.TargetGroups, K.ReductionGroupSize);
-        (K.TargetGroups, K.ReductionGroupSize) = (1 << 20, groupSize);
+        if (HostKernels)
+        {
+            body();
+            return;
+        }
+        var (target, size) = (Ilgpu.TargetGroups, Ilgpu.ReductionGroupSize);
+        (Ilgpu.TargetGroups, Ilgpu.ReductionGroupSize) = (1 << 20, groupSize);
         try
         {
             body();
         }
         finally
         {
-            (K.TargetGroups, K.ReductionGroupSize) = (target, size);
+            (Ilgpu.TargetGroups, Ilgpu.ReductionGroupSize) = (target, size);
         }
+    }
+
+    /// <summary>Checks of how the ILGPU backend splits channels into groups; nothing to check on the host backend.</summary>
+    void AssertSlices(int n, int c, int hw, bool lastShort)
+    {
+        if (HostKernels) return;
+        Assert.That(ChannelSlices.For(Ilgpu, n, c, hw).Slices, Is.GreaterThan(4), "several groups per channel");
+        if (lastShort) Assert.That(n * hw % ChannelSlices.For(Ilgpu, n, c, hw).SliceLength, Is.Not.Zero, "slices are no divisor of M");
     }
 
     [TestCase(1)]
@@ -187,17 +204,16 @@ public class BatchNormKernelsTests : KernelTestBase
         var x = RandomArray(n * c * hw).Select(v => 1e4f + v).ToArray();
         WithSlices(groupSize, () =>
         {
-            Assert.That(ChannelSlices.For(K, n, c, hw).Slices, Is.GreaterThan(4), "several groups per channel, the last one short");
-            Assert.That(n * hw % ChannelSlices.For(K, n, c, hw).SliceLength, Is.Not.Zero, "slices are no divisor of M");
+            AssertSlices(n, c, hw, lastShort: true);
             using var dx = Upload(x);
             using var dmean = Poisoned(c);
             using var dinvstd = Poisoned(c);
-            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
             var (mean, invstd) = StatsReference(FiniteDifference.ToDouble(x), c, hw);
             var (mean1, invstd1) = (Download(dmean), Download(dinvstd));
             AssertClose(mean1, mean, 1e-6, "batch mean (float32 holds 10⁴ to about 1e-3)");
             AssertClose(invstd1, invstd, 1e-4, "batch invstd with mean 10⁴ and variance 1/3");
-            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
             Assert.That((Download(dmean), Download(dinvstd)), Is.EqualTo((mean1, invstd1)), "same bits on a repeated run");
         });
     }
@@ -213,7 +229,7 @@ public class BatchNormKernelsTests : KernelTestBase
         var (gx, ggamma, gbeta) = BackwardReference(FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gamma), FiniteDifference.ToDouble(gy), c, hw);
         WithSlices(groupSize, () =>
         {
-            Assert.That(ChannelSlices.For(K, n, c, hw).Slices, Is.GreaterThan(4), "several groups per channel");
+            AssertSlices(n, c, hw, lastShort: false);
             using var dx = Upload(x);
             using var dgy = Upload(gy);
             using var dgamma = Upload(gamma);
@@ -222,13 +238,13 @@ public class BatchNormKernelsTests : KernelTestBase
             using var dgx = Poisoned(x.Length);
             using var dggamma = Upload(new float[c]);
             using var dgbeta = Upload(new float[c]);
-            BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
-            BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+            K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+            K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: true);
             var (gx1, ggamma1, gbeta1) = (Download(dgx), Download(dggamma), Download(dgbeta));
             AssertClose(gx1, gx, 1e-4, "gx (two means subtracted: about two digits lost)");
             AssertClose(ggamma1, ggamma, 1e-5, "ggamma");
             AssertClose(gbeta1, gbeta, 1e-5, "gbeta");
-            BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+            K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: true);
             Assert.That(Download(dgx), Is.EqualTo(gx1), "gx: same bits on a repeated run");
             Assert.That(Download(dggamma), Is.EqualTo(ggamma1.Select(v => 2 * v).ToArray()), "ggamma += the same bits");
             Assert.That(Download(dgbeta), Is.EqualTo(gbeta1.Select(v => 2 * v).ToArray()), "gbeta += the same bits");
@@ -246,20 +262,9 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dinvstd = Poisoned(c);
         WithSlices(1, () =>
         {
-            K.Profile = new KernelProfile();
-            try
-            {
-                long hostCallsBefore = K.HostKernelCalls;
-                BatchNormKernels.ComputeBatchStatsAndUpdateRunning(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps, 0.1f, drm.View, drv.View);
-                if (HostKernels)
-                    Assert.That(K.HostKernelCalls - hostCallsBefore, Is.EqualTo(1), "statistics and running statistics in one host kernel call");
-                else
-                    Assert.That(K.Profile.Entries.Values.Sum(e => e.Launches), Is.EqualTo(1), "statistics and running statistics in one launch");
-            }
-            finally
-            {
-                K.Profile = null;
-            }
+            long before = Backend.KernelLaunches;
+            K.BatchNorm.ComputeBatchStatsAndUpdateRunning(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps, 0.1f, drm.View, drv.View);
+            Assert.That(Backend.KernelLaunches - before, Is.EqualTo(1), "statistics and running statistics in one launch (one host call)");
         });
         Assert.Multiple(() =>
         {
@@ -286,10 +291,10 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dgx = Poisoned(n * c * hw);
         using var dggamma = Upload(new float[c]);
         using var dgbeta = Upload(new float[c]);
-        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
-        BatchNormKernels.Normalize(K, n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dy.View);
-        BatchNormKernels.UpdateRunningStats(K, c, m, dmean.View, dinvstd.View, Eps, 0.1f, drm.View, drv.View);
-        BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+        K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        K.BatchNorm.Normalize(n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dy.View);
+        K.BatchNorm.UpdateRunningStats(c, m, dmean.View, dinvstd.View, Eps, 0.1f, drm.View, drv.View);
+        K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: true);
         // Tolerances from the case's hint: 1e-5 of max|ref|, 1e-4 for gx (cancellation).
         Assert.Multiple(() =>
         {
@@ -320,9 +325,9 @@ public class BatchNormKernelsTests : KernelTestBase
         using var dgx = Poisoned(n * c * hw);
         using var dggamma = Upload(new float[c]);
         using var dgbeta = Upload(new float[c]);
-        BatchNormKernels.EvalStats(K, c, drm.View, drv.View, Eps, dmean.View, dinvstd.View);
-        BatchNormKernels.Normalize(K, n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dy.View);
-        BatchNormKernels.BackwardEval(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View);
+        K.BatchNorm.EvalStats(c, drm.View, drv.View, Eps, dmean.View, dinvstd.View);
+        K.BatchNorm.Normalize(n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dy.View);
+        K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, dgx.View, dggamma.View, dgbeta.View, batchStatistics: false);
         Assert.Multiple(() =>
         {
             // The hint is 1e-6; rsqrt and a 90-term float32 sum sit a little above one ulp, so 1e-5 for the sums.
@@ -340,14 +345,14 @@ public class BatchNormKernelsTests : KernelTestBase
         using var x = Upload(RandomArray(2 * 3 * 4));
         using var three = Upload(RandomArray(3));
         using var four = Upload(RandomArray(4));
-        var ex = Assert.Throws<ArgumentException>(() => BatchNormKernels.ComputeBatchStats(K, 2, 3, 4, x.View, three.View, four.View, Eps));
+        var ex = Assert.Throws<ArgumentException>(() => K.BatchNorm.ComputeBatchStats(2, 3, 4, x.View, three.View, four.View, Eps));
         Assert.That(ex!.Message, Does.Contain("batch norm stats").And.Contain("invstd").And.Contain("3").And.Contain("4"));
         ex = Assert.Throws<ArgumentException>(() =>
-            BatchNormKernels.Backward(K, 2, 3, 4, x.View, x.View, three.View, three.View, four.View, x.View, three.View, three.View));
+            K.BatchNorm.Backward(2, 3, 4, x.View, x.View, three.View, three.View, four.View, x.View, three.View, three.View, batchStatistics: true));
         Assert.That(ex!.Message, Does.Contain("batch norm backward").And.Contain("gamma").And.Contain("3").And.Contain("4"));
-        ex = Assert.Throws<ArgumentException>(() => BatchNormKernels.UpdateRunningStats(K, 3, 1, three.View, three.View, Eps, 0.1f, three.View, three.View));
+        ex = Assert.Throws<ArgumentException>(() => K.BatchNorm.UpdateRunningStats(3, 1, three.View, three.View, Eps, 0.1f, three.View, three.View));
         Assert.That(ex!.Message, Does.Contain("running stats").And.Contain("m").And.Contain("1"));
-        ex = Assert.Throws<ArgumentException>(() => BatchNormKernels.Normalize(K, 2, 3, 5, x.View, three.View, three.View, three.View, three.View, x.View));
+        ex = Assert.Throws<ArgumentException>(() => K.BatchNorm.Normalize(2, 3, 5, x.View, three.View, three.View, three.View, three.View, x.View));
         Assert.That(ex!.Message, Does.Contain("normalize").And.Contain("30").And.Contain("24"));
     }
 }

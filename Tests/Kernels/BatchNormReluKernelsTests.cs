@@ -45,9 +45,9 @@ public class BatchNormReluKernelsTests : KernelTestBase
         using var dinvstd = Upload(invstd);
         using var da = Poisoned(x.Length);
         using var host = Poisoned(x.Length);
-        BatchNormReluKernels.Forward(K, n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, da.View);
+        K.BatchNormRelu.Forward(n, c, hw, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, da.View);
         Accelerator.Synchronize();
-        BatchNormHost.NormalizeRelu(n, c, hw, x, mean, invstd, gamma, beta, HostMemory.Span(host.View));
+        BatchNormHost.NormalizeRelu(n, c, hw, x, mean, invstd, gamma, beta, HostMemory.Span<float>(host.View));
         var expected = ForwardReference(FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gamma), FiniteDifference.ToDouble(beta), c, hw, false,
             FiniteDifference.ToDouble(mean), FiniteDifference.ToDouble(invstd));
         var a = Download(da);
@@ -78,7 +78,7 @@ public class BatchNormReluKernelsTests : KernelTestBase
         using var dbeta = Upload(beta);
         using var dmean = Upload(mean);
         using var dinvstd = Upload(invstd);
-        if (training) BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, 1e-5f);
+        if (training) K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, 1e-5f);
         var results = new List<(float[] Gx, float[] GGamma, float[] GBeta)>();
         foreach (bool onHost in new[] { false, true })
         {
@@ -88,11 +88,11 @@ public class BatchNormReluKernelsTests : KernelTestBase
             if (onHost)
             {
                 Accelerator.Synchronize();
-                BatchNormHost.BackwardRelu(n, c, hw, x, HostMemory.Span(dg.View), HostMemory.Span(dmean.View), HostMemory.Span(dinvstd.View), gamma, beta,
-                    HostMemory.Span(dg.View), HostMemory.Span(dggamma.View), HostMemory.Span(dgbeta.View), training);
+                BatchNormHost.BackwardRelu(n, c, hw, x, HostMemory.Span<float>(dg.View), HostMemory.Span<float>(dmean.View), HostMemory.Span<float>(dinvstd.View), gamma, beta,
+                    HostMemory.Span<float>(dg.View), HostMemory.Span<float>(dggamma.View), HostMemory.Span<float>(dgbeta.View), training);
             }
             else
-                BatchNormReluKernels.Backward(K, n, c, hw, dx.View, dg.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dg.View, dggamma.View, dgbeta.View, training);
+                K.BatchNormRelu.Backward(n, c, hw, dx.View, dg.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dg.View, dggamma.View, dgbeta.View, training);
             Accelerator.Synchronize();
             results.Add((Download(dg), Download(dggamma), Download(dgbeta)));
         }

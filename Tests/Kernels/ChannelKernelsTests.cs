@@ -39,7 +39,7 @@ public class ChannelKernelsTests : KernelTestBase
         var x = RandomArray(n * c * hw);
         using var dx = Upload(x);
         using var dsum = Poisoned(c);
-        ChannelKernels.SumPerChannel(K, n, c, hw, dx.View, dsum.View);
+        K.Channels.SumPerChannel(n, c, hw, dx.View, dsum.View);
         // float32 partial sums of ~200 values of size ≤ 1: rounding stays far below 1e-5 of the largest sum.
         AssertClose(Download(dsum), SumPerChannelReference(x, n, c, hw), 1e-5, "sum per channel");
     }
@@ -51,8 +51,8 @@ public class ChannelKernelsTests : KernelTestBase
         using var dx = Upload(x);
         using var first = Poisoned(7);
         using var second = Poisoned(7);
-        ChannelKernels.SumPerChannel(K, 3, 7, 45, dx.View, first.View);
-        ChannelKernels.SumPerChannel(K, 3, 7, 45, dx.View, second.View);
+        K.Channels.SumPerChannel(3, 7, 45, dx.View, first.View);
+        K.Channels.SumPerChannel(3, 7, 45, dx.View, second.View);
         Assert.That(Download(second), Is.EqualTo(Download(first)), "same input, same bits");
     }
 
@@ -69,8 +69,8 @@ public class ChannelKernelsTests : KernelTestBase
         using var da = Poisoned(n * c1 * hw);
         using var db = Poisoned(n * (c - c1) * hw);
         using var dy = Poisoned(n * c * hw);
-        ChannelKernels.Split(K, n, c, hw, c1, dx.View, da.View, db.View);
-        ChannelKernels.Concat(K, n, c1, c - c1, hw, da.View, db.View, dy.View);
+        K.Channels.Split(n, c, hw, c1, dx.View, da.View, db.View);
+        K.Channels.Concat(n, c1, c - c1, hw, da.View, db.View, dy.View);
         var xd = FiniteDifference.ToDouble(x);
         AssertClose(Download(da), ChannelsReference(xd, n, c, hw, 0, c1), 0, "split a (a copy is exact)");
         AssertClose(Download(db), ChannelsReference(xd, n, c, hw, c1, c - c1), 0, "split b (a copy is exact)");
@@ -87,7 +87,7 @@ public class ChannelKernelsTests : KernelTestBase
         using var dga = Upload(ga);
         using var dgb = Upload(gb);
         using var dgx = Poisoned(n * c * hw);
-        ChannelKernels.Concat(K, n, c1, c2, hw, dga.View, dgb.View, dgx.View);
+        K.Channels.Concat(n, c1, c2, hw, dga.View, dgb.View, dgx.View);
         var gy = FiniteDifference.ToDouble(ga.Concat(gb).ToArray());
         var numeric = FiniteDifference.Gradient(
             v => ChannelsReference(v, n, c, hw, 0, c1).Concat(ChannelsReference(v, n, c, hw, c1, c2)).ToArray(), x, gy);
@@ -101,7 +101,7 @@ public class ChannelKernelsTests : KernelTestBase
         var x = RandomArray(n * c * hw);
         using var dx = Upload(x);
         using var dy = Poisoned(n * cOut * hw);
-        ChannelKernels.PadChannels(K, n, c, cOut, hw, dx.View, dy.View);
+        K.Channels.PadChannels(n, c, cOut, hw, dx.View, dy.View);
         AssertClose(Download(dy), PadReference(FiniteDifference.ToDouble(x), n, c, cOut, hw), 0, "pad (a copy is exact)");
     }
 
@@ -113,7 +113,7 @@ public class ChannelKernelsTests : KernelTestBase
         var gy = RandomArray(n * cOut * hw);
         using var dgy = Upload(gy);
         using var dgx = Poisoned(n * c * hw);
-        ChannelKernels.PadChannelsBackward(K, n, c, cOut, hw, dgy.View, dgx.View);
+        K.Channels.PadChannelsBackward(n, c, cOut, hw, dgy.View, dgx.View);
         var numeric = FiniteDifference.Gradient(v => PadReference(v, n, c, cOut, hw), x, FiniteDifference.ToDouble(gy));
         AssertClose(Download(dgx), numeric, 1e-8, "pad backward (linear: differences exact to float64 rounding)");
     }
@@ -123,13 +123,13 @@ public class ChannelKernelsTests : KernelTestBase
     {
         using var x = Upload(RandomArray(2 * 3 * 4));
         using var small = Poisoned(5);
-        var ex = Assert.Throws<ArgumentException>(() => ChannelKernels.SumPerChannel(K, 2, 3, 4, x.View, small.View));
+        var ex = Assert.Throws<ArgumentException>(() => K.Channels.SumPerChannel(2, 3, 4, x.View, small.View));
         Assert.That(ex!.Message, Does.Contain("sum per channel").And.Contain("3").And.Contain("5"));
-        ex = Assert.Throws<ArgumentException>(() => ChannelKernels.Split(K, 2, 3, 4, 3, x.View, small.View, small.View));
+        ex = Assert.Throws<ArgumentException>(() => K.Channels.Split(2, 3, 4, 3, x.View, small.View, small.View));
         Assert.That(ex!.Message, Does.Contain("split").And.Contain("c1"));
-        ex = Assert.Throws<ArgumentException>(() => ChannelKernels.PadChannels(K, 2, 3, 2, 4, x.View, small.View));
+        ex = Assert.Throws<ArgumentException>(() => K.Channels.PadChannels(2, 3, 2, 4, x.View, small.View));
         Assert.That(ex!.Message, Does.Contain("pad channels").And.Contain("cOut"));
-        ex = Assert.Throws<ArgumentException>(() => ChannelKernels.Concat(K, 0, 3, 3, 4, x.View, x.View, x.View));
+        ex = Assert.Throws<ArgumentException>(() => K.Channels.Concat(0, 3, 3, 4, x.View, x.View, x.View));
         Assert.That(ex!.Message, Does.Contain("concat").And.Contain("n").And.Contain("0"));
     }
 }

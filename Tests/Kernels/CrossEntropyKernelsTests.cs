@@ -34,7 +34,7 @@ public class CrossEntropyKernelsTests : KernelTestBase
         using var dlabels = Accelerator.Allocate1D(labels);
         using var dprobs = Poisoned(n * classes);
         using var dloss = Poisoned(1);
-        CrossEntropyKernels.Forward(K, n, classes, dlogits.View, dlabels.View, dprobs.View, dloss.View);
+        K.CrossEntropy.Forward(n, classes, dlogits.View, dlabels.View, dprobs.View, dloss.View);
         probs = Download(dprobs);
         return Download(dloss);
     }
@@ -83,7 +83,7 @@ public class CrossEntropyKernelsTests : KernelTestBase
         using var dprobs = Upload(probs);
         using var dlabels = Accelerator.Allocate1D(labels);
         using var dg = Poisoned(n * classes);
-        CrossEntropyKernels.Backward(K, n, classes, dprobs.View, dlabels.View, gradScale, dg.View);
+        K.CrossEntropy.Backward(n, classes, dprobs.View, dlabels.View, gradScale, dg.View);
         var expected = probs.Select((p, i) => (p - (labels[i / classes] == i % classes ? 1.0 : 0.0)) * gradScale / n).ToArray();
         AssertClose(Download(dg), expected, 1e-6, "glogits from the same probs (two roundings)");
     }
@@ -98,7 +98,7 @@ public class CrossEntropyKernelsTests : KernelTestBase
         using var dprobs = Upload(probs);
         using var dlabels = Accelerator.Allocate1D(labels);
         using var dg = Poisoned(n * classes);
-        CrossEntropyKernels.Backward(K, n, classes, dprobs.View, dlabels.View, 1f, dg.View);
+        K.CrossEntropy.Backward(n, classes, dprobs.View, dlabels.View, 1f, dg.View);
         var numeric = FiniteDifference.Gradient(v => [Reference(v, labels, classes).Loss], FiniteDifference.ToDouble(logits), [1.0]);
         AssertClose(Download(dg), numeric, 1e-5, "glogits against float64 differences (float32 probs)");
     }
@@ -120,7 +120,7 @@ public class CrossEntropyKernelsTests : KernelTestBase
         using var dlogits = Upload(logits);
         using var dlabels = Accelerator.Allocate1D(labels);
         using var correct = Accelerator.Allocate1D(new[] { -9 });
-        CrossEntropyKernels.CountCorrect(K, n, classes, dlogits.View, dlabels.View, correct.View);
+        K.CrossEntropy.CountCorrect(n, classes, dlogits.View, dlabels.View, correct.View);
         Accelerator.Synchronize();
         Assert.That(correct.GetAsArray1D()[0], Is.EqualTo(expected), "count of rows whose first argmax is the label (stale value overwritten)");
     }
@@ -131,9 +131,9 @@ public class CrossEntropyKernelsTests : KernelTestBase
         using var logits = Upload(RandomArray(12));
         using var labels = Accelerator.Allocate1D(new int[4]);
         using var loss = Poisoned(1);
-        var ex = Assert.Throws<ArgumentException>(() => CrossEntropyKernels.Forward(K, 3, 4, logits.View, labels.View, logits.View, loss.View));
+        var ex = Assert.Throws<ArgumentException>(() => K.CrossEntropy.Forward(3, 4, logits.View, labels.View, logits.View, loss.View));
         Assert.That(ex!.Message, Does.Contain("cross entropy").And.Contain("labels").And.Contain("3").And.Contain("4"));
-        ex = Assert.Throws<ArgumentException>(() => CrossEntropyKernels.Backward(K, 4, 4, logits.View, labels.View, 1f, logits.View));
+        ex = Assert.Throws<ArgumentException>(() => K.CrossEntropy.Backward(4, 4, logits.View, labels.View, 1f, logits.View));
         Assert.That(ex!.Message, Does.Contain("cross entropy backward").And.Contain("16").And.Contain("12"));
     }
 }

@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 
 namespace RevNetIlgpu.Tests.Kernels;
 
@@ -21,7 +22,7 @@ public class GemmKernelsTests : GemmTestBase
         using var da = Upload(a);
         using var db = Upload(bT);
         using var dc = initialC is null ? Poisoned(m * n) : Upload(initialC);
-        GemmKernels.Multiply(K, m, n, kDim,
+        GemmKernels.Multiply(Ilgpu, m, n, kDim,
             new DenseOperand<RowMajor>(da.View, new RowMajor(kDim)),
             new TransposedOperand<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(db.View, new RowMajor(kDim))),
             new DenseOutput<RowMajor>(dc.View, new RowMajor(n), mode));
@@ -64,7 +65,7 @@ public class GemmKernelsTests : GemmTestBase
         using var db = Upload(bT);
         using var dbias = Upload(bias);
         using var dc = Poisoned(m * n);
-        GemmKernels.Multiply(K, m, n, kDim,
+        GemmKernels.Multiply(Ilgpu, m, n, kDim,
             new DenseOperand<RowMajor>(da.View, new RowMajor(kDim)),
             new TransposedOperand<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(db.View, new RowMajor(kDim))),
             new DenseOutput<RowMajor>(dc.View, new RowMajor(n), OutputMode.Overwrite, dbias.View, axis));
@@ -90,7 +91,7 @@ public class GemmKernelsTests : GemmTestBase
     public void Multiply_RejectsNonPositiveSizes()
     {
         using var d = Upload(RandomArray(4));
-        var ex = Assert.Throws<ArgumentException>(() => GemmKernels.Multiply(K, 2, 0, 2,
+        var ex = Assert.Throws<ArgumentException>(() => GemmKernels.Multiply(Ilgpu, 2, 0, 2,
             new DenseOperand<RowMajor>(d.View, new RowMajor(2)),
             new DenseOperand<RowMajor>(d.View, new RowMajor(2)),
             new DenseOutput<RowMajor>(d.View, new RowMajor(2), OutputMode.Overwrite)));

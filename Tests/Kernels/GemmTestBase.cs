@@ -15,15 +15,23 @@ public abstract class GemmTestBase : KernelTestBase
     bool defaultSmall;
 
     [SetUp]
-    public void RememberGemmMode() => (defaultTiled, defaultSmall) = (K.UseTiled, K.SmallGemmTiles);
+    public void RememberGemmMode()
+    {
+        if (!HostKernels) (defaultTiled, defaultSmall) = (Ilgpu.UseTiled, Ilgpu.SmallGemmTiles);
+    }
 
     [TearDown]
-    public void RestoreGemmMode() => (K.UseTiled, K.SmallGemmTiles) = (defaultTiled, defaultSmall);
+    public void RestoreGemmMode()
+    {
+        if (!HostKernels) (Ilgpu.UseTiled, Ilgpu.SmallGemmTiles) = (defaultTiled, defaultSmall);
+    }
 
+    /// <summary>The ILGPU backend's tiled GEMM (small tiles) or its reference kernels; the host backend has one form, and ignores it.</summary>
     protected void UseTiled(bool tiled)
     {
-        K.UseTiled = tiled;
-        K.SmallGemmTiles = true;
+        if (HostKernels) return;
+        Ilgpu.UseTiled = tiled;
+        Ilgpu.SmallGemmTiles = true;
     }
 
     protected static double[] ToDouble(float[] a) => Array.ConvertAll(a, v => (double)v);

@@ -1,6 +1,7 @@
 using ILGPU.Runtime;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Kernels;
@@ -14,10 +15,10 @@ public class GroupReductionTests : KernelTestBase
 {
     const int N = 3, C = 5, HW = 7 * 9;
 
-    float[] Run(int groupSize, Action<KernelContext> launch, Func<float[]> read)
+    float[] Run(int groupSize, Action<KernelSet> launch, Func<float[]> read)
     {
-        int saved = K.ReductionGroupSize;
-        K.ReductionGroupSize = groupSize;
+        int saved = Ilgpu.ReductionGroupSize;
+        Ilgpu.ReductionGroupSize = groupSize;
         try
         {
             launch(K);
@@ -25,7 +26,7 @@ public class GroupReductionTests : KernelTestBase
         }
         finally
         {
-            K.ReductionGroupSize = saved;
+            Ilgpu.ReductionGroupSize = saved;
         }
     }
 
@@ -45,8 +46,8 @@ public class GroupReductionTests : KernelTestBase
             using var gbeta = Upload(new float[C]);
             return Run(size, k =>
             {
-                BatchNormKernels.ComputeBatchStats(k, N, C, HW, x.View, mean.View, invstd.View, 1e-5f);
-                BatchNormKernels.Backward(k, N, C, HW, x.View, gy.View, mean.View, invstd.View, gamma.View, gx.View, ggamma.View, gbeta.View);
+                k.BatchNorm.ComputeBatchStats(N, C, HW, x.View, mean.View, invstd.View, 1e-5f);
+                k.BatchNorm.Backward(N, C, HW, x.View, gy.View, mean.View, invstd.View, gamma.View, gx.View, ggamma.View, gbeta.View, batchStatistics: true);
             }, () => [.. Download(mean), .. Download(invstd), .. Download(gx), .. Download(ggamma), .. Download(gbeta)]);
         }
         var reference = Both(1);
@@ -66,8 +67,8 @@ public class GroupReductionTests : KernelTestBase
             using var loss = Poisoned(1);
             return Run(size, k =>
             {
-                ChannelKernels.SumPerChannel(k, N, C, HW, x.View, sum.View);
-                CrossEntropyKernels.Forward(k, 6, 10, logits.View, labels.View, probs.View, loss.View);
+                k.Channels.SumPerChannel(N, C, HW, x.View, sum.View);
+                k.CrossEntropy.Forward(6, 10, logits.View, labels.View, probs.View, loss.View);
             }, () => [.. Download(sum), .. Download(loss)]);
         }
         Assert.That(RelativeError(Both(groupSize), Both(1)), Is.LessThanOrEqualTo(1e-5));

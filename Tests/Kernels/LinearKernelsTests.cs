@@ -47,7 +47,7 @@ public class LinearKernelsTests : GemmTestBase
         using var dw = Upload(w);
         using var db = Upload(b);
         using var dy = Poisoned(n * outF);
-        LinearKernels.Forward(K, n, inF, outF, dx.View, dw.View, db.View, dy.View);
+        K.Linear.Forward(n, inF, outF, dx.View, dw.View, db.View, dy.View);
         return Download(dy);
     }
 
@@ -56,7 +56,7 @@ public class LinearKernelsTests : GemmTestBase
         using var dgy = Upload(gy);
         using var dw = Upload(w);
         using var dgx = Poisoned(n * inF);
-        LinearKernels.BackwardInput(K, n, inF, outF, dgy.View, dw.View, dgx.View);
+        K.Linear.BackwardInput(n, inF, outF, dgy.View, dw.View, dgx.View);
         return Download(dgx);
     }
 
@@ -67,7 +67,7 @@ public class LinearKernelsTests : GemmTestBase
         using var dgy = Upload(gy);
         using var dgw = Upload(new float[outF * inF]);
         using var dgb = Upload(new float[outF]);
-        for (int i = 0; i < times; i++) LinearKernels.BackwardParams(K, n, inF, outF, dx.View, dgy.View, dgw.View, dgb.View);
+        for (int i = 0; i < times; i++) K.Linear.BackwardParams(n, inF, outF, dx.View, dgy.View, dgw.View, dgb.View);
         return (Download(dgw), Download(dgb));
     }
 
@@ -139,9 +139,9 @@ public class LinearKernelsTests : GemmTestBase
             var ex = Assert.Throws<ArgumentException>(call);
             Assert.That(ex!.Message, Does.Contain(op).And.Contain(sizes));
         }
-        Expect(() => LinearKernels.Forward(K, n, inF, outF, x.View, w.View, x.View, y.View), "linear forward", "b must have 4 elements, got 6");
-        Expect(() => LinearKernels.BackwardInput(K, n, inF, outF, y.View, w.View, y.View), "linear backward input", "gx must have 6 elements, got 8");
-        Expect(() => LinearKernels.BackwardParams(K, n, inF, outF, x.View, y.View, x.View, y.View), "linear backward params", "gw must have 12 elements, got 6");
-        Expect(() => LinearKernels.Forward(K, 0, inF, outF, x.View, w.View, y.View, y.View), "linear forward", "N must be positive, got 0");
+        Expect(() => K.Linear.Forward(n, inF, outF, x.View, w.View, x.View, y.View), "linear forward", "b must have 4 elements, got 6");
+        Expect(() => K.Linear.BackwardInput(n, inF, outF, y.View, w.View, y.View), "linear backward input", "gx must have 6 elements, got 8");
+        Expect(() => K.Linear.BackwardParams(n, inF, outF, x.View, y.View, x.View, y.View), "linear backward params", "gw must have 12 elements, got 6");
+        Expect(() => K.Linear.Forward(0, inF, outF, x.View, w.View, y.View, y.View), "linear forward", "N must be positive, got 0");
     }
 }

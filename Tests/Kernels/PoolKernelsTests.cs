@@ -52,9 +52,9 @@ public class PoolKernelsTests : KernelTestBase
         using var fused = Poisoned(outLength);
         using var pooled = Poisoned(pooledLength);
         using var separate = Poisoned(outLength);
-        PoolKernels.AvgPool2x2PadChannelsForward(K, n, c, cOut, h, w, dx.View, fused.View, ceil);
-        PoolKernels.AvgPool2x2Forward(K, n, c, h, w, dx.View, pooled.View, ceil);
-        ChannelKernels.PadChannels(K, n, c, cOut, o.X * o.Y, pooled.View, separate.View);
+        K.Pool.AvgPool2x2PadChannelsForward(n, c, cOut, h, w, dx.View, fused.View, ceil);
+        K.Pool.AvgPool2x2Forward(n, c, h, w, dx.View, pooled.View, ceil);
+        K.Channels.PadChannels(n, c, cOut, o.X * o.Y, pooled.View, separate.View);
         // Up to four float32 additions and an exact multiply by 1/4.
         AssertClose(Download(fused), AvgPool2x2PadChannelsReference(FiniteDifference.ToDouble(x), n, c, cOut, h, w, ceil), 1e-6, "pool + pad");
         Assert.That(Download(fused), Is.EqualTo(Download(separate)), "one launch, the same bits as pool then pad");
@@ -62,7 +62,7 @@ public class PoolKernelsTests : KernelTestBase
         var gy = RandomArray(outLength);
         using var dgy = Upload(gy);
         using var dgx = Poisoned(x.Length);
-        PoolKernels.AvgPool2x2PadChannelsBackward(K, n, c, cOut, h, w, dgy.View, dgx.View, ceil);
+        K.Pool.AvgPool2x2PadChannelsBackward(n, c, cOut, h, w, dgy.View, dgx.View, ceil);
         var numeric = FiniteDifference.Gradient(v => AvgPool2x2PadChannelsReference(v, n, c, cOut, h, w, ceil), FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gy));
         AssertClose(Download(dgx), numeric, 1e-8, "pool + pad backward (linear: differences exact to float64 rounding)");
     }
@@ -81,7 +81,7 @@ public class PoolKernelsTests : KernelTestBase
         var x = RandomArray(n * c * h * w);
         using var dx = Upload(x);
         using var dy = Poisoned(n * c * (h / 2) * (w / 2));
-        PoolKernels.AvgPool2x2Forward(K, n, c, h, w, dx.View, dy.View);
+        K.Pool.AvgPool2x2Forward(n, c, h, w, dx.View, dy.View);
         // Four float32 additions and an exact multiply by 1/4.
         AssertClose(Download(dy), AvgPool2x2Reference(FiniteDifference.ToDouble(x), n * c, h, w), 1e-6, "avg pool 2x2");
     }
@@ -94,7 +94,7 @@ public class PoolKernelsTests : KernelTestBase
         var gy = RandomArray(n * c * (h / 2) * (w / 2));
         using var dgy = Upload(gy);
         using var dgx = Poisoned(x.Length);
-        PoolKernels.AvgPool2x2Backward(K, n, c, h, w, dgy.View, dgx.View);
+        K.Pool.AvgPool2x2Backward(n, c, h, w, dgy.View, dgx.View);
         var numeric = FiniteDifference.Gradient(v => AvgPool2x2Reference(v, n * c, h, w), x, FiniteDifference.ToDouble(gy));
         AssertClose(Download(dgx), numeric, 1e-8, "avg pool backward (linear: zeros on the dropped edge included)");
     }
@@ -106,7 +106,7 @@ public class PoolKernelsTests : KernelTestBase
         var gy = RandomArray(n * c * 3 * 4);
         using var dgy = Upload(gy);
         using var dgx = Poisoned(n * c * h * w);
-        PoolKernels.AvgPool2x2Backward(K, n, c, h, w, dgy.View, dgx.View);
+        K.Pool.AvgPool2x2Backward(n, c, h, w, dgy.View, dgx.View);
         var expected = new double[n * c * h * w];
         for (int i = 0; i < expected.Length; i++)
         {
@@ -123,7 +123,7 @@ public class PoolKernelsTests : KernelTestBase
         var x = RandomArray(n * c * hw);
         using var dx = Upload(x);
         using var dy = Poisoned(n * c);
-        PoolKernels.GlobalAvgPoolForward(K, n, c, hw, dx.View, dy.View);
+        K.Pool.GlobalAvgPoolForward(n, c, hw, dx.View, dy.View);
         // A 64-term float32 sum: relative error a few 1e-7 of the largest mean.
         AssertClose(Download(dy), GlobalAvgReference(FiniteDifference.ToDouble(x), n * c, hw), 1e-5, "global avg pool");
     }
@@ -136,14 +136,14 @@ public class PoolKernelsTests : KernelTestBase
         var gy = RandomArray(n * c);
         using var dgy = Upload(gy);
         using var dgx = Poisoned(x.Length);
-        PoolKernels.GlobalAvgPoolBackward(K, n, c, hw, dgy.View, dgx.View);
+        K.Pool.GlobalAvgPoolBackward(n, c, hw, dgy.View, dgx.View);
         var numeric = FiniteDifference.Gradient(v => GlobalAvgReference(v, n * c, hw), x, FiniteDifference.ToDouble(gy));
         AssertClose(Download(dgx), numeric, 1e-7, "global avg pool backward (linear; gy/HW rounds once in float32)");
 
         var gyLarge = RandomArray(3 * 7);
         using var dgyLarge = Upload(gyLarge);
         using var dgxLarge = Poisoned(3 * 7 * 63);
-        PoolKernels.GlobalAvgPoolBackward(K, 3, 7, 63, dgyLarge.View, dgxLarge.View);
+        K.Pool.GlobalAvgPoolBackward(3, 7, 63, dgyLarge.View, dgxLarge.View);
         AssertClose(Download(dgxLarge), Enumerable.Range(0, 3 * 7 * 63).Select(i => gyLarge[i / 63] / 63.0).ToArray(), 1e-7, "gy/HW (one rounding)");
     }
 
@@ -152,11 +152,11 @@ public class PoolKernelsTests : KernelTestBase
     {
         using var x = Upload(RandomArray(2 * 3 * 5 * 5));
         using var y = Poisoned(2 * 3 * 2 * 3);
-        var ex = Assert.Throws<ArgumentException>(() => PoolKernels.AvgPool2x2Forward(K, 2, 3, 5, 5, x.View, y.View));
+        var ex = Assert.Throws<ArgumentException>(() => K.Pool.AvgPool2x2Forward(2, 3, 5, 5, x.View, y.View));
         Assert.That(ex!.Message, Does.Contain("avg pool 2x2").And.Contain("24").And.Contain("36"));
-        ex = Assert.Throws<ArgumentException>(() => PoolKernels.AvgPool2x2Forward(K, 2, 3, 1, 75, x.View, y.View));
+        ex = Assert.Throws<ArgumentException>(() => K.Pool.AvgPool2x2Forward(2, 3, 1, 75, x.View, y.View));
         Assert.That(ex!.Message, Does.Contain("avg pool 2x2").And.Contain("1x75"));
-        ex = Assert.Throws<ArgumentException>(() => PoolKernels.GlobalAvgPoolBackward(K, 2, 3, 25, x.View, x.View));
+        ex = Assert.Throws<ArgumentException>(() => K.Pool.GlobalAvgPoolBackward(2, 3, 25, x.View, x.View));
         Assert.That(ex!.Message, Does.Contain("global avg pool backward").And.Contain("6").And.Contain("150"));
     }
 }

@@ -14,7 +14,7 @@ public class ReluKernelsTests : KernelTestBase
         var x = RandomArray(length);
         using var dx = Upload(x);
         using var dy = Poisoned(length);
-        ReluKernels.Forward(K, dx.View, dy.View);
+        K.Elementwise.Map(new ReluOp(), dx.View, dy.View);
         var expected = x.Select(v => (double)Math.Max(v, 0f)).ToArray();
         AssertClose(Download(dy), expected, 0, "relu forward");
     }
@@ -27,7 +27,7 @@ public class ReluKernelsTests : KernelTestBase
         using var dx = Upload(x);
         using var dgy = Upload(gy);
         using var dgx = Poisoned(length);
-        ReluKernels.Backward(K, dx.View, dgy.View, dgx.View);
+        K.Elementwise.Zip(new ReluBackwardOp(), dx.View, dgy.View, dgx.View);
         var expected = x.Select((v, i) => v > 0 ? (double)gy[i] : 0.0).ToArray();
         AssertClose(Download(dgx), expected, 0, "relu backward");
     }
@@ -41,7 +41,7 @@ public class ReluKernelsTests : KernelTestBase
         using var dx = Upload(x);
         using var dgy = Upload(gy);
         using var dgx = Poisoned(length);
-        ReluKernels.Backward(K, dx.View, dgy.View, dgx.View);
+        K.Elementwise.Zip(new ReluBackwardOp(), dx.View, dgy.View, dgx.View);
         var numeric = FiniteDifference.Gradient(v => v.Select(e => Math.Max(e, 0)).ToArray(), FiniteDifference.ToDouble(x), FiniteDifference.ToDouble(gy));
         AssertClose(Download(dgx), numeric, 1e-6, "relu backward vs finite differences");
     }
@@ -51,7 +51,7 @@ public class ReluKernelsTests : KernelTestBase
     {
         using var dx = Upload(RandomArray(6));
         using var dy = Poisoned(5);
-        var ex = Assert.Throws<ArgumentException>(() => ReluKernels.Forward(K, dx.View, dy.View));
+        var ex = Assert.Throws<ArgumentException>(() => K.Elementwise.Map(new ReluOp(), dx.View, dy.View));
         Assert.That(ex!.Message, Does.Contain("relu").And.Contain("6").And.Contain("5"));
     }
 }

@@ -22,7 +22,7 @@ public class SgdKernelsTests : KernelTestBase
         for (int step = 0; step < 3; step++)
         {
             using var g = Upload(grads[(step * size)..((step + 1) * size)]);
-            SgdKernels.Step(K, settings, w.View, g.View, buf.View, decayedCount: size, firstStep: step == 0);
+            K.Sgd.Step(settings, w.View, g.View, buf.View, decayedCount: size, firstStep: step == 0);
             AssertClose(Download(w), FiniteDifference.ToDouble(after[(step * size)..((step + 1) * size)]), 1e-6, $"weights after step {step + 1}");
         }
     }
@@ -38,7 +38,7 @@ public class SgdKernelsTests : KernelTestBase
         using var dw = Upload(w);
         using var dbuf = Upload(buf);
         using var dg = Upload(g);
-        SgdKernels.Step(K, settings, dw.View, dg.View, dbuf.View, decayed, firstStep: false);
+        K.Sgd.Step(settings, dw.View, dg.View, dbuf.View, decayed, firstStep: false);
         var expectedBuf = new double[size];
         var expectedW = new double[size];
         for (int i = 0; i < size; i++)
@@ -58,9 +58,9 @@ public class SgdKernelsTests : KernelTestBase
         using var w = Upload(RandomArray(10));
         using var g = Upload(RandomArray(9));
         var s = new SgdSettings(0.1f, 0.9f, 0f);
-        var ex = Assert.Throws<ArgumentException>(() => SgdKernels.Step(K, s, w.View, g.View, w.View, 0, true));
+        var ex = Assert.Throws<ArgumentException>(() => K.Sgd.Step(s, w.View, g.View, w.View, 0, true));
         Assert.That(ex!.Message, Does.Contain("sgd step").And.Contain("grads").And.Contain("10").And.Contain("9"));
-        ex = Assert.Throws<ArgumentException>(() => SgdKernels.Step(K, s, w.View, w.View, w.View, 11, true));
+        ex = Assert.Throws<ArgumentException>(() => K.Sgd.Step(s, w.View, w.View, w.View, 11, true));
         Assert.That(ex!.Message, Does.Contain("sgd step").And.Contain("decayedCount").And.Contain("11"));
     }
 }

@@ -32,11 +32,11 @@ public class SubsampleKernelsTests : KernelTestBase
         using var dgx = Poisoned(x.Length);
         using var hy = Poisoned(gy.Length);
         using var hgx = Poisoned(x.Length);
-        SubsampleKernels.Forward(K, planes, h, w, stride, dx.View, dy.View);
-        SubsampleKernels.Backward(K, planes, h, w, stride, dgy.View, dgx.View);
+        K.Subsample.Forward(planes, h, w, stride, dx.View, dy.View);
+        K.Subsample.Backward(planes, h, w, stride, dgy.View, dgx.View);
         var shape = new SubsampleKernels.Planes { H = h, W = w, OutH = oh, OutW = ow, Stride = stride };
-        SubsampleHost.Forward(shape, dx.View, hy.View);
-        SubsampleHost.Backward(shape, dgy.View, hgx.View);
+        SubsampleHost.Forward(shape, HostMemory.Span<float>(dx.View), HostMemory.Span<float>(hy.View));
+        SubsampleHost.Backward(shape, HostMemory.Span<float>(dgy.View), HostMemory.Span<float>(hgx.View));
         Accelerator.Synchronize();
         Assert.That(Download(dy), Is.EqualTo(expectedY), "y");
         Assert.That(Download(dgx), Is.EqualTo(expectedGx), "gx: gy where the subsample read, zero elsewhere");

@@ -2,6 +2,8 @@ using ILGPU;
 using ILGPU.Runtime;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Host;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.Tests.Support;
 
 namespace RevNetIlgpu.Tests.Kernels;
@@ -17,12 +19,20 @@ public class SyncBatchNormKernelsTests : KernelTestBase
 
     /// <summary>"kernel": ILGPU kernels as the CPU accelerator runs them (one thread per channel); "kernel-groups": with 8-thread
     /// groups, the GPU's tree sums; "host": the C# forms.</summary>
-    KernelContext Form(string form) => form switch
+    KernelSet Form(string form) => form switch
     {
-        "host" => new KernelContext(Accelerator, isHost: true),
-        "kernel-groups" => new KernelContext(Accelerator) { ReductionGroupSize = 8 },
+        "host" => new HostBackend(Accelerator).Kernels,
+        "kernel-groups" => GroupedIlgpuKernels(),
         _ => K,
     };
+
+    /// <summary>A second ILGPU backend over the fixture's accelerator (which the fixture's backend disposes), reducing in 8-thread groups.</summary>
+    KernelSet GroupedIlgpuKernels()
+    {
+        var backend = new IlgpuBackend("ilgpu-cpu", Accelerator);
+        backend.Context.ReductionGroupSize = 8;
+        return backend.Kernels;
+    }
 
     [TestCase("kernel", 3, 2, 5, 7)]
     [TestCase("kernel-groups", 3, 2, 5, 7)]
@@ -42,7 +52,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         var sums = new double[c];
         foreach (var (start, images) in slices)
         {
-            SyncBatchNormKernels.ChannelSums(k, images, c, hw, Slice(dx, start, images, c, hw), partial.View);
+            k.SyncBatchNorm.ChannelSums(images, c, hw, Slice(dx, start, images, c, hw), partial.View);
             Add(sums, Combine(Download(partial), c));
         }
         var mean = sums.Select(s => (float)(s / count)).ToArray();
@@ -50,7 +60,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         var squares = new double[c];
         foreach (var (start, images) in slices)
         {
-            SyncBatchNormKernels.CentredSquareSums(k, images, c, hw, Slice(dx, start, images, c, hw), dmean.View, partial.View);
+            k.SyncBatchNorm.CentredSquareSums(images, c, hw, Slice(dx, start, images, c, hw), dmean.View, partial.View);
             Add(squares, Combine(Download(partial), c));
         }
         var invstd = squares.Select(s => 1 / Math.Sqrt(s / count + Eps)).ToArray();
@@ -77,13 +87,13 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         using var dgamma = Upload(gamma);
         using var dmean = Poisoned(c);
         using var dinvstd = Poisoned(c);
-        BatchNormKernels.ComputeBatchStats(K, n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
+        K.BatchNorm.ComputeBatchStats(n, c, hw, dx.View, dmean.View, dinvstd.View, Eps);
 
         // The whole batch in one process: the reference (itself checked against finite differences).
         using var wholeGx = Poisoned(x.Length);
         using var wholeGGamma = Upload(new float[c]);
         using var wholeGBeta = Upload(new float[c]);
-        BatchNormKernels.Backward(K, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, wholeGx.View, wholeGGamma.View, wholeGBeta.View);
+        K.BatchNorm.Backward(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, wholeGx.View, wholeGGamma.View, wholeGBeta.View, batchStatistics: true);
 
         // Two slices: reduce each, add the sums (what MPI_Allreduce does across ranks), apply to each.
         var slices = new[] { (Start: 0, Images: firstSlice), (Start: firstSlice, Images: n - firstSlice) };
@@ -94,13 +104,13 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         var total = new double[2 * c];
         foreach (var (start, images) in slices)
         {
-            SyncBatchNormKernels.BackwardSums(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
+            k.SyncBatchNorm.BackwardSums(images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
                 dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
             Add(total, Combine(Download(sums), c));
         }
         using var means = Upload(total.Select(t => (float)(t / ((long)n * hw))).ToArray());
         foreach (var (start, images) in slices)
-            SyncBatchNormKernels.BackwardApply(k, images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
+            k.SyncBatchNorm.BackwardApply(images, c, hw, Slice(dx, start, images, c, hw), Slice(dgy, start, images, c, hw),
                 dmean.View, dinvstd.View, dgamma.View, means.View, Slice(gx, start, images, c, hw));
 
         var (expectedGx, expectedGGamma, expectedGBeta) = BackwardReference(x, gy, gamma, Download(dmean), Download(dinvstd), c, hw);
@@ -125,7 +135,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         using var dmean = Upload(RandomArray(c, 0.2f));
         using var dinvstd = Upload(RandomArray(c).Select(v => 1.5f + v).ToArray());
         var gradientMeans = RandomArray(2 * c);
-        float[][] Run(KernelContext k)
+        float[][] Run(KernelSet k)
         {
             using var channelSums = Poisoned(2 * c);
             using var squares = Poisoned(2 * c);
@@ -134,10 +144,10 @@ public class SyncBatchNormKernelsTests : KernelTestBase
             using var ggamma = Upload(Enumerable.Repeat(0.5f, c).ToArray());
             using var gbeta = Upload(Enumerable.Repeat(-0.25f, c).ToArray());
             using var gx = Poisoned(x.Length);
-            SyncBatchNormKernels.ChannelSums(k, n, c, hw, dx.View, channelSums.View);
-            SyncBatchNormKernels.CentredSquareSums(k, n, c, hw, dx.View, dmean.View, squares.View);
-            SyncBatchNormKernels.BackwardSums(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
-            SyncBatchNormKernels.BackwardApply(k, n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, means.View, gx.View);
+            k.SyncBatchNorm.ChannelSums(n, c, hw, dx.View, channelSums.View);
+            k.SyncBatchNorm.CentredSquareSums(n, c, hw, dx.View, dmean.View, squares.View);
+            k.SyncBatchNorm.BackwardSums(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, sums.View, ggamma.View, gbeta.View);
+            k.SyncBatchNorm.BackwardApply(n, c, hw, dx.View, dgy.View, dmean.View, dinvstd.View, dgamma.View, means.View, gx.View);
             return [Download(channelSums), Download(squares), Download(sums), Download(ggamma), Download(gbeta), Download(gx)];
         }
         var kernel = Run(K);
@@ -174,7 +184,7 @@ public class SyncBatchNormKernelsTests : KernelTestBase
         using var v = Upload(new float[2 * 3 * 4]);
         using var ch = Upload(new float[3]);
         var e = Assert.Throws<ArgumentException>(() =>
-            SyncBatchNormKernels.BackwardApply(K, 2, 3, 4, v.View, v.View, ch.View, ch.View, ch.View, ch.View, v.View));
+            K.SyncBatchNorm.BackwardApply(2, 3, 4, v.View, v.View, ch.View, ch.View, ch.View, ch.View, v.View));
         Assert.That(e!.Message, Does.Contain("gradientMeans"));
     }
 

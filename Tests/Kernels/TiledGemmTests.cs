@@ -3,6 +3,7 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.RevNet.Models;
 using RevNetIlgpu.Tests.Support;
 
@@ -90,11 +91,11 @@ public class TiledGemmTests : GemmTestBase
         var expected = RunConv(s, x, w, b, gy, gwStart);
 
         UseTiled(true);
-        (K.TargetGroups, K.GemmMinSliceSteps) = (1 << 20, 1);
+        (Ilgpu.TargetGroups, Ilgpu.GemmMinSliceSteps) = (1 << 20, 1);
         try
         {
             foreach (var (what, m, n, k) in ConvGemms(s))
-                Assert.That(K.GemmPlanFor(m, n, k).Slices, Is.GreaterThan(1), $"{what} is split over K in this test");
+                Assert.That(Ilgpu.GemmPlanFor(m, n, k).Slices, Is.GreaterThan(1), $"{what} is split over K in this test");
             var first = RunConv(s, x, w, b, gy, gwStart);
             var second = RunConv(s, x, w, b, gy, gwStart);
             AssertClose(first.Y, ToDouble(expected.Y), 1e-5, "split-K forward vs direct");
@@ -106,7 +107,7 @@ public class TiledGemmTests : GemmTestBase
         }
         finally
         {
-            (K.TargetGroups, K.GemmMinSliceSteps) = (new KernelContext(Accelerator).TargetGroups, GemmPlan.MinSliceSteps);
+            (Ilgpu.TargetGroups, Ilgpu.GemmMinSliceSteps) = (new KernelContext(Accelerator).TargetGroups, GemmPlan.MinSliceSteps);
         }
     }
 
@@ -117,7 +118,7 @@ public class TiledGemmTests : GemmTestBase
         var (x, w, b, gy, gw) = (RandomArray(s.N * s.C * s.H * s.W), RandomArray(s.K * s.C * 9), RandomArray(s.K),
             RandomArray(s.N * s.K * s.OutH * s.OutW), RandomArray(s.K * s.C * 9));
         UseTiled(true);
-        Assert.That(K.GemmPlanFor(s.K, s.C * 9, s.N * s.OutH * s.OutW).Slices, Is.EqualTo(1), "small K is not split by default");
+        Assert.That(Ilgpu.GemmPlanFor(s.K, s.C * 9, s.N * s.OutH * s.OutW).Slices, Is.EqualTo(1), "small K is not split by default");
         var first = RunConv(s, x, w, b, gy, gw);
         var second = RunConv(s, x, w, b, gy, gw);
         Assert.That((second.Y, second.Gx, second.Gw), Is.EqualTo((first.Y, first.Gx, first.Gw)), "same bits on a repeated run");
@@ -130,7 +131,7 @@ public class TiledGemmTests : GemmTestBase
 /// <summary>Forward, grad-input and accumulated grad-weight of one convolution on an accelerator, downloaded.</summary>
 static class ConvRuns
 {
-    public static (float[] Y, float[] Gx, float[] Gw) Run(Accelerator accelerator, KernelContext k, Conv2dShape s,
+    public static (float[] Y, float[] Gx, float[] Gw) Run(Accelerator accelerator, KernelSet k, Conv2dShape s,
         float[] x, float[] w, float[] b, float[] gy, float[] gwStart)
     {
         using var dx = accelerator.Allocate1D(x);
@@ -142,9 +143,9 @@ static class ConvRuns
         using var dgx = accelerator.Allocate1D<float>(x.Length);
         dy.MemSet(0xFF);
         dgx.MemSet(0xFF);
-        Conv2dKernels.Forward(k, s, dx.View, dw.View, db.View, dy.View);
-        Conv2dKernels.BackwardInput(k, s, dgy.View, dw.View, dgx.View);
-        Conv2dKernels.BackwardWeight(k, s, dx.View, dgy.View, dgw.View);
+        k.Conv2d.Forward(s, dx.View, dw.View, db.View, dy.View);
+        k.Conv2d.BackwardInput(s, dgy.View, dw.View, dgx.View);
+        k.Conv2d.BackwardWeight(s, dx.View, dgy.View, dgw.View);
         accelerator.Synchronize();
         return (dy.GetAsArray1D(), dgx.GetAsArray1D(), dgw.GetAsArray1D());
     }
@@ -160,6 +161,7 @@ public sealed class FullTileGemmTests
 {
     Context context = null!;
     Accelerator accelerator = null!;
+    IlgpuBackend backend = null!;
     KernelContext k = null!;
 
     [OneTimeSetUp]
@@ -169,13 +171,15 @@ public sealed class FullTileGemmTests
         // 32 threads per warp × 8 warps: groups of 256 threads, as the GPU tilings launch.
         context = Context.Create(b => b.CPU(new CPUDevice(32, 8, 1)).EnableAlgorithms());
         accelerator = context.CreateCPUAccelerator(0);
-        k = new KernelContext(accelerator) { UseTiled = true, SmallGemmTiles = false, TargetGroups = 1 };
+        backend = new IlgpuBackend("ilgpu-cpu", accelerator);
+        k = backend.Context;
+        (k.UseTiled, k.SmallGemmTiles, k.TargetGroups) = (true, false, 1);
     }
 
     [OneTimeTearDown]
     public void Dispose()
     {
-        accelerator.Dispose();
+        backend.Dispose();
         context.Dispose();
     }
 
@@ -195,9 +199,9 @@ public sealed class FullTileGemmTests
             Random(s.N * s.K * s.OutH * s.OutW), Random(s.K * s.C * s.KH * s.KW));
 
         k.UseTiled = false;
-        var expected = ConvRuns.Run(accelerator, k, s, x, w, b, gy, gw);
+        var expected = ConvRuns.Run(accelerator, backend.Kernels, s, x, w, b, gy, gw);
         k.UseTiled = true;
-        var tiled = ConvRuns.Run(accelerator, k, s, x, w, b, gy, gw);
+        var tiled = ConvRuns.Run(accelerator, backend.Kernels, s, x, w, b, gy, gw);
 
         Assert.That(KernelTestBase.RelativeError(tiled.Y, expected.Y), Is.LessThanOrEqualTo(1e-5), "forward");
         Assert.That(KernelTestBase.RelativeError(tiled.Gx, expected.Gx), Is.LessThanOrEqualTo(1e-5), "grad-input");

@@ -50,12 +50,13 @@ internal static class RevnetCli
         return process;
     }
 
-    /// <summary>Runs <c>dotnet revnet.dll args</c> to completion.</summary>
-    public static CliResult RunChild(IEnumerable<string> args, TimeSpan timeout)
+    /// <summary>Runs <c>dotnet revnet.dll args</c> to completion, with <paramref name="environment"/> added to its environment.</summary>
+    public static CliResult RunChild(IEnumerable<string> args, TimeSpan timeout, params (string Name, string Value)[] environment)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add(AssemblyPath);
         foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (name, value) in environment) info.Environment[name] = value;
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();

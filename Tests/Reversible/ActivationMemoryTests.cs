@@ -20,10 +20,10 @@ public class ActivationMemoryTests
     public void ReconstructingActivationMemory_DoesNotGrowWithDepth_StoredDoes(string deviceName)
     {
         using var device = Device.Create(deviceName);
-        var shallow = MemoryProfile.Measure(device, Depth(3), reconstruct: true, batch: 4, image: 16);
-        var deep = MemoryProfile.Measure(device, Depth(9), reconstruct: true, batch: 4, image: 16);
-        var shallowStored = MemoryProfile.Measure(device, Depth(3), reconstruct: false, batch: 4, image: 16);
-        var deepStored = MemoryProfile.Measure(device, Depth(9), reconstruct: false, batch: 4, image: 16);
+        var shallow = MemoryProfile.Measure(device, Depth(3), ActivationMemory.Reconstruct, batch: 4, image: 16);
+        var deep = MemoryProfile.Measure(device, Depth(9), ActivationMemory.Reconstruct, batch: 4, image: 16);
+        var shallowStored = MemoryProfile.Measure(device, Depth(3), ActivationMemory.Stored, batch: 4, image: 16);
+        var deepStored = MemoryProfile.Measure(device, Depth(9), ActivationMemory.Stored, batch: 4, image: 16);
         TestContext.Out.WriteLine($"reconstruct peak {shallow.PeakStepBytes} → {deep.PeakStepBytes}; stored peak {shallowStored.PeakStepBytes} → {deepStored.PeakStepBytes}");
 
         Assert.That(Math.Abs(deep.PeakStepBytes - shallow.PeakStepBytes), Is.LessThan(0.02 * shallow.PeakStepBytes), "peak step memory, 3 vs 9 blocks per stage");
@@ -37,8 +37,8 @@ public class ActivationMemoryTests
     public void RecomputingTransitionUnits_HoldsLessAfterForwardThanKeepingThem()
     {
         using var device = Device.Create("meta");
-        var keep = MemoryProfile.Measure(device, Depth(3), reconstruct: true, batch: 8, image: 16);
-        var recompute = MemoryProfile.Measure(device, Depth(3), reconstruct: true, batch: 8, image: 16, recomputeTransitions: true);
+        var keep = MemoryProfile.Measure(device, Depth(3), ActivationMemory.Reconstruct, batch: 8, image: 16);
+        var recompute = MemoryProfile.Measure(device, Depth(3), ActivationMemory.ReconstructAndRecompute, batch: 8, image: 16);
         TestContext.Out.WriteLine($"after forward: {keep.ActivationBytesAfterForward} kept, {recompute.ActivationBytesAfterForward} recomputed");
         Assert.That(recompute.ActivationBytesAfterForward, Is.LessThan(keep.ActivationBytesAfterForward / 2));
         Assert.That(recompute.PeakStepBytes, Is.LessThan(keep.PeakStepBytes));
@@ -48,13 +48,13 @@ public class ActivationMemoryTests
     public void MetaDevice_CountsEqualTheCpuAccelerator_StepByStep()
     {
         var config = Depth(2);
-        foreach (bool reconstruct in new[] { true, false })
+        foreach (var memory in new[] { ActivationMemory.Reconstruct, ActivationMemory.Stored })
         {
             using var cpu = Device.Create("cpu");
             using var meta = Device.Create("meta");
-            var onCpu = Enumerable.Range(1, 3).Select(steps => MemoryProfile.Measure(cpu, config, reconstruct, batch: 3, image: 12, steps)).ToList();
-            var onMeta = Enumerable.Range(1, 3).Select(steps => MemoryProfile.Measure(meta, config, reconstruct, batch: 3, image: 12, steps)).ToList();
-            Assert.That(onMeta, Is.EqualTo(onCpu), $"reports after 1, 2 and 3 steps, reconstruct={reconstruct}");
+            var onCpu = Enumerable.Range(1, 3).Select(steps => MemoryProfile.Measure(cpu, config, memory, batch: 3, image: 12, steps)).ToList();
+            var onMeta = Enumerable.Range(1, 3).Select(steps => MemoryProfile.Measure(meta, config, memory, batch: 3, image: 12, steps)).ToList();
+            Assert.That(onMeta, Is.EqualTo(onCpu), $"reports after 1, 2 and 3 steps, {memory.Name()}");
             Assert.That(meta.Allocator.Requests, Is.EqualTo(cpu.Allocator.Requests), "every allocation request");
             Assert.That(meta.Allocator.PeakBytesInUse, Is.EqualTo(cpu.Allocator.PeakBytesInUse));
             Assert.That(meta.Allocator.DeviceAllocations, Is.EqualTo(cpu.Allocator.DeviceAllocations));

@@ -27,7 +27,7 @@ public class MemoryFloorTests
         var reports = MemoryProfile.MeasureEveryMode(device, ModelConfig.Named(model), batch: 64, image: 32).ToList();
         foreach (var r in reports)
             TestContext.Out.WriteLine($"{r.Model} {r.Mode}: peak step {r.PeakStepBytes / (double)MiB:F1} MiB, in use {r.PeakInUseBytes / (double)MiB:F1}, held {r.PeakHeldBytes / (double)MiB:F1}");
-        var leanest = reports.Where(r => r.Mode != MemoryProfile.StoredMode).MinBy(r => r.PeakStepBytes)!;
+        var leanest = reports.Where(r => r.Mode != ActivationMemory.Stored.Name()).MinBy(r => r.PeakStepBytes)!;
         Assert.That(leanest.PeakStepBytes, Is.LessThanOrEqualTo(floorMiB * MiB), $"{model} {leanest.Mode} peak step bytes");
         foreach (var r in reports)
             Assert.That(r.PeakHeldBytes, Is.LessThanOrEqualTo(1.15 * r.PeakInUseBytes), $"{model} {r.Mode}: bytes held from the device against bytes in use at the peak");
@@ -38,8 +38,8 @@ public class MemoryFloorTests
     {
         using var device = Device.Create("meta");
         var reports = MemoryProfile.MeasureEveryMode(device, ModelConfig.Named("revnet110"), batch: 64, image: 32).ToList();
-        var stored = reports.Single(r => r.Mode == MemoryProfile.StoredMode);
-        var leanest = reports.Where(r => r.Mode != MemoryProfile.StoredMode).MinBy(r => r.PeakStepBytes)!;
+        var stored = reports.Single(r => r.Mode == ActivationMemory.Stored.Name());
+        var leanest = reports.Where(r => r.Mode != ActivationMemory.Stored.Name()).MinBy(r => r.PeakStepBytes)!;
         Assert.That((double)stored.PeakStepBytes / leanest.PeakStepBytes, Is.GreaterThanOrEqualTo(10.0));
     }
 }

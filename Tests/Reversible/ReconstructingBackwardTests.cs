@@ -59,7 +59,7 @@ public class ReconstructingBackwardTests
         var results = new Dictionary<string, (StepStatistics Step, Dictionary<string, float[]> Grads, Dictionary<string, float[]> Stats)>();
         foreach (var mode in new[] { "stored", "reconstruct", "reconstruct+recompute" })
         {
-            var model = new ResidualNetwork(Small) { Reconstruct = mode != "stored", RecomputeTransitions = mode == "reconstruct+recompute" };
+            var model = new ResidualNetwork(Small) { Memory = Enum.GetValues<ActivationMemory>().Single(m => m.Name() == mode) };
             using var store = ParameterStore.Allocate(device, model, seed: 42);
             var step = TrainingStep.Run(model, store, images, labels);
             results[mode] = (step, Snapshot(model, p => p.Value.Grad!, true), Snapshot(model, p => p.Value, false));

@@ -4,23 +4,34 @@ using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Host;
+using RevNetIlgpu.Kernels.Ilgpu;
 
 namespace RevNetIlgpu.Tests.Support;
 
 /// <summary>
 /// Base for kernel tests: one CPU accelerator for the fixture, random inputs, poisoned outputs
-/// (so an element a kernel forgot to write fails the comparison) and relative-error checks. <see cref="K"/> runs the ILGPU
-/// kernels, or the host kernels (Kernels/Host) in a subclass that overrides <see cref="HostKernels"/>: the same tests
-/// then hold both forms to the same references.
+/// (so an element a kernel forgot to write fails the comparison) and relative-error checks. <see cref="K"/> is the ILGPU
+/// backend's kernel set, or the host backend's (Kernels/Host) in a subclass that overrides <see cref="HostKernels"/>: the
+/// same tests then hold both forms to the same references through the same contracts.
 /// </summary>
 public abstract class KernelTestBase
 {
-    /// <summary>True: <see cref="K"/> dispatches every op to its host (SIMD C#) kernel, as on `--device cpu`.</summary>
+    /// <summary>True: <see cref="K"/> is the host backend's (SIMD C#) kernel set, as on `--device cpu`.</summary>
     protected virtual bool HostKernels => false;
+
+    /// <summary>The SIMD level the host kernels run at in this fixture; null: the process's (the widest there is).</summary>
+    protected virtual SimdLevel? HostLevel => null;
+
+    SimdLevel levelBefore;
 
     protected Context Context = null!;
     protected Accelerator Accelerator = null!;
-    protected KernelContext K = null!;
+    protected Backend Backend = null!;
+    protected KernelSet K = null!;
+
+    /// <summary>The ILGPU backend's launch settings, for tests of ILGPU machinery (tiled or reference kernels, GEMM tilings).</summary>
+    protected KernelContext Ilgpu => (Backend as IlgpuBackend)?.Context ?? throw new InvalidOperationException("an ILGPU-only test ran on the host backend");
     protected Random Rng = null!;
 
     /// <summary>NaN: any output element left unwritten makes the comparison fail.</summary>
@@ -32,13 +43,20 @@ public abstract class KernelTestBase
         ThrowingTraceListener.Install();
         Context = Context.Create(b => b.CPU().EnableAlgorithms());
         Accelerator = Context.CreateCPUAccelerator(0);
-        K = new KernelContext(Accelerator, HostKernels);
+        (Backend, K) = HostKernels ? KernelsOf(new HostBackend(Accelerator)) : KernelsOf(new IlgpuBackend("ilgpu-cpu", Accelerator));
+        levelBefore = HostSimd.Active;
+        if (HostLevel is { } level) HostSimd.Active = level;
     }
+
+    static (Backend, KernelSet) KernelsOf(HostBackend backend) => (backend, backend.Kernels);
+
+    static (Backend, KernelSet) KernelsOf(IlgpuBackend backend) => (backend, backend.Kernels);
 
     [OneTimeTearDown]
     public void DisposeAccelerator()
     {
-        Accelerator.Dispose();
+        HostSimd.Active = levelBefore;
+        Backend.Dispose();
         Context.Dispose();
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels.Host;
 using RevNetIlgpu.RevNet.Benchmarks;
 
 namespace RevNetIlgpu.Cli.Commands;
@@ -21,8 +22,8 @@ public static class BenchKernelsCommand
         output.AddTo(command);
         command.SetAction(parse =>
         {
-            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
-            if (device.K.IsHost) return EmitHost(parse, output, device.Name, parse.GetValue(batch) ?? 32, parse.GetValue(repeat));
+            using var device = output.Device.Open(parse);
+            if (device.Backend is HostBackend) return EmitHost(parse, output, device, parse.GetValue(batch) ?? 32, parse.GetValue(repeat));
             int b = parse.GetValue(batch) ?? (device.Kind == DeviceKind.IlgpuCpu ? KernelBenchmark.CpuBatch : 64);
             var timings = KernelBenchmark.Run(device, b, parse.GetValue(repeat), device.Kind == DeviceKind.IlgpuCpu ? KernelBenchmark.CpuConvShapes : null);
             string notes = $"Batch {b}" + (device.Kind == DeviceKind.IlgpuCpu ? " (small: on ILGPU's CPU accelerator every barrier of the tiled GEMM is an OS-thread rendezvous, so tiled kernels are very slow there and only the reference kernels run in training)" : "")
@@ -35,9 +36,9 @@ public static class BenchKernelsCommand
         return command;
     }
 
-    static int EmitHost(ParseResult parse, BenchmarkOutput output, string deviceName, int batch, int repeat)
+    static int EmitHost(ParseResult parse, BenchmarkOutput output, Device device, int batch, int repeat)
     {
-        var report = HostConvBenchmark.Run(batch, repeat);
+        var report = HostConvBenchmark.Run(device, batch, repeat);
         var table = new BenchmarkTable("host conv rates", "kernel", "layer", "C->K HxW kernel/stride", "per fwd", "best ms", "median ms", "GFLOP/s", "of peak");
         foreach (var t in report.Timings)
             table.AddRow(t.Kernel, t.Layer, t.Shape, t.PerForward.ToString(), t.BestMs.ToString("F3"), t.MedianMs.ToString("F3"), t.Gflops.ToString("F0"), $"{t.FractionOfPeak:P0}");
@@ -51,7 +52,7 @@ public static class BenchKernelsCommand
             + $"{report.PeakOneThreadGflops:F0} GFLOP/s on one thread, {report.PeakAllThreadsGflops:F0} GFLOP/s on {report.Threads} ('of peak' base). "
             + $"{repeat} timed calls after {HostConvBenchmark.WarmUpMs} ms of warm-up calls (at least two); GFLOP/s = 2·MACs / best time (grad-input counts the same MACs as forward); "
             + "'one pass' sums the network's 37 convolutions once.\n";
-        output.Emit(parse, "host-kernels", "Host conv kernel rates vs the FMA peak", deviceName, table, notes,
+        output.Emit(parse, "host-kernels", "Host conv kernel rates vs the FMA peak", device.Name, table, notes,
             JsonSerializer.Serialize(report, BenchmarkOutput.JsonOptions));
         return 0;
     }

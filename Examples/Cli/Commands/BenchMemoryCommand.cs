@@ -15,14 +15,14 @@ public static class BenchMemoryCommand
         var batches = new Option<string>("--batches") { Description = "comma-separated batch sizes", DefaultValueFactory = _ => "64,128" };
         var image = new Option<int>("--image") { Description = "image height and width (3 channels)", DefaultValueFactory = _ => 32 };
         var output = new BenchmarkOutput();
-        output.Device.DefaultValueFactory = _ => "meta";
+        output.Device.Device.DefaultValueFactory = _ => "meta";
         var command = new Command("memory", "training-step memory of RevNet-38/110/164 (reconstructing and stored) and ResNet-32/110/164") { batches, image };
         output.AddTo(command);
         command.SetAction(parse =>
         {
             var sizes = parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
             int size = parse.GetValue(image);
-            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
+            using var device = output.Device.Open(parse);
             var reports = MemoryBenchmark.Run(device, MemoryBenchmark.PaperModels, sizes, size);
             string notes = "MiB = 2^20 bytes, from the allocator's exact counters. \"peak step\" is the step's peak minus what was held before it "
                 + "(parameters, gradients, momentum, the batch); \"peak in use\" includes them; \"peak held\" is the most the allocator held from the device during the step. \"PyTorch ref\" is PyTorch 1.13 on the CPU at batch 64: bytes saved for backward "

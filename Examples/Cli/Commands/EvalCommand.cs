@@ -17,8 +17,9 @@ public static class EvalCommand
         var data = new Option<string?>("--data") { Description = "dataset directory (default: the one the checkpoint was trained on, or the dataset's default)" };
         var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 100 };
-        var device = CommonOptions.Device();
-        var command = new Command("eval", "report the test accuracy of a checkpoint") { checkpoint, data, testLimit, batch, device };
+        var device = new DeviceOptions();
+        var command = new Command("eval", "report the test accuracy of a checkpoint") { checkpoint, data, testLimit, batch };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
@@ -37,7 +38,7 @@ public static class EvalCommand
             var test = Trainer.LoadTest(options);
             if (test.Channels != config.InputChannels || test.ClassCount != config.Classes)
                 throw new InvalidDataException($"{path}: model expects {config.InputChannels} channels and {config.Classes} classes, {test.Name} has {test.Channels} and {test.ClassCount}");
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = device.Open(parse);
             var model = new ResidualNetwork(config);
             using var store = ParameterStore.Allocate(dev, model, seed: 0);
             var state = Checkpoint.Load(content, path, model, optimizer: null);

@@ -25,12 +25,13 @@ public static class ExportCommand
         var verify = new Option<bool>("--verify") { Description = $"run the file in ONNX Runtime on the first {VerifyImages} test images and compare logits with this engine" };
         var data = new Option<string?>("--data") { Description = "--verify: dataset directory (default: the dataset's default location)" };
         var valFraction = new Option<double?>("--val-fraction") { Description = "--verify on an image folder without test/: the --val-fraction it was trained with" };
-        var device = CommonOptions.Device();
-        var command = new Command("export", "write a checkpoint's model as ONNX (--verify: check it in ONNX Runtime)") { checkpoint, output, opset, verify, data, valFraction, device };
+        var device = new DeviceOptions();
+        var command = new Command("export", "write a checkpoint's model as ONNX (--verify: check it in ONNX Runtime)") { checkpoint, output, opset, verify, data, valFraction };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!, onnxPath = parse.GetValue(output)!;
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = device.Open(parse);
             using var classifier = TrainedClassifier.Load(dev, path);
             var model = OnnxExporter.Build(classifier, parse.GetValue(opset));
             OnnxExporter.Save(model, onnxPath);

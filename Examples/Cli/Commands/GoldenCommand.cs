@@ -9,11 +9,12 @@ public static class GoldenCommand
     public static Command Create()
     {
         var dir = new Argument<string>("dir") { Description = "directory of golden cases (CASE.json manifests with CASE.TENSOR.bin files)" };
-        var device = CommonOptions.Device();
-        var command = new Command("golden", "check the engine against PyTorch-computed reference cases") { dir, device };
+        var device = new DeviceOptions();
+        var command = new Command("golden", "check the engine against PyTorch-computed reference cases") { dir };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = device.Open(parse);
             var manifests = GoldenCase.FindManifests(parse.GetValue(dir)!);
             var runner = new GoldenRunner(dev);
             int passed = 0, failed = 0;

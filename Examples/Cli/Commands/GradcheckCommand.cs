@@ -18,13 +18,14 @@ public static class GradcheckCommand
         var batch = new Option<int>("--batch") { Description = "batch size (at least 2)", DefaultValueFactory = _ => 2 };
         var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
         var seed = new Option<int>("--seed") { Description = "weights and batch seed", DefaultValueFactory = _ => 0 };
-        var device = CommonOptions.Device();
-        var command = new Command("gradcheck", "compare the reconstructing backward with the stored-activation backward") { model, batch, image, seed, device };
+        var device = new DeviceOptions();
+        var command = new Command("gradcheck", "compare the reconstructing backward with the stored-activation backward") { model, batch, image, seed };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
             var config = ModelConfig.Named(parse.GetValue(model)!);
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
-            if (dev.IsMeta) throw new ArgumentException("gradcheck compares values; the meta device has none (use --device cpu or cuda)");
+            using var dev = device.Open(parse);
+            dev.RequireValues("gradcheck compares values");
             var r = GradientCheck.Run(dev, config, parse.GetValue(batch), parse.GetValue(image), parse.GetValue(seed));
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine($"{config.Name}: {r.RelativeL2ByTensor.Count} parameter tensors compared");

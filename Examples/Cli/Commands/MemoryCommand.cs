@@ -20,18 +20,19 @@ public static class MemoryCommand
         var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
         var channels = new Option<int>("--channels") { Description = "input channels", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print a JSON array (one object per model and mode) instead of a table" };
-        var device = CommonOptions.Device();
+        var device = new DeviceOptions();
         var command = new Command("memory", "measure training-step memory of models, reconstructing vs stored activations")
         {
-            models, batch, image, channels, json, device,
+            models, batch, image, channels, json,
         };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
             var names = parse.GetValue(models)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             int b = parse.GetValue(batch), size = parse.GetValue(image), c = parse.GetValue(channels);
             if (b <= 0) throw new ArgumentException($"--batch must be positive, got {b}");
             var configs = names.Select(n => ModelConfig.Named(n, inputChannels: c)).ToList();
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = device.Open(parse);
             var reports = configs.SelectMany(config => MemoryProfile.MeasureEveryMode(dev, config, b, size)).ToList();
             if (parse.GetValue(json)) Console.WriteLine(ToJson(reports));
             else AnsiConsole.Write(ToTable(reports, dev.Name));
@@ -75,8 +76,8 @@ public static class MemoryCommand
     /// <summary>For a stored RevNet report, its peak step memory over the same model's leanest reconstructing one ("2.10x"); else "".</summary>
     public static string StoredOverReconstruct(IReadOnlyList<MemoryReport> reports, MemoryReport r)
     {
-        var leanest = reports.Where(o => o.Model == r.Model && o.Mode != MemoryProfile.StoredMode && o.Batch == r.Batch && o.Image == r.Image)
+        var leanest = reports.Where(o => o.Model == r.Model && o.Mode != ActivationMemory.Stored.Name() && o.Batch == r.Batch && o.Image == r.Image)
             .MinBy(o => o.PeakStepBytes);
-        return r.Mode == MemoryProfile.StoredMode && leanest is not null ? $"{(double)r.PeakStepBytes / leanest.PeakStepBytes:F2}x" : "";
+        return r.Mode == ActivationMemory.Stored.Name() && leanest is not null ? $"{(double)r.PeakStepBytes / leanest.PeakStepBytes:F2}x" : "";
     }
 }

@@ -16,14 +16,15 @@ public static class PredictCommand
         var checkpoint = new Argument<string>("checkpoint") { Description = "a .safetensors checkpoint written by `revnet train`" };
         var images = new Argument<string[]>("images") { Description = "image files (PNG or JPEG)", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "print the K most likely classes", DefaultValueFactory = _ => 1 };
-        var device = CommonOptions.Device();
-        var command = new Command("predict", "classify image files with a trained checkpoint: path, class name, probability") { checkpoint, images, top, device };
+        var device = new DeviceOptions();
+        var command = new Command("predict", "classify image files with a trained checkpoint: path, class name, probability") { checkpoint, images, top };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
             var files = parse.GetValue(images)!;
             int k = parse.GetValue(top);
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = device.Open(parse);
             using var classifier = TrainedClassifier.Load(dev, path);
             var names = classifier.Metadata.ClassNames;
             if (k < 1 || k > names.Count) throw new ArgumentException($"--top must be in 1..{names.Count} (the model's classes), got {k}");

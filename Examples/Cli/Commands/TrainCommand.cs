@@ -52,12 +52,13 @@ public static class TrainCommand
             DefaultValueFactory = _ => 300,
         };
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
-        var device = CommonOptions.Device();
+        var device = new DeviceOptions();
         var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
             model, dataset, data, imageSize, channels, valFraction, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit, device,
+            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit,
         };
+        device.AddTo(command);
         command.SetAction(parse =>
         {
             var options = new TrainOptions
@@ -94,9 +95,9 @@ public static class TrainCommand
             // Not disposed on an error: MPI_Finalize would wait for ranks still inside a collective; exiting without it makes mpirun stop them.
             ICommunicator ranks = MpiCommunicator.LaunchedByMpirun ? MpiCommunicator.Initialize(TimeSpan.FromSeconds(parse.GetValue(rankTimeout))) : new SingleProcess();
             bool writer = ranks.Rank == 0;
-            using (var dev = writer ? CommonOptions.OpenDevice(parse.GetValue(device), limit) : Engine.Device.Create(parse.GetValue(device), limit))
+            using (var dev = device.Open(parse, limit, announce: writer))
             {
-                if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, ilgpu-cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
+                dev.RequireValues("training needs values (use `revnet memory --device meta` to plan memory)");
                 var trainer = new Trainer(dev, options, ranks);
                 if (!writer)
                 {

@@ -2,6 +2,7 @@ using ILGPU;
 using ILGPU.Runtime;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.Kernels.Host;
 using RevNetIlgpu.Tests.Support;
 
@@ -10,29 +11,35 @@ namespace RevNetIlgpu.Tests.Kernels.Host;
 /// <summary>
 /// Every host kernel against its ILGPU reference kernel on the same CPU accelerator, on random odd shapes (batch 1, 1x1 and
 /// 7x7 maps, channel counts that are not a multiple of 16, lengths that leave a scalar tail and cross parallel blocks,
-/// stride 2, padding 0 and 1, floor and ceil pooling), and the host kernels' bits repeated across runs and thread counts.
+/// stride 2, padding 0 and 1, floor and ceil pooling), at every SIMD level this processor runs, and the host kernels' bits
+/// repeated across runs and thread counts. Element-wise ops and the SGD update run one operator struct in both forms, so
+/// there the two backends must agree bit for bit (tolerance 0); reductions sum in other orders.
 /// </summary>
 public class HostMatchesIlgpuTests : KernelTestBase
 {
     /// <summary>Float32 sums in another order (lanes, then lanes summed): relative to the largest magnitude, ~1e-7·√terms.</summary>
     const double ReductionTolerance = 1e-5;
 
-    /// <summary>Per-element arithmetic: the same formula, at most a fused multiply-add's rounding apart.</summary>
+    /// <summary>Per-element batch-norm arithmetic: the same formula, the host form one fused multiply-add's rounding apart.</summary>
     const double ElementTolerance = 1e-6;
 
-    KernelContext Host = null!;
+    /// <summary>Ops whose arithmetic is one operator struct run by both backends: the same bits.</summary>
+    const double SameBits = 0;
+
+    KernelSet Host = null!;
 
     /// <summary>One op applied to device buffers (its inputs and outputs, in the order given to <see cref="Run"/>).</summary>
-    delegate void Op(KernelContext k, ArrayView<float>[] buffers);
+    delegate void Op(KernelSet k, ArrayView<float>[] buffers);
 
+    /// <summary>The host backend's kernels over the fixture's CPU accelerator (which the ILGPU backend owns and disposes).</summary>
     [OneTimeSetUp]
-    public void CreateHostContext() => Host = new KernelContext(Accelerator, isHost: true);
+    public void CreateHostKernels() => Host = new HostBackend(Accelerator).Kernels;
 
     /// <summary>
     /// Uploads <paramref name="initial"/> (outputs a kernel overwrites start as NaN, so a skipped element fails), runs the op,
     /// and returns every buffer afterwards.
     /// </summary>
-    float[][] Run(KernelContext k, float[][] initial, Op op)
+    float[][] Run(KernelSet k, float[][] initial, Op op)
     {
         var buffers = initial.Select(Upload).ToArray();
         try
@@ -46,35 +53,46 @@ public class HostMatchesIlgpuTests : KernelTestBase
         }
     }
 
-    /// <summary>The host result against the ILGPU one, buffer by buffer; then the host bits on 1, 2 and 3 threads, twice each.</summary>
+    /// <summary>
+    /// At every SIMD level: the host result against the ILGPU one, buffer by buffer (bit for bit when
+    /// <paramref name="tolerance"/> is 0); then the host bits on 1, 2 and 3 threads, twice each.
+    /// </summary>
     void AssertHostMatchesIlgpu(string what, float[][] initial, double tolerance, Op op)
     {
         var reference = Run(K, initial, op);
-        var host = Run(Host, initial, op);
-        for (int i = 0; i < initial.Length; i++)
-        {
-            // NaN where the reference has NaN (ReLU of NaN, a bad label's loss), and close everywhere else.
-            Assert.That(host[i].Select(float.IsNaN), Is.EqualTo(reference[i].Select(float.IsNaN)), $"{what}, buffer {i}: NaN positions");
-            var finite = Enumerable.Range(0, host[i].Length).Where(j => !float.IsNaN(reference[i][j])).ToArray();
-            AssertClose(finite.Select(j => host[i][j]).ToArray(), finite.Select(j => (double)reference[i][j]).ToArray(), tolerance, $"{what}, buffer {i}");
-        }
-        int threadsBefore = HostThreads.Count;
+        var (levelBefore, threadsBefore) = (HostSimd.Active, HostThreads.Count);
         try
         {
-            foreach (int threads in new[] { 1, 2, 3 })
+            foreach (var level in HostSimd.Supported)
             {
-                HostThreads.Count = threads;
-                for (int repeat = 0; repeat < 2; repeat++)
+                HostSimd.Active = level;
+                HostThreads.Count = threadsBefore;
+                var host = Run(Host, initial, op);
+                for (int i = 0; i < initial.Length; i++)
                 {
-                    var again = Run(Host, initial, op);
-                    for (int i = 0; i < initial.Length; i++)
-                        Assert.That(again[i], Is.EqualTo(host[i]), $"{what}, buffer {i}: the same bits on {threads} thread(s), run {repeat + 1}");
+                    // NaN where the reference has NaN (ReLU of NaN, a bad label's loss), and close everywhere else.
+                    Assert.That(host[i].Select(float.IsNaN), Is.EqualTo(reference[i].Select(float.IsNaN)), $"{what} at {level}, buffer {i}: NaN positions");
+                    var finite = Enumerable.Range(0, host[i].Length).Where(j => !float.IsNaN(reference[i][j])).ToArray();
+                    if (tolerance == SameBits)
+                        Assert.That(finite.Select(j => host[i][j]), Is.EqualTo(finite.Select(j => reference[i][j])), $"{what} at {level}, buffer {i}: the same bits as ILGPU");
+                    else
+                        AssertClose(finite.Select(j => host[i][j]).ToArray(), finite.Select(j => (double)reference[i][j]).ToArray(), tolerance, $"{what} at {level}, buffer {i}");
+                }
+                foreach (int threads in new[] { 1, 2, 3 })
+                {
+                    HostThreads.Count = threads;
+                    for (int repeat = 0; repeat < 2; repeat++)
+                    {
+                        var again = Run(Host, initial, op);
+                        for (int i = 0; i < initial.Length; i++)
+                            Assert.That(again[i], Is.EqualTo(host[i]), $"{what} at {level}, buffer {i}: the same bits on {threads} thread(s), run {repeat + 1}");
+                    }
                 }
             }
         }
         finally
         {
-            HostThreads.Count = threadsBefore;
+            (HostSimd.Active, HostThreads.Count) = (levelBefore, threadsBefore);
         }
     }
 
@@ -88,14 +106,23 @@ public class HostMatchesIlgpuTests : KernelTestBase
     [TestCaseSource(nameof(Lengths))]
     public void Elementwise(int length)
     {
-        AssertHostMatchesIlgpu("add", [Random(length), Random(length), Nan(length)], 0, (k, b) => ElementwiseKernels.Add(k, b[0], b[1], b[2]));
-        AssertHostMatchesIlgpu("subtract in place", [Random(length), Random(length)], 0, (k, b) => ElementwiseKernels.Subtract(k, b[0], b[1], b[0]));
-        AssertHostMatchesIlgpu("multiply", [Random(length), Random(length), Nan(length)], 0, (k, b) => ElementwiseKernels.Multiply(k, b[0], b[1], b[2]));
-        AssertHostMatchesIlgpu("axpy", [Random(length), Random(length)], ElementTolerance, (k, b) => ElementwiseKernels.Axpy(k, -0.7f, b[0], b[1]));
-        AssertHostMatchesIlgpu("scale in place", [Random(length)], 0, (k, b) => ElementwiseKernels.Scale(k, b[0], 1.3f, b[0]));
-        AssertHostMatchesIlgpu("exp", [RandomArray(length, 10f), Nan(length)], ElementTolerance, (k, b) => ElementwiseKernels.Exp(k, b[0], b[1]));
-        AssertHostMatchesIlgpu("copy", [Random(length), Nan(length)], 0, (k, b) => ElementwiseKernels.Copy(k, b[0], b[1]));
-        AssertHostMatchesIlgpu("fill", [Nan(length)], 0, (k, b) => ElementwiseKernels.Fill(k, b[0], 2.5f));
+        AssertHostMatchesIlgpu("add", [Random(length), Random(length), Nan(length)], 0, (k, b) => k.Elementwise.Add(b[0], b[1], b[2]));
+        AssertHostMatchesIlgpu("subtract in place", [Random(length), Random(length)], 0, (k, b) => k.Elementwise.Subtract(b[0], b[1], b[0]));
+        AssertHostMatchesIlgpu("multiply", [Random(length), Random(length), Nan(length)], 0, (k, b) => k.Elementwise.Multiply(b[0], b[1], b[2]));
+        AssertHostMatchesIlgpu("axpy", [Random(length), Random(length)], SameBits, (k, b) => k.Elementwise.Axpy(-0.7f, b[0], b[1]));
+        AssertHostMatchesIlgpu("scale in place", [Random(length)], 0, (k, b) => k.Elementwise.Scale(b[0], 1.3f, b[0]));
+        AssertHostMatchesIlgpu("exp", [ExpInputs(length), Nan(length)], SameBits, (k, b) => k.Elementwise.Exp(b[0], b[1]));
+        AssertHostMatchesIlgpu("copy", [Random(length), Nan(length)], 0, (k, b) => k.Elementwise.Copy(b[0], b[1]));
+        AssertHostMatchesIlgpu("fill", [Nan(length)], 0, (k, b) => k.Elementwise.Fill(b[0], 2.5f));
+    }
+
+    /// <summary>Exp's inputs: ±100 (both ends out of range: 0 and +∞), NaN, and the rest across the range.</summary>
+    float[] ExpInputs(int length)
+    {
+        var x = RandomArray(length, 90f);
+        float[] edges = [-100f, 100f, float.NaN, 88.3f, -87.3f, 0f];
+        for (int i = 0; i < Math.Min(edges.Length, length); i++) x[i] = edges[i];
+        return x;
     }
 
     [TestCaseSource(nameof(Lengths))]
@@ -106,8 +133,8 @@ public class HostMatchesIlgpuTests : KernelTestBase
         using var dx = Upload(x);
         using var ilgpuCount = Accelerator.Allocate1D(new[] { -1 });
         using var hostCount = Accelerator.Allocate1D(new[] { -1 });
-        ElementwiseKernels.CountNonFinite(K, dx.View, ilgpuCount.View);
-        ElementwiseKernels.CountNonFinite(Host, dx.View, hostCount.View);
+        K.Elementwise.CountNonFinite(dx.View, ilgpuCount.View);
+        Host.Elementwise.CountNonFinite(dx.View, hostCount.View);
         Accelerator.Synchronize();
         Assert.That(hostCount.GetAsArray1D()[0], Is.EqualTo((length + 4) / 5).And.EqualTo(ilgpuCount.GetAsArray1D()[0]));
     }
@@ -117,8 +144,8 @@ public class HostMatchesIlgpuTests : KernelTestBase
     {
         var x = Random(length);
         x[0] = float.NaN; // NaN stays NaN forward (a NaN check must still see it) and passes no gradient back
-        AssertHostMatchesIlgpu("relu", [x, Nan(length)], 0, (k, b) => ReluKernels.Forward(k, b[0], b[1]));
-        AssertHostMatchesIlgpu("relu backward in place", [x, Random(length)], 0, (k, b) => ReluKernels.Backward(k, b[0], b[1], b[1]));
+        AssertHostMatchesIlgpu("relu", [x, Nan(length)], 0, (k, b) => k.Elementwise.Map(new ReluOp(), b[0], b[1]));
+        AssertHostMatchesIlgpu("relu backward in place", [x, Random(length)], 0, (k, b) => k.Elementwise.Zip(new ReluBackwardOp(), b[0], b[1], b[1]));
     }
 
     [TestCase(1, 3, 1)]
@@ -130,26 +157,26 @@ public class HostMatchesIlgpuTests : KernelTestBase
         long size = (long)n * c * hw;
         var x = Random(size).Select(v => v + 3f).ToArray(); // an offset mean: the variance must be computed around it
         AssertHostMatchesIlgpu("batch stats", [x, Nan(c), Nan(c)], ReductionTolerance,
-            (k, b) => BatchNormKernels.ComputeBatchStats(k, n, c, hw, b[0], b[1], b[2], 1e-5f));
+            (k, b) => k.BatchNorm.ComputeBatchStats(n, c, hw, b[0], b[1], b[2], 1e-5f));
 
         var (mean, invstd) = (Random(c), Random(c).Select(v => 1.5f + v).ToArray());
         AssertHostMatchesIlgpu("normalize in place", [x, mean, invstd, Random(c), Random(c)], ElementTolerance,
-            (k, b) => BatchNormKernels.Normalize(k, n, c, hw, b[0], b[1], b[2], b[3], b[4], b[0]));
+            (k, b) => k.BatchNorm.Normalize(n, c, hw, b[0], b[1], b[2], b[3], b[4], b[0]));
         AssertHostMatchesIlgpu("eval stats", [Random(c), Random(c).Select(v => v + 2f).ToArray(), Nan(c), Nan(c)], ElementTolerance,
-            (k, b) => BatchNormKernels.EvalStats(k, c, b[0], b[1], 1e-5f, b[2], b[3]));
+            (k, b) => k.BatchNorm.EvalStats(c, b[0], b[1], 1e-5f, b[2], b[3]));
         if (n * hw >= 2)
             AssertHostMatchesIlgpu("running stats", [mean, invstd, Random(c), Random(c).Select(v => v + 2f).ToArray()], ElementTolerance,
-                (k, b) => BatchNormKernels.UpdateRunningStats(k, c, n * hw, b[0], b[1], 1e-5f, 0.1f, b[2], b[3]));
+                (k, b) => k.BatchNorm.UpdateRunningStats(c, n * hw, b[0], b[1], 1e-5f, 0.1f, b[2], b[3]));
 
         // Batch statistics of x itself, as in training, so the backward's projections are those of a real step.
-        var stats = Run(K, [x, Nan(c), Nan(c)], (k, b) => BatchNormKernels.ComputeBatchStats(k, n, c, hw, b[0], b[1], b[2], 1e-5f));
+        var stats = Run(K, [x, Nan(c), Nan(c)], (k, b) => k.BatchNorm.ComputeBatchStats(n, c, hw, b[0], b[1], b[2], 1e-5f));
         float[][] backward = [x, Random(size), stats[1], stats[2], Random(c), Nan(size), Random(c), Random(c)];
         AssertHostMatchesIlgpu("backward", backward, ReductionTolerance,
-            (k, b) => BatchNormKernels.Backward(k, n, c, hw, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]));
+            (k, b) => k.BatchNorm.Backward(n, c, hw, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], batchStatistics: true));
         AssertHostMatchesIlgpu("backward eval", backward, ReductionTolerance,
-            (k, b) => BatchNormKernels.BackwardEval(k, n, c, hw, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]));
+            (k, b) => k.BatchNorm.Backward(n, c, hw, b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], batchStatistics: false));
         AssertHostMatchesIlgpu("backward, gx in place of gy", backward, ReductionTolerance,
-            (k, b) => BatchNormKernels.Backward(k, n, c, hw, b[0], b[1], b[2], b[3], b[4], b[1], b[6], b[7]));
+            (k, b) => k.BatchNorm.Backward(n, c, hw, b[0], b[1], b[2], b[3], b[4], b[1], b[6], b[7], batchStatistics: true));
     }
 
     [TestCase(1, 3, 7, 7, true)]
@@ -161,15 +188,15 @@ public class HostMatchesIlgpuTests : KernelTestBase
         var o = PoolKernels.AvgPool2x2OutputSize(h, w, ceil);
         long input = (long)n * c * h * w, output = (long)n * c * o.X * o.Y;
         AssertHostMatchesIlgpu("avg pool 2x2", [Random(input), Nan(output)], ElementTolerance,
-            (k, b) => PoolKernels.AvgPool2x2Forward(k, n, c, h, w, b[0], b[1], ceil));
+            (k, b) => k.Pool.AvgPool2x2Forward(n, c, h, w, b[0], b[1], ceil));
         AssertHostMatchesIlgpu("avg pool 2x2 backward", [Random(output), Nan(input)], 0,
-            (k, b) => PoolKernels.AvgPool2x2Backward(k, n, c, h, w, b[0], b[1], ceil));
+            (k, b) => k.Pool.AvgPool2x2Backward(n, c, h, w, b[0], b[1], ceil));
         int cOut = 2 * c + 1;
         long padded = (long)n * cOut * o.X * o.Y;
         AssertHostMatchesIlgpu("avg pool 2x2 + pad channels", [Random(input), Nan(padded)], ElementTolerance,
-            (k, b) => PoolKernels.AvgPool2x2PadChannelsForward(k, n, c, cOut, h, w, b[0], b[1], ceil));
+            (k, b) => k.Pool.AvgPool2x2PadChannelsForward(n, c, cOut, h, w, b[0], b[1], ceil));
         AssertHostMatchesIlgpu("avg pool 2x2 + pad channels backward", [Random(padded), Nan(input)], 0,
-            (k, b) => PoolKernels.AvgPool2x2PadChannelsBackward(k, n, c, cOut, h, w, b[0], b[1], ceil));
+            (k, b) => k.Pool.AvgPool2x2PadChannelsBackward(n, c, cOut, h, w, b[0], b[1], ceil));
     }
 
     [TestCase(1, 3, 1)]
@@ -178,9 +205,9 @@ public class HostMatchesIlgpuTests : KernelTestBase
     public void GlobalAvgPool(int n, int c, int hw)
     {
         AssertHostMatchesIlgpu("global avg pool", [Random((long)n * c * hw), Nan(n * c)], ReductionTolerance,
-            (k, b) => PoolKernels.GlobalAvgPoolForward(k, n, c, hw, b[0], b[1]));
+            (k, b) => k.Pool.GlobalAvgPoolForward(n, c, hw, b[0], b[1]));
         AssertHostMatchesIlgpu("global avg pool backward", [Random(n * c), Nan((long)n * c * hw)], 0,
-            (k, b) => PoolKernels.GlobalAvgPoolBackward(k, n, c, hw, b[0], b[1]));
+            (k, b) => k.Pool.GlobalAvgPoolBackward(n, c, hw, b[0], b[1]));
     }
 
     [TestCase(1, 3, 1, 1)]
@@ -190,19 +217,19 @@ public class HostMatchesIlgpuTests : KernelTestBase
     {
         long size = (long)n * c * hw;
         AssertHostMatchesIlgpu("sum per channel", [Random(size), Nan(c)], ReductionTolerance,
-            (k, b) => ChannelKernels.SumPerChannel(k, n, c, hw, b[0], b[1]));
+            (k, b) => k.Channels.SumPerChannel(n, c, hw, b[0], b[1]));
         AssertHostMatchesIlgpu("accumulate per channel", [Random(size), Random(c)], ReductionTolerance,
-            (k, b) => ChannelKernels.AccumulatePerChannel(k, n, c, hw, b[0], b[1]));
+            (k, b) => k.Channels.AccumulatePerChannel(n, c, hw, b[0], b[1]));
         int cOut = c + c1;
         AssertHostMatchesIlgpu("pad channels", [Random(size), Nan((long)n * cOut * hw)], 0,
-            (k, b) => ChannelKernels.PadChannels(k, n, c, cOut, hw, b[0], b[1]));
+            (k, b) => k.Channels.PadChannels(n, c, cOut, hw, b[0], b[1]));
         AssertHostMatchesIlgpu("pad channels backward", [Random((long)n * cOut * hw), Nan(size)], 0,
-            (k, b) => ChannelKernels.PadChannelsBackward(k, n, c, cOut, hw, b[0], b[1]));
+            (k, b) => k.Channels.PadChannelsBackward(n, c, cOut, hw, b[0], b[1]));
         if (c1 >= c) return;
         AssertHostMatchesIlgpu("split", [Random(size), Nan((long)n * c1 * hw), Nan((long)n * (c - c1) * hw)], 0,
-            (k, b) => ChannelKernels.Split(k, n, c, hw, c1, b[0], b[1], b[2]));
+            (k, b) => k.Channels.Split(n, c, hw, c1, b[0], b[1], b[2]));
         AssertHostMatchesIlgpu("concat", [Random((long)n * c1 * hw), Random((long)n * (c - c1) * hw), Nan(size)], 0,
-            (k, b) => ChannelKernels.Concat(k, n, c1, c - c1, hw, b[0], b[1], b[2]));
+            (k, b) => k.Channels.Concat(n, c1, c - c1, hw, b[0], b[1], b[2]));
     }
 
     [TestCase(1, 7, 10)]
@@ -211,11 +238,11 @@ public class HostMatchesIlgpuTests : KernelTestBase
     public void Linear(int n, int inFeatures, int outFeatures)
     {
         AssertHostMatchesIlgpu("linear forward", [Random(n * inFeatures), Random(outFeatures * inFeatures), Random(outFeatures), Nan(n * outFeatures)],
-            ReductionTolerance, (k, b) => LinearKernels.Forward(k, n, inFeatures, outFeatures, b[0], b[1], b[2], b[3]));
+            ReductionTolerance, (k, b) => k.Linear.Forward(n, inFeatures, outFeatures, b[0], b[1], b[2], b[3]));
         AssertHostMatchesIlgpu("linear backward input", [Random(n * outFeatures), Random(outFeatures * inFeatures), Nan(n * inFeatures)],
-            ReductionTolerance, (k, b) => LinearKernels.BackwardInput(k, n, inFeatures, outFeatures, b[0], b[1], b[2]));
+            ReductionTolerance, (k, b) => k.Linear.BackwardInput(n, inFeatures, outFeatures, b[0], b[1], b[2]));
         AssertHostMatchesIlgpu("linear backward params", [Random(n * inFeatures), Random(n * outFeatures), Random(outFeatures * inFeatures), Random(outFeatures)],
-            ReductionTolerance, (k, b) => LinearKernels.BackwardParams(k, n, inFeatures, outFeatures, b[0], b[1], b[2], b[3]));
+            ReductionTolerance, (k, b) => k.Linear.BackwardParams(n, inFeatures, outFeatures, b[0], b[1], b[2], b[3]));
     }
 
     [TestCase(40001, 30000, true)]
@@ -225,8 +252,8 @@ public class HostMatchesIlgpuTests : KernelTestBase
     public void SgdStep(int length, int decayedCount, bool firstStep)
     {
         var settings = new SgdSettings(0.1f, 0.9f, 5e-4f);
-        AssertHostMatchesIlgpu("sgd step", [Random(length), Random(length), firstStep ? Nan(length) : Random(length)], ElementTolerance,
-            (k, b) => SgdKernels.Step(k, settings, b[0], b[1], b[2], decayedCount, firstStep));
+        AssertHostMatchesIlgpu("sgd step", [Random(length), Random(length), firstStep ? Nan(length) : Random(length)], SameBits,
+            (k, b) => k.Sgd.Step(settings, b[0], b[1], b[2], decayedCount, firstStep));
     }
 
     [TestCase(1, 10, false)]
@@ -239,15 +266,15 @@ public class HostMatchesIlgpuTests : KernelTestBase
         using var dlabels = Accelerator.Allocate1D(labels);
         var logits = RandomArray(n * classes, 5f);
         AssertHostMatchesIlgpu("cross entropy", [logits, Nan(n * classes), Nan(1)], ReductionTolerance,
-            (k, b) => CrossEntropyKernels.Forward(k, n, classes, b[0], dlabels.View, b[1], b[2]));
+            (k, b) => k.CrossEntropy.Forward(n, classes, b[0], dlabels.View, b[1], b[2]));
         AssertHostMatchesIlgpu("cross entropy backward", [Random(n * classes), Nan(n * classes)], ElementTolerance,
-            (k, b) => CrossEntropyKernels.Backward(k, n, classes, b[0], dlabels.View, 0.5f, b[1]));
+            (k, b) => k.CrossEntropy.Backward(n, classes, b[0], dlabels.View, 0.5f, b[1]));
 
         using var dlogits = Upload(logits);
         using var ilgpuCorrect = Accelerator.Allocate1D(new[] { -1 });
         using var hostCorrect = Accelerator.Allocate1D(new[] { -1 });
-        CrossEntropyKernels.CountCorrect(K, n, classes, dlogits.View, dlabels.View, ilgpuCorrect.View);
-        CrossEntropyKernels.CountCorrect(Host, n, classes, dlogits.View, dlabels.View, hostCorrect.View);
+        K.CrossEntropy.CountCorrect(n, classes, dlogits.View, dlabels.View, ilgpuCorrect.View);
+        Host.CrossEntropy.CountCorrect(n, classes, dlogits.View, dlabels.View, hostCorrect.View);
         Accelerator.Synchronize();
         Assert.That(hostCorrect.GetAsArray1D()[0], Is.EqualTo(ilgpuCorrect.GetAsArray1D()[0]), "count correct");
     }
@@ -266,14 +293,14 @@ public class HostMatchesIlgpuTests : KernelTestBase
     {
         long input = (long)s.N * s.C * s.H * s.W, weights = (long)s.K * s.C * s.KH * s.KW, output = (long)s.N * s.K * s.OutH * s.OutW;
         AssertHostMatchesIlgpu("conv forward", [Random(input), Random(weights), Random(s.K), Nan(output)], ReductionTolerance,
-            (k, b) => Conv2dKernels.Forward(k, s, b[0], b[1], b[2], b[3]));
+            (k, b) => k.Conv2d.Forward(s, b[0], b[1], b[2], b[3]));
         AssertHostMatchesIlgpu("conv forward without bias", [Random(input), Random(weights), Nan(output)], ReductionTolerance,
-            (k, b) => Conv2dKernels.Forward(k, s, b[0], b[1], ArrayView<float>.Empty, b[2]));
+            (k, b) => k.Conv2d.Forward(s, b[0], b[1], ArrayView<float>.Empty, b[2]));
         AssertHostMatchesIlgpu("conv backward input", [Random(output), Random(weights), Nan(input)], ReductionTolerance,
-            (k, b) => Conv2dKernels.BackwardInput(k, s, b[0], b[1], b[2]));
+            (k, b) => k.Conv2d.BackwardInput(s, b[0], b[1], b[2]));
         AssertHostMatchesIlgpu("conv backward weight", [Random(input), Random(output), Random(weights)], ReductionTolerance,
-            (k, b) => Conv2dKernels.BackwardWeight(k, s, b[0], b[1], b[2]));
+            (k, b) => k.Conv2d.BackwardWeight(s, b[0], b[1], b[2]));
         AssertHostMatchesIlgpu("conv backward bias", [Random(output), Random(s.K)], ReductionTolerance,
-            (k, b) => Conv2dKernels.BackwardBias(k, s, b[0], b[1]));
+            (k, b) => k.Channels.AccumulatePerChannel(s.N, s.K, s.OutH * s.OutW, b[0], b[1]));
     }
 }

@@ -1,0 +1,94 @@
+using ILGPU;
+
+namespace RevNetIlgpu.Kernels.Ilgpu;
+
+/// <summary>
+/// How <see cref="GemmKernels"/> reads a logical matrix operand. Implementations are small structs that
+/// map (row, col) to wherever the value lives, or compute it (zero padding, im2col), so no operand is
+/// ever copied into a GEMM-friendly buffer.
+/// </summary>
+public interface IGemmOperand
+{
+    float Load(int row, int col);
+}
+
+/// <summary>How <see cref="GemmKernels"/> writes one finished output element (overwrite, accumulate, add bias...).</summary>
+public interface IGemmOutput
+{
+    void Store(int row, int col, float sum);
+}
+
+/// <summary>Where element (row, col) of a logical matrix sits in a flat view.</summary>
+public interface IMatrixLayout
+{
+    int Index(int row, int col);
+}
+
+/// <summary>A row-major [rows, Cols] matrix.</summary>
+public readonly record struct RowMajor(int Cols) : IMatrixLayout
+{
+    public int Index(int row, int col) => row * Cols + col;
+}
+
+/// <summary>
+/// A [N, Channels, Spatial] tensor (NCHW with H·W flattened) seen as the matrix [Channels, N·Spatial]:
+/// row = channel, col = n·Spatial + p. Conv activations and gradients are GEMM operands in this shape,
+/// and so is a conv weight [K, C, KH, KW] seen as [C, K·KH·KW].
+/// </summary>
+public readonly record struct ChannelRows(int Channels, int Spatial) : IMatrixLayout
+{
+    public int Index(int row, int col)
+    {
+        int n = col / Spatial;
+        return (n * Channels + row) * Spatial + (col - n * Spatial);
+    }
+}
+
+/// <summary>A matrix stored in a view with the given layout.</summary>
+public readonly record struct DenseOperand<TLayout>(ArrayView<float> Data, TLayout Layout) : IGemmOperand
+    where TLayout : struct, IMatrixLayout
+{
+    public float Load(int row, int col) => Data[Layout.Index(row, col)];
+}
+
+/// <summary>The transpose of another operand, read without moving data.</summary>
+public readonly record struct TransposedOperand<T>(T Inner) : IGemmOperand
+    where T : struct, IGemmOperand
+{
+    public float Load(int row, int col) => Inner.Load(col, row);
+}
+
+/// <summary>Whether a GEMM output replaces what is there (activations) or adds to it (parameter gradients).</summary>
+public enum OutputMode
+{
+    Overwrite,
+    Accumulate,
+}
+
+/// <summary>Which index of the output picks the bias element.</summary>
+public enum BiasAxis
+{
+    Row,
+    Column,
+}
+
+/// <summary>
+/// A matrix stored in a view with the given layout: each element becomes sum, plus the old value under
+/// <see cref="OutputMode.Accumulate"/>, plus <c>Bias[row or col]</c> when <paramref name="Bias"/> is non-empty.
+/// </summary>
+/// <remarks>Enums, not bools: kernel parameters must be blittable and bool is not.</remarks>
+public readonly record struct DenseOutput<TLayout>(
+    ArrayView<float> Data, TLayout Layout, OutputMode Mode, ArrayView<float> Bias, BiasAxis BiasAxis) : IGemmOutput
+    where TLayout : struct, IMatrixLayout
+{
+    /// <summary>Output without bias.</summary>
+    public DenseOutput(ArrayView<float> data, TLayout layout, OutputMode mode)
+        : this(data, layout, mode, ArrayView<float>.Empty, BiasAxis.Row) { }
+
+    public void Store(int row, int col, float sum)
+    {
+        int i = Layout.Index(row, col);
+        if (Bias.Length > 0) sum += Bias[BiasAxis == BiasAxis.Row ? row : col];
+        Data[i] = Mode == OutputMode.Accumulate ? Data[i] + sum : sum;
+    }
+}

@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace RevNetIlgpu.Kernels.Ilgpu;
+
+/// <summary>
+/// Everything a kernel launch needs from one accelerator: the loaded-kernel cache (loading compiles,
+/// so each kernel is loaded once per accelerator), the launch shapes, and whether the tiled kernels
+/// or their plain grid-stride references run.
+/// </summary>
+public sealed class KernelContext : IDisposable
+{
+    readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
+    long ilgpuLaunches;
+    MemoryBuffer1D<float, Stride1D.Dense>? scratch;
+    MemoryBuffer1D<int, Stride1D.Dense>? counters;
+
+    public KernelContext(Accelerator accelerator)
+    {
+        Accelerator = accelerator;
+        bool isCpu = accelerator.AcceleratorType == AcceleratorType.CPU;
+        // The CPU accelerator runs every simulated thread as an OS thread and every barrier costs ~0.1 ms:
+        // small groups, few groups, and the barrier-free reference kernels are what make it fast there.
+        GroupSize = isCpu ? Math.Min(accelerator.MaxNumThreadsPerGroup, 16) : 256;
+        MaxGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : accelerator.NumMultiprocessors * 8;
+        SmallGemmTiles = isCpu;
+        TargetGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : 2 * accelerator.NumMultiprocessors;
+        ReductionGroupSize = isCpu ? 1 : GroupSize;
+        UseTiled = !isCpu;
+    }
+
+    public Accelerator Accelerator { get; }
+
+    /// <summary>Threads per group for grid-stride kernels.</summary>
+    public int GroupSize { get; }
+
+    /// <summary>Upper bound on groups in a grid-stride launch; each thread loops over the rest.</summary>
+    public int MaxGroups { get; }
+
+    /// <summary>
+    /// Threads per group of the one-group-per-item reductions (<see cref="GroupPerItem"/>). 1 on the CPU accelerator, where a
+    /// group barrier costs ~0.1 ms and a single thread per channel is ~20x faster; any size gives deterministic sums.
+    /// </summary>
+    public int ReductionGroupSize { get; set; }
+
+    /// <summary>
+    /// True: the tiled GEMM uses <see cref="Tile16x16"/> (16 threads per group, what the CPU accelerator runs fast);
+    /// false: the GPU tilings chosen per shape by <see cref="GemmPlan.Choose"/>.
+    /// </summary>
+    public bool SmallGemmTiles { get; set; }
+
+    /// <summary>
+    /// Groups a launch that can split its work should start at least: two waves of the GPU's multiprocessors. The tiled
+    /// GEMM splits K to reach it, the batch-norm reductions split each channel.
+    /// </summary>
+    public int TargetGroups { get; set; }
+
+    /// <summary>Fewest BlockK steps in one K slice of a split GEMM (<see cref="GemmPlan.MinSliceSteps"/> unless a test lowers it).</summary>
+    public int GemmMinSliceSteps { get; set; } = GemmPlan.MinSliceSteps;
+
+    /// <summary>How the tiled GEMM of C [m, n] over K = <paramref name="kDim"/> is launched on this accelerator.</summary>
+    public GemmPlan GemmPlanFor(int m, int n, int kDim) =>
+        GemmPlan.Choose(m, n, kDim, TargetGroups, GemmMinSliceSteps, SmallGemmTiles);
+
+    /// <summary>
+    /// A scratch view of at least <paramref name="length"/> floats for partial sums between two launches of one op
+    /// (split-K slices, batch-norm partials). Launches run in order on one stream, so ops may reuse it one after another;
+    /// it grows (after a synchronise, so no running kernel still reads the old one) and is never shrunk.
+    /// </summary>
+    public ArrayView<float> Scratch(long length)
+    {
+        if (scratch is null || scratch.Length < length)
+        {
+            Accelerator.Synchronize();
+            scratch?.Dispose();
+            scratch = Accelerator.Allocate1D<float>(Math.Max(length, 1024));
+        }
+        return scratch.View.SubView(0, length);
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> ints that are zero between launches: arrival counters for "the last group finishes" kernels,
+    /// each of which resets the counters it used before it ends.
+    /// </summary>
+    public ArrayView<int> Counters(int count)
+    {
+        if (counters is null || counters.Length < count)
+        {
+            Accelerator.Synchronize();
+            counters?.Dispose();
+            counters = Accelerator.Allocate1D<int>(Math.Max(count, 1024));
+            counters.MemSetToZero();
+        }
+        return counters.View.SubView(0, count);
+    }
+
+    /// <summary>True: tiled shared-memory kernels; false: the plain reference kernels (the CPU default).</summary>
+    public bool UseTiled { get; set; }
+
+    /// <summary>When set, every launch is timed (synchronously) into it: for `revnet bench` and profiling, not for training.</summary>
+    public KernelProfile? Profile { get; set; }
+
+    /// <summary>
+    /// ILGPU kernel launches made so far through <see cref="Load{T1}"/> and its siblings: the loaded launcher counts
+    /// itself, so no launch is missed. Read before and after a step for launches per step.
+    /// </summary>
+    public long IlgpuLaunches => Interlocked.Read(ref ilgpuLaunches);
+
+    void CountIlgpuLaunch() => Interlocked.Increment(ref ilgpuLaunches);
+
+    /// <summary>Every kernel method loaded so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
+    public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.ToList();
+
+    /// <summary>A 1-D launch for a grid-stride loop over <paramref name="count"/> elements.</summary>
+    public KernelConfig GridStride(long count)
+    {
+        long groups = Math.Clamp((count + GroupSize - 1) / GroupSize, 1, MaxGroups);
+        return new KernelConfig((int)groups, GroupSize);
+    }
+
+    /// <summary>One group of <see cref="ReductionGroupSize"/> threads per item (e.g. per channel) with one shared float per thread, for <see cref="GroupReduction"/>.</summary>
+    public KernelConfig GroupPerItem(int items) =>
+        new(Math.Max(items, 1), ReductionGroupSize, SharedMemoryConfig.RequestDynamic<float>(ReductionGroupSize));
+
+    public Action<KernelConfig, T1> Load<T1>(Action<T1> kernel)
+        where T1 : struct
+    {
+        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1>((config, a1) => { CountIlgpuLaunch(); run(config, a1); });
+        });
+        if (Profile is not { } profile) return launch;
+        return (config, a1) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1));
+    }
+
+    public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
+        where T1 : struct where T2 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2>((config, a1, a2) => { CountIlgpuLaunch(); run(config, a1, a2); });
+        });
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2));
+    }
+
+    public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
+        where T1 : struct where T2 : struct where T3 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3>((config, a1, a2, a3) => { CountIlgpuLaunch(); run(config, a1, a2, a3); });
+        });
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3));
+    }
+
+    public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4>((config, a1, a2, a3, a4) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4); });
+        });
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3, a4) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4));
+    }
+
+    public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4, T5>((config, a1, a2, a3, a4, a5) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5); });
+        });
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3, a4, a5) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5));
+    }
+
+    public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
+        where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
+    {
+        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ =>
+        {
+            var run = Accelerator.LoadStreamKernel(kernel);
+            return new Action<KernelConfig, T1, T2, T3, T4, T5, T6>((config, a1, a2, a3, a4, a5, a6) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5, a6); });
+        });
+        if (Profile is not { } profile) return launch;
+        return (config, a1, a2, a3, a4, a5, a6) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5, a6));
+    }
+
+    /// <summary>Frees the scratch buffers (the loaded kernels go with the accelerator).</summary>
+    public void Dispose()
+    {
+        scratch?.Dispose();
+        counters?.Dispose();
+    }
+}
