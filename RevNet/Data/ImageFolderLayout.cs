@@ -35,7 +35,11 @@ public sealed class ImageFolderLayout
     {
         if (!Directory.Exists(directory)) throw new DirectoryNotFoundException($"image folder {directory} not found");
         string trainRoot = Path.Combine(directory, "train"), testRoot = Path.Combine(directory, "test");
-        if (!Directory.Exists(trainRoot)) trainRoot = directory;
+        if (!Directory.Exists(trainRoot))
+        {
+            if (Directory.Exists(testRoot)) throw MalformedFile.Error(directory, "has a test/ folder but no train/ folder beside it");
+            trainRoot = directory;
+        }
         var classFolders = ClassFolders(trainRoot);
         if (classFolders.Count == 0)
             throw MalformedFile.Error(trainRoot, "has no class folders (expected train/<class>/*.png or *.jpg)");

@@ -85,6 +85,8 @@ public class ImageFolderTests
             "train", "only one class folder (class0)");
         yield return Case("TestClassUnknownToTraining", r => GeneratedImages.WriteSplit(r, "test", 3, 1, 8, 8, true, SKEncodedImageFormat.Png, seed: 5),
             "test/class2", "a class the training folder lacks");
+        yield return Case("TestFolderWithoutTrainFolder", r => Directory.Move(Path.Combine(r, "train"), Path.Combine(r, "training")),
+            "", "no train/ folder");
         yield return Case("NoTestFolderNorValidationFraction", r => Directory.Delete(Path.Combine(r, "test"), recursive: true),
             "", "--val-fraction");
     }
