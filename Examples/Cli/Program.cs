@@ -12,6 +12,8 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     ModelsCommand.Create(),
     TrainCommand.Create(),
     EvalCommand.Create(),
+    PredictCommand.Create(),
+    ExportCommand.Create(),
 };
 return CommandErrors.Run(() =>
 {

@@ -17,29 +17,9 @@ public static class SafeTensorsFile
     public static void Write(string path, IReadOnlyList<(string Name, int[] Shape, float[] Data)> tensors, IReadOnlyDictionary<string, string> metadata) =>
         Write(path, tensors.Select(t => SafeTensor.F32(t.Name, t.Shape, t.Data)).ToList(), metadata);
 
-    /// <summary>
-    /// Writes to <c>path + ".tmp-&lt;pid&gt;"</c>, flushes it to disk, then renames it over
-    /// <paramref name="path"/>, so a crash or exception at any moment leaves the previous file
-    /// intact. The temporary file is removed when writing fails.
-    /// </summary>
-    public static void Write(string path, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
-    {
-        string temporary = $"{path}.tmp-{Environment.ProcessId}";
-        try
-        {
-            using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
-            {
-                Write(file, tensors, metadata);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temporary);
-            throw;
-        }
-    }
+    /// <summary>Writes to <paramref name="path"/> atomically (<see cref="AtomicFile"/>): a crash or exception at any moment leaves the previous file intact.</summary>
+    public static void Write(string path, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata) =>
+        AtomicFile.Write(path, file => Write(file, tensors, metadata));
 
     /// <summary>Writes the safetensors bytes to <paramref name="stream"/>, tensors in list order.</summary>
     public static void Write(Stream stream, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)

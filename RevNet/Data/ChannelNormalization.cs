@@ -77,6 +77,6 @@ public sealed class ChannelNormalization
             throw new ArgumentException($"dataset has {dataset.Channels} channels, normalisation {Mean.Length}");
         var images = (float[])dataset.Images.Clone();
         Apply(images, dataset.Height * dataset.Width);
-        return new ImageDataset(dataset.Name, images, dataset.Labels, dataset.Channels, dataset.Height, dataset.Width, dataset.ClassCount);
+        return new ImageDataset(dataset.Name, images, dataset.Labels, dataset.Channels, dataset.Height, dataset.Width, dataset.ClassCount, dataset.ClassNames);
     }
 }

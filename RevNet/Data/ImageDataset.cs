@@ -6,8 +6,12 @@ namespace RevNetIlgpu.RevNet.Data;
 /// </summary>
 public sealed class ImageDataset
 {
-    /// <summary>Wraps <paramref name="images"/> and <paramref name="labels"/> after checking that the sizes agree and every label is in [0, classCount).</summary>
-    public ImageDataset(string name, float[] images, int[] labels, int channels, int height, int width, int classCount)
+    /// <summary>
+    /// Wraps <paramref name="images"/> and <paramref name="labels"/> after checking that the sizes agree and every label is
+    /// in [0, classCount); <paramref name="classNames"/>, when given, names each class (one name per class).
+    /// </summary>
+    public ImageDataset(string name, float[] images, int[] labels, int channels, int height, int width, int classCount,
+        IReadOnlyList<string>? classNames = null)
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
@@ -23,6 +27,8 @@ public sealed class ImageDataset
             if ((uint)labels[i] >= (uint)classCount)
                 throw new ArgumentException($"label {labels[i]} of image {i} is outside [0, {classCount})");
         }
+        if (classNames is not null && classNames.Count != classCount)
+            throw new ArgumentException($"{classNames.Count} class names for {classCount} classes");
 
         Name = name;
         Images = images;
@@ -31,6 +37,7 @@ public sealed class ImageDataset
         Height = height;
         Width = width;
         ClassCount = classCount;
+        ClassNames = classNames;
     }
 
     /// <summary>A human-readable name, e.g. "fashion-mnist/train".</summary>
@@ -56,6 +63,9 @@ public sealed class ImageDataset
 
     /// <summary>Number of classes the labels range over.</summary>
     public int ClassCount { get; }
+
+    /// <summary>The name of each class (e.g. an image folder's class folders), or null when the source names none.</summary>
+    public IReadOnlyList<string>? ClassNames { get; }
 
     /// <summary>Floats per image: Channels * Height * Width.</summary>
     public int ImageSize => Channels * Height * Width;
@@ -103,6 +113,6 @@ public sealed class ImageDataset
             Image(indices[i]).CopyTo(images.AsSpan(i * ImageSize, ImageSize));
             labels[i] = Labels[indices[i]];
         }
-        return new ImageDataset(name, images, labels, Channels, Height, Width, ClassCount);
+        return new ImageDataset(name, images, labels, Channels, Height, Width, ClassCount, ClassNames);
     }
 }

@@ -32,6 +32,15 @@ public sealed class Shortcut : Module
 
     public bool IsIdentity => projection is null && stride == 1;
 
+    /// <summary>The subsampling stride: 1 or the unit's stride.</summary>
+    public int Stride => stride;
+
+    /// <summary>Output channels; the parameter-free shortcut pads the input's with zeros up to them.</summary>
+    public int OutChannels => outChannels;
+
+    /// <summary>The bottleneck's 1x1 projection (applied to the input subsampled by <see cref="Stride"/>), or null.</summary>
+    public Conv2d? Projection => projection;
+
     public override Tensor Forward(Tensor x)
     {
         if (projection is not null)

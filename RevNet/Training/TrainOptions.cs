@@ -7,11 +7,14 @@ public sealed record TrainOptions
 {
     public string Model { get; init; } = "revnet-fmnist";
 
-    /// <summary>fashion-mnist, mnist (IDX files), cifar10 or cifar100 (binary version).</summary>
+    /// <summary>fashion-mnist, mnist (IDX files), cifar10 or cifar100 (binary version), or folder (an image folder, see <see cref="Data.ImageFolder"/>).</summary>
     public string Dataset { get; init; } = "fashion-mnist";
 
     /// <summary>Directory of the data files; null = the dataset's default location.</summary>
     public string? DataDirectory { get; init; }
+
+    /// <summary>Image size, channels and validation split of <c>folder</c> datasets.</summary>
+    public Data.ImageFolderOptions Folder { get; init; } = new();
 
     public int Epochs { get; init; } = 1;
 

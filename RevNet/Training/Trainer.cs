@@ -34,6 +34,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
     readonly DataParallel ranks = new(communicator ?? new SingleProcess());
 
     ChannelNormalization? normalization;
+    ClassifierMetadata? classifier;
 
     public event Action<StepProgress>? StepCompleted;
 
@@ -52,6 +53,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         Log?.Invoke($"data: {train.Name} {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}, {train.ClassCount} classes");
         var normalization = ChannelNormalization.Compute(train);
         this.normalization = normalization;
+        classifier = ClassifierMetadata.Of(options.Dataset, train);
         var augmentation = options.CropPadding > 0 || options.Flip ? new ImageAugmentation(options.CropPadding, options.Flip) : null;
         var trainLoader = BatchLoader.ForTraining(train, options.BatchSize, options.Seed, augmentation, normalization, slice);
         var testLoader = BatchLoader.ForEvaluation(test, EvaluationBatchSize, normalization, slice);
@@ -209,7 +211,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         if (ranks.IsWriter) Checkpoint.Save(path, model, sgd, state, Metadata());
     }
 
-    Dictionary<string, string> Metadata() => new()
+    Dictionary<string, string> Metadata() => new(classifier!.ToMetadata())
     {
         ["dataset"] = options.Dataset,
         ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
@@ -317,7 +319,8 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         "fashion-mnist" or "mnist" => FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train),
         "cifar10" => Cifar.Load(Required(options), train, classes: 10),
         "cifar100" => Cifar.Load(Required(options), train, classes: 100),
-        _ => throw new ArgumentException($"unknown dataset '{options.Dataset}': expected fashion-mnist, mnist, cifar10 or cifar100"),
+        "folder" => ImageFolder.Load(options.DataDirectory ?? throw new ArgumentException("--dataset folder needs --data DIR (DIR/train/<class>/*.png)"), options.Folder, train),
+        _ => throw new ArgumentException($"unknown dataset '{options.Dataset}': expected fashion-mnist, mnist, cifar10, cifar100 or folder"),
     };
 
     static string Required(TrainOptions options) =>

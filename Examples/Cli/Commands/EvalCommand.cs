@@ -32,6 +32,7 @@ public static class EvalCommand
                 DataDirectory = parse.GetValue(data),
                 TestLimit = parse.GetValue(testLimit),
                 BatchSize = parse.GetValue(batch),
+                Folder = ClassifierMetadata.Read(content.Metadata, config.Classes, path).FolderOptions(config.InputChannels, validationFraction: null),
             };
             if (options.BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {options.BatchSize}");
             var test = Trainer.LoadTest(options);

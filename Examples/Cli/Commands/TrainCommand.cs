@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using RevNetIlgpu.RevNet.Data;
 using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Training;
 using Spectre.Console;
@@ -18,8 +19,11 @@ public static class TrainCommand
     {
         var d = new TrainOptions();
         var model = new Option<string>("--model") { Description = "model name (see `revnet models`)", DefaultValueFactory = _ => d.Model };
-        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, cifar10 or cifar100", DefaultValueFactory = _ => d.Dataset };
+        var dataset = new Option<string>("--dataset") { Description = "fashion-mnist, mnist, cifar10, cifar100 or folder (DIR/train/<class>/*.png|jpg, DIR/test/<class>/...)", DefaultValueFactory = _ => d.Dataset };
         var data = new Option<string?>("--data") { Description = "directory with the dataset files (default for Fashion-MNIST: /usr/share/datasets/fashion-mnist)" };
+        var imageSize = new Option<int?>("--image-size") { Description = "folder: resize the shorter side to N and crop the centre N x N (default: the images' own size)" };
+        var channels = new Option<int?>("--channels") { Description = "folder: 1 (grey) or 3 (RGB) (default: 1 when every image is grey)" };
+        var valFraction = new Option<double?>("--val-fraction") { Description = "folder without test/: hold out this fraction of each class as the test set" };
         var epochs = new Option<int>("--epochs") { DefaultValueFactory = _ => d.Epochs };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => d.BatchSize };
         var lr = new Option<float>("--lr") { Description = "base learning rate", DefaultValueFactory = _ => d.LearningRate };
@@ -51,7 +55,7 @@ public static class TrainCommand
         var device = new DeviceOptions();
         var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
-            model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
+            model, dataset, data, imageSize, channels, valFraction, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
             warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit,
         };
         device.AddTo(command);
@@ -62,6 +66,7 @@ public static class TrainCommand
                 Model = parse.GetValue(model)!,
                 Dataset = parse.GetValue(dataset)!,
                 DataDirectory = parse.GetValue(data),
+                Folder = new ImageFolderOptions(parse.GetValue(imageSize), parse.GetValue(channels), parse.GetValue(valFraction)),
                 Epochs = parse.GetValue(epochs),
                 BatchSize = parse.GetValue(batch),
                 LearningRate = parse.GetValue(lr),
