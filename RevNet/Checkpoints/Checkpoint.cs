@@ -9,30 +9,33 @@ namespace RevNetIlgpu.RevNet.Checkpoints;
 public sealed record TrainingState(long Step, int Epoch, int BatchInEpoch, double BestTestAccuracy);
 
 /// <summary>
-/// A model checkpoint as a safetensors file: every persistent parameter and buffer under its state_dict name
-/// (e.g. "stage1.rev.0.f.f.2.weight", PyTorch layouts), the optimizer's momentum buffer as "optimizer.momentum"
-/// (flat, in the parameter buffer's order), and metadata with the model, options and position in the data.
-/// Written atomically: a crash at any moment leaves the previous file intact.
+/// A model checkpoint as a safetensors file, for any <see cref="Module"/>: its <see cref="Module.StateDict"/> (every
+/// persistent parameter and buffer under its state_dict name, PyTorch layouts), the optimizer's momentum buffer as
+/// "optimizer.momentum" (flat, in the parameter buffer's order), and metadata with the position in the data and whatever
+/// the caller adds. Written atomically (a crash at any moment leaves the previous file intact), every tensor with a
+/// checksum that loading verifies (<see cref="SafeTensorsFile"/>).
 /// </summary>
 public static class Checkpoint
 {
+    /// <summary>The tensor name of the optimizer's momentum buffer.</summary>
     public const string MomentumName = "optimizer.momentum";
 
-    public static void Save(string path, ResidualNetwork model, SgdOptimizer? optimizer, TrainingState state, IReadOnlyDictionary<string, string> extraMetadata)
+    /// <summary>The metadata key every checkpoint carries, and its value.</summary>
+    public const string FormatKey = "format", Format = "revnet-ilgpu/1";
+
+    /// <summary>
+    /// Writes <paramref name="model"/>'s state (and <paramref name="optimizer"/>'s, if given) with <paramref name="state"/> and
+    /// <paramref name="metadata"/> (any string pairs: a model name, the data's normalisation, class names, ...).
+    /// </summary>
+    public static void Save(string path, Module model, SgdOptimizer? optimizer, TrainingState state, IReadOnlyDictionary<string, string> metadata)
     {
-        var tensors = model.NamedParameters()
-            .Where(p => p.Parameter.Persistent)
-            .Select(p => SafeTensor.F32(p.Path, p.Parameter.Shape, p.Parameter.Value.ToArray()))
-            .ToList();
+        var tensors = model.StateDict().Select(e => SafeTensor.F32(e.Key, e.Value.Shape, e.Value.Values)).ToList();
         if (optimizer is not null)
             tensors.Add(SafeTensor.F32(MomentumName, [(int)optimizer.MomentumBuffer.Length], optimizer.MomentumBuffer.ToArray()));
         var inv = CultureInfo.InvariantCulture;
-        var metadata = new Dictionary<string, string>(extraMetadata)
+        var all = new Dictionary<string, string>(metadata)
         {
-            ["format"] = "revnet-ilgpu/1",
-            ["model"] = model.Config.Name,
-            ["input_channels"] = model.Config.InputChannels.ToString(inv),
-            ["classes"] = model.Config.Classes.ToString(inv),
+            [FormatKey] = Format,
             ["step"] = state.Step.ToString(inv),
             ["epoch"] = state.Epoch.ToString(inv),
             ["batch_in_epoch"] = state.BatchInEpoch.ToString(inv),
@@ -41,16 +44,28 @@ public static class Checkpoint
         };
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir is not null) Directory.CreateDirectory(dir);
-        SafeTensorsFile.Write(path, tensors, metadata);
+        SafeTensorsFile.Write(path, tensors, all);
     }
 
-    /// <summary>Reads a checkpoint's metadata (validating the file) without touching any model.</summary>
+    /// <summary>Writes a built-in model's checkpoint: <see cref="Save(string, Module, SgdOptimizer?, TrainingState, IReadOnlyDictionary{string, string})"/> with its configuration in the metadata.</summary>
+    public static void Save(string path, ResidualNetwork model, SgdOptimizer? optimizer, TrainingState state, IReadOnlyDictionary<string, string> metadata)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        Save(path, (Module)model, optimizer, state, new Dictionary<string, string>(metadata)
+        {
+            ["model"] = model.Config.Name,
+            ["input_channels"] = model.Config.InputChannels.ToString(inv),
+            ["classes"] = model.Config.Classes.ToString(inv),
+        });
+    }
+
+    /// <summary>Reads a checkpoint (validating the file and every tensor's checksum) without touching any model.</summary>
     public static SafeTensorsContent Read(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"checkpoint not found: {path}", path);
         var content = SafeTensorsFile.Read(path);
-        if (!content.Metadata.TryGetValue("model", out _))
-            throw new InvalidDataException($"{path}: not a revnet checkpoint (no 'model' in its metadata)");
+        if (!content.Metadata.ContainsKey(FormatKey) && !content.Metadata.ContainsKey("model"))
+            throw new InvalidDataException($"{path}: not a revnet checkpoint (no '{FormatKey}' in its metadata)");
         return content;
     }
 
@@ -69,18 +84,17 @@ public static class Checkpoint
     }
 
     /// <summary>
-    /// Loads every parameter and buffer (and the momentum, if an optimizer is given) into an allocated model,
-    /// checking names and shapes first so a mismatched file changes nothing. Returns the saved training state.
+    /// Loads every parameter and buffer (and the momentum, if an optimizer is given) into an allocated model, checking
+    /// names and shapes first so a mismatched file changes nothing (<see cref="Module.LoadStateDict"/>). Returns the saved
+    /// training state.
     /// </summary>
-    public static TrainingState Load(SafeTensorsContent content, string path, ResidualNetwork model, SgdOptimizer? optimizer)
+    public static TrainingState Load(SafeTensorsContent content, string path, Module model, SgdOptimizer? optimizer)
     {
-        var expected = model.NamedParameters().Where(p => p.Parameter.Persistent).ToList();
-        foreach (var (name, p) in expected)
+        var state = new Dictionary<string, StateTensor>();
+        foreach (var t in content.Tensors.Where(t => t.Name != MomentumName))
         {
-            if (!content.Contains(name)) throw new InvalidDataException($"{path}: tensor '{name}' is missing (saved from another model?)");
-            var t = content[name];
-            if (t.DType != SafeTensorDType.F32 || !t.Shape.SequenceEqual(p.Shape))
-                throw new InvalidDataException($"{path}: tensor '{name}' is {t.DType} [{string.Join(",", t.Shape)}], the model expects F32 [{string.Join(",", p.Shape)}]");
+            if (t.DType != SafeTensorDType.F32) throw new InvalidDataException($"{path}: tensor '{t.Name}' is {t.DType}, not F32");
+            state[t.Name] = new StateTensor(t.Shape, t.AsF32());
         }
         if (optimizer is not null)
         {
@@ -88,7 +102,14 @@ public static class Checkpoint
             if (content[MomentumName].Data.LongLength != optimizer.MomentumBuffer.Length)
                 throw new InvalidDataException($"{path}: optimizer state has {content[MomentumName].Data.LongLength} values, the model {optimizer.MomentumBuffer.Length}");
         }
-        foreach (var (name, p) in expected) p.Value.CopyFrom(content[name].AsF32());
+        try
+        {
+            model.LoadStateDict(state, strict: false);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message} (saved from another model?)");
+        }
         var m = content.Metadata;
         var inv = CultureInfo.InvariantCulture;
         if (optimizer is not null)

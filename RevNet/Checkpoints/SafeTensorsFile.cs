@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Globalization;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
 namespace RevNetIlgpu.RevNet.Checkpoints;
@@ -6,7 +8,10 @@ namespace RevNetIlgpu.RevNet.Checkpoints;
 /// <summary>
 /// Reads and writes the safetensors format (https://huggingface.co/docs/safetensors): an 8-byte
 /// little-endian header length N, N bytes of JSON header, then the tensors' little-endian data
-/// back to back. Writes are atomic; reads validate the header before allocating tensor data.
+/// back to back. Writes are atomic; reads validate the header before allocating tensor data. Every tensor written
+/// carries an XXH3 (64-bit) checksum of its bytes in the metadata (<c>"xxh3.&lt;name&gt;"</c>, 16 hex digits; the file
+/// stays a plain safetensors file for PyTorch), and a read checks every checksum the file has, so a changed byte
+/// anywhere in a tensor's data is an error naming the file and the tensor.
 /// </summary>
 public static class SafeTensorsFile
 {
@@ -21,11 +26,16 @@ public static class SafeTensorsFile
     public static void Write(string path, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata) =>
         AtomicFile.Write(path, file => Write(file, tensors, metadata));
 
-    /// <summary>Writes the safetensors bytes to <paramref name="stream"/>, tensors in list order.</summary>
+    /// <summary>Metadata key of a tensor's checksum.</summary>
+    public static string ChecksumKey(string tensorName) => "xxh3." + tensorName;
+
+    /// <summary>Writes the safetensors bytes to <paramref name="stream"/>, tensors in list order, each with its checksum.</summary>
     public static void Write(Stream stream, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         EnsureLittleEndianHost();
-        var header = SafeTensorsHeader.Serialize(tensors, metadata);
+        var withChecksums = new Dictionary<string, string>(metadata);
+        foreach (var tensor in tensors) withChecksums[ChecksumKey(tensor.Name)] = Checksum(tensor);
+        var header = SafeTensorsHeader.Serialize(tensors, withChecksums);
         Span<byte> length = stackalloc byte[8];
         BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
         stream.Write(length);
@@ -76,10 +86,14 @@ public static class SafeTensorsFile
                 _ => throw new InvalidOperationException($"dtype {entry.DType} has no reader"),
             };
             stream.ReadExactly(Bytes(tensor.Data));
+            if (metadata.TryGetValue(ChecksumKey(entry.Name), out var expected) && !string.Equals(expected, Checksum(tensor), StringComparison.OrdinalIgnoreCase))
+                throw new InvalidDataException($"{source}: tensor '{entry.Name}' is corrupt: its bytes do not match the checksum saved with it (xxh3 {expected})");
             tensors.Add(tensor);
         }
         return new SafeTensorsContent(tensors, metadata);
     }
+
+    static string Checksum(SafeTensor tensor) => XxHash3.HashToUInt64(Bytes(tensor.Data)).ToString("x16", CultureInfo.InvariantCulture);
 
     // The format is little-endian; on such hosts an array's memory is the file's bytes.
     private static Span<byte> Bytes(Array data) => data switch

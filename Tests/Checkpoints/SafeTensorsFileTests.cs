@@ -34,7 +34,22 @@ public class SafeTensorsFileTests
         Assert.That(content["conv.weight"].AsF32(), Is.EqualTo(conv));
         Assert.That(content["conv.bias"].AsF32().Select(BitConverter.SingleToInt32Bits), Is.EqualTo(bias.Select(BitConverter.SingleToInt32Bits)), "bit-exact, NaN and -0 included");
         Assert.That(content["empty"].AsF32(), Is.Empty);
-        Assert.That(content.Metadata, Is.EquivalentTo(Metadata));
+        Assert.That(content.Metadata.Where(m => !m.Key.StartsWith("xxh3.")), Is.EquivalentTo(Metadata));
+        Assert.That(content.Metadata.Keys.Where(k => k.StartsWith("xxh3.")), Is.EquivalentTo(new[] { "xxh3.conv.weight", "xxh3.conv.bias", "xxh3.empty" }),
+            "a checksum per tensor");
+    }
+
+    [Test]
+    public void Read_AChangedByteInATensorsData_IsAnErrorNamingTheFileAndTheTensor()
+    {
+        string path = Path.Combine(_directory, "model.safetensors");
+        SafeTensorsFile.Write(path, [("a", [3], [1f, 2f, 3f]), ("b", [2, 2], [4f, 5f, 6f, 7f])], Metadata);
+        var bytes = File.ReadAllBytes(path);
+        bytes[^5] ^= 0x01; // a low mantissa bit of b[3]: the header still parses, the value is still a plausible float
+        File.WriteAllBytes(path, bytes);
+
+        var error = Assert.Throws<InvalidDataException>(() => SafeTensorsFile.Read(path))!;
+        Assert.That(error.Message, Does.StartWith(path).And.Contain("tensor 'b' is corrupt"));
     }
 
     [Test]
@@ -48,7 +63,7 @@ public class SafeTensorsFileTests
 
         Assert.That(content["step"].AsI64(), Is.EqualTo(new[] { long.MaxValue }));
         Assert.That(content["step"].Shape, Is.Empty, "a scalar has shape []");
-        Assert.That(content.Metadata, Is.Empty);
+        Assert.That(content.Metadata.Keys, Is.EquivalentTo(new[] { "xxh3.step", "xxh3.w" }), "only the checksums");
     }
 
     [Test]
