@@ -3,17 +3,14 @@ using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Kernels;
 
-/// <summary>SGD hyperparameters as PyTorch names them (dampening 0, not Nesterov).</summary>
-public readonly record struct SgdSettings(float LearningRate, float Momentum, float WeightDecay);
-
 /// <summary>
 /// One SGD update of one weight, written once in both forms side by side (see <see cref="IUnaryOp"/>): d = g + wd·w
 /// (decayed weights only); b = d on the first step, else momentum·b + d; w -= lr·b. Products are rounded before the sums
 /// (no fused multiply-add), so `cpu` and `ilgpu-cpu` update to the same bits. Public: ILGPU marshals it by reflection.
 /// </summary>
-public struct SgdUpdate(SgdSettings settings, bool firstStep)
+public struct SgdUpdate(float learningRate, float momentum, float weightDecay, bool firstStep)
 {
-    public float LearningRate = settings.LearningRate, Momentum = settings.Momentum, WeightDecay = settings.WeightDecay;
+    public float LearningRate = learningRate, Momentum = momentum, WeightDecay = weightDecay;
     public int FirstStep = firstStep ? 1 : 0; // an int: OpenCL kernels take no bool
 
     /// <summary>The updated (weight, momentum buffer) from weight w, gradient g and buffer b.</summary>
@@ -40,8 +37,9 @@ public struct SgdUpdate(SgdSettings settings, bool firstStep)
 /// </summary>
 public abstract class SgdKernels(KernelCalls calls) : OpKernels(calls)
 {
-    /// <summary>One step; on the first step momentumBuffer is only written, so it need not be initialised.</summary>
-    public void Step(SgdSettings s, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer, int decayedCount, bool firstStep)
+    /// <summary>One step (PyTorch's SGD: dampening 0, not Nesterov); on the first step momentumBuffer is only written, so it need not be initialised.</summary>
+    public void Step(float learningRate, float momentum, float weightDecay, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer,
+        int decayedCount, bool firstStep)
     {
         const string op = "sgd step";
         ShapeCheck.Length(op, "grads", grads.Length, weights.Length);
@@ -50,7 +48,7 @@ public abstract class SgdKernels(KernelCalls calls) : OpKernels(calls)
         if (decayedCount > weights.Length)
             throw new ArgumentException($"{op}: decayedCount must be at most the {weights.Length} weights, got {decayedCount}");
         Enter();
-        StepCore(new SgdUpdate(s, firstStep), weights, grads, momentumBuffer, decayedCount);
+        StepCore(new SgdUpdate(learningRate, momentum, weightDecay, firstStep), weights, grads, momentumBuffer, decayedCount);
     }
 
     protected abstract void StepCore(SgdUpdate update, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer, int decayedCount);

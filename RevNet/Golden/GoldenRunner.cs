@@ -1,4 +1,5 @@
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.RevNet.Training;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Reversible;
@@ -229,7 +230,7 @@ public sealed class GoldenRunner(Device device)
         for (int s = 0; s < steps; s++)
         {
             using var g = Tensor.FromArray(device, allGrads[(s * w0.Length)..((s + 1) * w0.Length)], w0.Length);
-            device.Run(k => k.Sgd.Step(settings, w.View, g.View, buffer.View, w0.Length, firstStep: s == 0));
+            device.Run(k => k.Sgd.Step(settings.LearningRate, settings.Momentum, settings.WeightDecay, w.View, g.View, buffer.View, w0.Length, firstStep: s == 0));
             Array.Copy(w.ToArray(), 0, after, s * w0.Length, w0.Length);
         }
         check("w_after", after, 1e-6);

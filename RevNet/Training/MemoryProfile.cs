@@ -46,7 +46,7 @@ public static class MemoryProfile
         device.Allocator.ReleaseCached(); // peak held measures this model alone, as in a fresh process
         var model = new ResidualNetwork(config) { Memory = memory };
         using var store = ParameterStore.Allocate(device, model, seed: 0);
-        using var sgd = new SgdOptimizer(store, new Kernels.SgdSettings(0.01f, 0.9f, 0f));
+        using var sgd = new SgdOptimizer(store, new SgdSettings(0.01f, 0.9f, 0f));
         var random = new Random(0);
         var pixels = new float[(long)batch * config.InputChannels * image * image];
         for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(random.NextDouble() * 2 - 1);

@@ -1,5 +1,4 @@
 using RevNetIlgpu.Engine;
-using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Layers;
 
 namespace RevNetIlgpu.RevNet.Training;
@@ -31,7 +30,8 @@ public sealed class SgdOptimizer : IDisposable
     {
         var device = parameters.Values.Device;
         bool firstStep = StepCount == 0;
-        device.Run(k => k.Sgd.Step(Settings, parameters.Values.View, parameters.Grads.View, MomentumBuffer.View, parameters.DecayedCount, firstStep));
+        var s = Settings;
+        device.Run(k => k.Sgd.Step(s.LearningRate, s.Momentum, s.WeightDecay, parameters.Values.View, parameters.Grads.View, MomentumBuffer.View, parameters.DecayedCount, firstStep));
         StepCount++;
     }
 

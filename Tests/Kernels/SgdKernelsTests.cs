@@ -1,3 +1,4 @@
+using RevNetIlgpu.RevNet.Training;
 using System.Runtime.InteropServices;
 using NUnit.Framework;
 using RevNetIlgpu.Kernels;
@@ -22,7 +23,7 @@ public class SgdKernelsTests : KernelTestBase
         for (int step = 0; step < 3; step++)
         {
             using var g = Upload(grads[(step * size)..((step + 1) * size)]);
-            K.Sgd.Step(settings, w.View, g.View, buf.View, decayedCount: size, firstStep: step == 0);
+            K.Sgd.Step(settings.LearningRate, settings.Momentum, settings.WeightDecay, w.View, g.View, buf.View, decayedCount: size, firstStep: step == 0);
             AssertClose(Download(w), FiniteDifference.ToDouble(after[(step * size)..((step + 1) * size)]), 1e-6, $"weights after step {step + 1}");
         }
     }
@@ -38,7 +39,7 @@ public class SgdKernelsTests : KernelTestBase
         using var dw = Upload(w);
         using var dbuf = Upload(buf);
         using var dg = Upload(g);
-        K.Sgd.Step(settings, dw.View, dg.View, dbuf.View, decayed, firstStep: false);
+        K.Sgd.Step(settings.LearningRate, settings.Momentum, settings.WeightDecay, dw.View, dg.View, dbuf.View, decayed, firstStep: false);
         var expectedBuf = new double[size];
         var expectedW = new double[size];
         for (int i = 0; i < size; i++)
@@ -58,9 +59,9 @@ public class SgdKernelsTests : KernelTestBase
         using var w = Upload(RandomArray(10));
         using var g = Upload(RandomArray(9));
         var s = new SgdSettings(0.1f, 0.9f, 0f);
-        var ex = Assert.Throws<ArgumentException>(() => K.Sgd.Step(s, w.View, g.View, w.View, 0, true));
+        var ex = Assert.Throws<ArgumentException>(() => K.Sgd.Step(s.LearningRate, s.Momentum, s.WeightDecay, w.View, g.View, w.View, 0, true));
         Assert.That(ex!.Message, Does.Contain("sgd step").And.Contain("grads").And.Contain("10").And.Contain("9"));
-        ex = Assert.Throws<ArgumentException>(() => K.Sgd.Step(s, w.View, w.View, w.View, 11, true));
+        ex = Assert.Throws<ArgumentException>(() => K.Sgd.Step(s.LearningRate, s.Momentum, s.WeightDecay, w.View, w.View, w.View, 11, true));
         Assert.That(ex!.Message, Does.Contain("sgd step").And.Contain("decayedCount").And.Contain("11"));
     }
 }

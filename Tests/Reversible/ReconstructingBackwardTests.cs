@@ -96,7 +96,7 @@ public class ReconstructingBackwardTests
         var (images, labels) = Batch(4, 8, seed: 3);
         var model = new ResidualNetwork(Small);
         using var store = ParameterStore.Allocate(device, model, seed: 5);
-        var sgd = new SgdOptimizer(store, new RevNetIlgpu.Kernels.SgdSettings(0.1f, 0.9f, 2e-4f));
+        var sgd = new SgdOptimizer(store, new SgdSettings(0.1f, 0.9f, 2e-4f));
         foreach (var r in model.ReversibleSequences) r.MeasureReconstruction = true;
         for (int i = 0; i < 4; i++)
         {

@@ -1,3 +1,4 @@
+using RevNetIlgpu.RevNet.Training;
 using ILGPU;
 using ILGPU.Runtime;
 using NUnit.Framework;
@@ -253,7 +254,7 @@ public class HostMatchesIlgpuTests : KernelTestBase
     {
         var settings = new SgdSettings(0.1f, 0.9f, 5e-4f);
         AssertHostMatchesIlgpu("sgd step", [Random(length), Random(length), firstStep ? Nan(length) : Random(length)], SameBits,
-            (k, b) => k.Sgd.Step(settings, b[0], b[1], b[2], decayedCount, firstStep));
+            (k, b) => k.Sgd.Step(settings.LearningRate, settings.Momentum, settings.WeightDecay, b[0], b[1], b[2], decayedCount, firstStep));
     }
 
     [TestCase(1, 10, false)]
