@@ -46,7 +46,8 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
     {
         Validate(options);
         ValidateSplit(options, ranks.Ranks);
-        var (train, test) = LoadData(options);
+        var train = DatasetCatalog.Load(options.Dataset, options.DataDirectory, train: true, options.TrainLimit);
+        var test = DatasetCatalog.Load(options.Dataset, options.DataDirectory, train: false, options.TestLimit);
         ranks.CheckSameSetup(options, train.Count, test.Count);
         var slice = new RankSlice(ranks.Communicator.Rank, ranks.Ranks);
         Log?.Invoke($"data: {train.Name} {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}, {train.ClassCount} classes");
@@ -209,30 +210,19 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         if (ranks.IsWriter) Checkpoint.Save(path, model, sgd, state, Metadata());
     }
 
-    Dictionary<string, string> Metadata() => new()
+    Dictionary<string, string> Metadata()
     {
-        ["dataset"] = options.Dataset,
-        ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
-        ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
-        ["reconstruct"] = options.Reconstruct.ToString(),
-        ["ranks"] = ranks.Ranks.ToString(CultureInfo.InvariantCulture),
-        ["sync_bn"] = options.SyncBatchNorm.ToString(),
-        ["normalization_mean"] = string.Join(",", normalization!.Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
-        ["normalization_std"] = string.Join(",", normalization!.Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture))),
-    };
-
-    /// <summary>The per-channel normalisation a checkpoint's model was trained with (saved in its metadata).</summary>
-    public static ChannelNormalization NormalizationOf(IReadOnlyDictionary<string, string> metadata, string path)
-    {
-        try
+        var metadata = new Dictionary<string, string>
         {
-            float[] Parse(string key) => metadata[key].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-            return new ChannelNormalization(Parse("normalization_mean"), Parse("normalization_std"));
-        }
-        catch (Exception e) when (e is KeyNotFoundException or FormatException or ArgumentException)
-        {
-            throw new InvalidDataException($"{path}: checkpoint has no valid normalisation in its metadata ({e.Message})");
-        }
+            ["dataset"] = options.Dataset,
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["reconstruct"] = options.Reconstruct.ToString(),
+            ["ranks"] = ranks.Ranks.ToString(CultureInfo.InvariantCulture),
+            ["sync_bn"] = options.SyncBatchNorm.ToString(),
+        };
+        normalization!.WriteTo(metadata);
+        return metadata;
     }
 
     /// <summary>Mean loss and top-1 accuracy in evaluation mode (running statistics), nothing recorded.</summary>
@@ -297,32 +287,6 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
             if (p.Value.Grad!.ToArray().Any(v => !float.IsFinite(v))) return $"first non-finite gradient: {path}";
         return "all gradients finite";
     }
-
-    /// <summary>Training and test sets for the options' dataset, cut to the requested sizes.</summary>
-    public static (ImageDataset Train, ImageDataset Test) LoadData(TrainOptions options)
-    {
-        var train = Load(options, train: true);
-        if (options.TrainLimit is int n && n < train.Count) train = train.Take(n);
-        return (train, LoadTest(options));
-    }
-
-    /// <summary>The test set for the options' dataset, cut to <see cref="TrainOptions.TestLimit"/>.</summary>
-    public static ImageDataset LoadTest(TrainOptions options)
-    {
-        var test = Load(options, train: false);
-        return options.TestLimit is int m && m < test.Count ? test.Take(m) : test;
-    }
-
-    static ImageDataset Load(TrainOptions options, bool train) => options.Dataset.ToLowerInvariant() switch
-    {
-        "fashion-mnist" or "mnist" => FashionMnist.Load(options.DataDirectory ?? FashionMnist.DefaultDirectory, train),
-        "cifar10" => Cifar.Load(Required(options), train, classes: 10),
-        "cifar100" => Cifar.Load(Required(options), train, classes: 100),
-        _ => throw new ArgumentException($"unknown dataset '{options.Dataset}': expected fashion-mnist, mnist, cifar10 or cifar100"),
-    };
-
-    static string Required(TrainOptions options) =>
-        options.DataDirectory ?? throw new ArgumentException($"{options.Dataset} cannot be downloaded here: pass --data DIR with the binary files");
 
     /// <summary>Every rank gets an equal slice of the global batch, and batch norm without --sync-bn needs two samples per rank.</summary>
     static void ValidateSplit(TrainOptions o, int ranks)

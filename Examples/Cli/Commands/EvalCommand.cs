@@ -24,16 +24,10 @@ public static class EvalCommand
             string path = parse.GetValue(checkpoint)!;
             var content = Checkpoint.Read(path);
             var config = Checkpoint.ConfigOf(content, path);
-            var normalization = Trainer.NormalizationOf(content.Metadata, path);
-            var options = new TrainOptions
-            {
-                Dataset = content.Metadata.GetValueOrDefault("dataset", "fashion-mnist"),
-                DataDirectory = parse.GetValue(data),
-                TestLimit = parse.GetValue(testLimit),
-                BatchSize = parse.GetValue(batch),
-            };
+            var normalization = ChannelNormalization.ReadFrom(content.Metadata, path);
+            var options = new TrainOptions { BatchSize = parse.GetValue(batch) };
             if (options.BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {options.BatchSize}");
-            var test = Trainer.LoadTest(options);
+            var test = DatasetCatalog.Load(content.Metadata.GetValueOrDefault("dataset", "fashion-mnist"), parse.GetValue(data), train: false, parse.GetValue(testLimit));
             if (test.Channels != config.InputChannels || test.ClassCount != config.Classes)
                 throw new InvalidDataException($"{path}: model expects {config.InputChannels} channels and {config.Classes} classes, {test.Name} has {test.Channels} and {test.ClassCount}");
             using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
