@@ -8,8 +8,9 @@ namespace RevNetIlgpu.RevNet.Training;
 public sealed class LearningRateSchedule
 {
     readonly float baseRate;
-    readonly long totalSteps, warmupSteps;
+    readonly long warmupSteps;
     readonly string kind;
+    readonly double[] milestoneFractions;
     readonly long[] milestones;
 
     public LearningRateSchedule(string kind, float baseRate, long totalSteps, IEnumerable<double> milestoneFractions, long warmupSteps = 0)
@@ -19,16 +20,24 @@ public sealed class LearningRateSchedule
         if (warmupSteps < 0) throw new ArgumentException($"warm-up steps must not be negative, got {warmupSteps}");
         this.kind = kind;
         this.baseRate = baseRate;
-        this.totalSteps = Math.Max(totalSteps, 1);
+        TotalSteps = Math.Max(totalSteps, 1);
         this.warmupSteps = warmupSteps;
-        milestones = milestoneFractions.Select(f => (long)Math.Round(f * this.totalSteps)).Order().ToArray();
+        this.milestoneFractions = milestoneFractions.ToArray();
+        milestones = this.milestoneFractions.Select(f => (long)Math.Round(f * TotalSteps)).Order().ToArray();
     }
 
+    /// <summary>The step count the schedule ends at (cosine reaches zero there; milestones are fractions of it).</summary>
+    public long TotalSteps { get; }
+
+    /// <summary>The same schedule over <paramref name="totalSteps"/> steps.</summary>
+    public LearningRateSchedule WithTotalSteps(long totalSteps) => new(kind, baseRate, totalSteps, milestoneFractions, warmupSteps);
+
+    /// <summary>The rate for step <paramref name="step"/>, counted from 0.</summary>
     public float At(long step)
     {
         if (step < warmupSteps) return baseRate * (step + 1) / warmupSteps;
         if (kind == "step") return baseRate * MathF.Pow(0.1f, milestones.Count(m => step >= m));
-        long span = Math.Max(totalSteps - warmupSteps, 1);
+        long span = Math.Max(TotalSteps - warmupSteps, 1);
         return (float)(baseRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(step - warmupSteps, span) / span)));
     }
 }

@@ -25,8 +25,8 @@ public static class EvalCommand
             var content = Checkpoint.Read(path);
             var config = Checkpoint.ConfigOf(content, path);
             var normalization = ChannelNormalization.ReadFrom(content.Metadata, path);
-            var options = new TrainOptions { BatchSize = parse.GetValue(batch) };
-            if (options.BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {options.BatchSize}");
+            int batchSize = parse.GetValue(batch);
+            if (batchSize <= 0) throw new ArgumentException($"--batch must be positive, got {batchSize}");
             var test = DatasetCatalog.Load(content.Metadata.GetValueOrDefault("dataset", "fashion-mnist"), parse.GetValue(data), train: false, parse.GetValue(testLimit));
             if (test.Channels != config.InputChannels || test.ClassCount != config.Classes)
                 throw new InvalidDataException($"{path}: model expects {config.InputChannels} channels and {config.Classes} classes, {test.Name} has {test.Channels} and {test.ClassCount}");
@@ -34,8 +34,7 @@ public static class EvalCommand
             var model = new ResidualNetwork(config);
             using var store = ParameterStore.Allocate(dev, model, seed: 0);
             var state = Checkpoint.Load(content, path, model, optimizer: null);
-            var (loss, accuracy) = new Trainer(dev, options).Evaluate(model, BatchLoader.ForEvaluation(test, options.BatchSize, normalization),
-                test.Channels, test.Height, test.Width);
+            var (loss, accuracy) = new Evaluator(dev).Evaluate(model, BatchLoader.ForEvaluation(test, batchSize, normalization));
             Console.WriteLine($"{config.Name} from {path} (step {state.Step}) on {test.Name}: {test.Count} images");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test_acc={accuracy:F4} test_loss={loss:F4} images={test.Count}"));
             return 0;
