@@ -1,29 +1,40 @@
 namespace RevNetIlgpu.RevNet.Training;
 
 /// <summary>
-/// Fixes a run's step count so training and its evaluations end inside a wall-clock budget on whatever machine runs
-/// it. Fed the run's clock after every step (<see cref="AfterStep"/>), it times the warm-up steps (from a third of the
-/// way in, after kernel compilation and allocator growth), estimates an evaluation, and fits the step count once. A
-/// slower machine gets fewer steps, not an overrun; the schedule is a function of the step count alone, so
-/// `--max-steps N` with the same warm-up reproduces the run. Should the machine slow down later, the guard
-/// (<see cref="MustStopEarly"/>) still ends training in time for the last evaluation. Every decision is the ranks'
-/// smallest, so all ranks of a data-parallel run take the same steps.
+/// Fits a run's step count to a wall-clock budget on whatever machine runs it, so that training and its evaluations
+/// end in the last few percent of the budget. Fed the run's clock after every step (<see cref="AfterStep"/>), it:
+/// <list type="number">
+/// <item>times the warm-up from a third of the way in (after kernel compilation and allocator growth), estimates an
+/// evaluation, and fits a first step count;</item>
+/// <item>re-times the steps once the pace has settled (compiled code tiered up, caches warm), which is usually faster
+/// than the warm-up, and re-fits the count once, at <see cref="RefitStep"/>;</item>
+/// <item>from then on only guards: should the machine slow down, training stops early in time for the last evaluation.</item>
+/// </list>
+/// Both fits fall inside the schedule's <see cref="LearningRateSchedule.LengthIndependentSteps"/>: every rate used
+/// before a fit is the same under the new count, so the rates of a run are those of
+/// <see cref="LearningRateSchedule.WithTotalSteps"/> of its final count, and `--max-steps N` with the same warm-up
+/// repeats the run bit for bit (all but a run the guard cut short). Every decision is the ranks' smallest, so all
+/// ranks of a data-parallel run take the same steps.
 /// </summary>
 public sealed class TimeBudget
 {
     /// <summary>The fewest warm-up steps that leave enough steps to time after the first third.</summary>
     public const int MinimumWarmupSteps = 9;
 
-    /// <summary>Share of the budget the fit leaves unplanned: for variation in step time and for checkpoints.</summary>
-    public const double SafetyFraction = 0.04;
+    /// <summary>Share of the budget a fit leaves unplanned: for variation in step time and for checkpoints.</summary>
+    public const double SafetyFraction = 0.025;
+
+    /// <summary>The fewest steps a re-fit may choose, as a share of the first fit's: a machine slower still is left to the guard.</summary>
+    public const double LowestRefitShare = 0.5;
 
     readonly int batchesPerEpoch;
     readonly long maxSteps;
     readonly Func<long, long> agree;
-    double calibrationStartSeconds, recentSecondsPerStep;
+    double calibrationStartSeconds, refitWindowStartSeconds, recentSecondsPerStep;
+    long fewestAtRefit, refitWindowStart;
 
     /// <param name="seconds">The budget for training and every evaluation, from the run's first step.</param>
-    /// <param name="warmupSteps">Steps whose learning rate ramps up; they are timed for the fit.</param>
+    /// <param name="warmupSteps">Steps whose learning rate ramps up; they are timed for the first fit.</param>
     /// <param name="schedule">The run's schedule over its most steps (all epochs, or --max-steps).</param>
     /// <param name="batchesPerEpoch">Steps per epoch: each epoch end costs an evaluation.</param>
     /// <param name="agree">Turns this rank's value into the one every rank uses (the smallest over the ranks); null for one process.</param>
@@ -55,16 +66,19 @@ public sealed class TimeBudget
     /// <summary>The step after which the warm-up's timing starts.</summary>
     public int CalibrationStart { get; }
 
-    /// <summary>The steps the run takes: its most until the fit, then the fitted count, or fewer once the guard has stopped it.</summary>
+    /// <summary>The steps the run takes: its most until the first fit, then the fitted count, or fewer once the guard has stopped it.</summary>
     public long TotalSteps { get; private set; }
 
     /// <summary>The learning rates for the fitted count (the guard stops a run without changing them).</summary>
     public LearningRateSchedule Schedule { get; private set; }
 
-    /// <summary>Wall time per step the fit planned with (0 before it).</summary>
+    /// <summary>The step after which the count is re-fitted; null when no re-fit is planned (yet, or at all).</summary>
+    public long? RefitStep { get; private set; }
+
+    /// <summary>Wall time per step the latest fit planned with (0 before the first).</summary>
     public double CalibratedSecondsPerStep { get; private set; }
 
-    /// <summary>Wall time of one evaluation, estimated at the fit.</summary>
+    /// <summary>Wall time of one evaluation, estimated at the first fit.</summary>
     public double EvaluationSeconds { get; private set; }
 
     /// <summary>The fit and guard decisions, as lines for the user.</summary>
@@ -77,28 +91,62 @@ public sealed class TimeBudget
     /// <param name="elapsedSeconds">Wall time of the run so far.</param>
     /// <param name="stepSeconds">Wall time of this step alone.</param>
     /// <param name="epochEndsNow">This step ended an epoch, so an evaluation comes next.</param>
-    /// <param name="estimateEvaluationSeconds">Times an evaluation of the test set (every rank at the same step); called at the fit.</param>
+    /// <param name="estimateEvaluationSeconds">Times an evaluation of the test set (every rank at the same step); called at the first fit.</param>
     public void AfterStep(long step, double elapsedSeconds, double stepSeconds, bool epochEndsNow, Func<double> estimateEvaluationSeconds)
     {
         recentSecondsPerStep = 0.8 * recentSecondsPerStep + 0.2 * stepSeconds;
         if (step == CalibrationStart) calibrationStartSeconds = elapsedSeconds;
-        if (step == WarmupSteps) Fit(elapsedSeconds, estimateEvaluationSeconds());
+        if (step == WarmupSteps) FirstFit(elapsedSeconds, estimateEvaluationSeconds());
+        if (step == refitWindowStart && RefitStep is not null) refitWindowStartSeconds = elapsedSeconds;
+        if (step == RefitStep) Refit(step, elapsedSeconds);
         if (step > WarmupSteps && step < TotalSteps && agree(MustStopEarly(elapsedSeconds, recentSecondsPerStep, epochEndsNow) ? 0 : 1) == 0)
         {
-            Log?.Invoke(FormattableString.Invariant($"time budget: steps slowed to ~{recentSecondsPerStep * 1000:F0} ms (calibrated {CalibratedSecondsPerStep * 1000:F0} ms); stopping at step {step} of {TotalSteps} to leave time for the evaluation"));
+            Report(FormattableString.Invariant($"time budget: steps slowed to ~{recentSecondsPerStep * 1000:F0} ms (calibrated {CalibratedSecondsPerStep * 1000:F0} ms); stopping at step {step} of {TotalSteps} to leave time for the evaluation"));
             TotalSteps = step;
         }
     }
 
-    void Fit(double elapsedSeconds, double evaluationSeconds)
+    void FirstFit(double elapsedSeconds, double evaluationSeconds)
     {
         CalibratedSecondsPerStep = (elapsedSeconds - calibrationStartSeconds) / (WarmupSteps - CalibrationStart);
         EvaluationSeconds = evaluationSeconds;
-        TotalSteps = agree(ChooseTotalSteps(elapsedSeconds, WarmupSteps, CalibratedSecondsPerStep, EvaluationSeconds, WarmupSteps, maxSteps));
-        Schedule = Schedule.WithTotalSteps(TotalSteps);
-        Log?.Invoke(FormattableString.Invariant(
-            $"time budget {Seconds:F0} s: {CalibratedSecondsPerStep * 1000:F0} ms per step, ~{EvaluationSeconds:F1} s per evaluation -> {TotalSteps} steps in all ({(double)TotalSteps / batchesPerEpoch:F2} epochs); --max-steps {TotalSteps} --warmup-steps {WarmupSteps} repeats this run"));
+        Fit(agree(ChooseTotalSteps(elapsedSeconds, WarmupSteps, CalibratedSecondsPerStep, EvaluationSeconds, WarmupSteps, maxSteps)));
+        // The re-fit must come while the rates still ignore the count, under the first count and under the fewest it may choose.
+        fewestAtRefit = Math.Max(WarmupSteps, (long)Math.Ceiling(TotalSteps * LowestRefitShare));
+        long refitStep = Schedule.WithTotalSteps(fewestAtRefit).LengthIndependentSteps;
+        string plan;
+        // Enough steps between the fits to time the settled pace: at least as many as the warm-up's timed steps.
+        if (refitStep - WarmupSteps >= WarmupSteps - CalibrationStart && refitStep < TotalSteps)
+        {
+            RefitStep = refitStep;
+            refitWindowStart = WarmupSteps + (refitStep - WarmupSteps) / 3;
+            plan = $"re-fitted after step {refitStep}, once the pace has settled";
+        }
+        else
+        {
+            plan = RepeatLine();
+        }
+        Report(FormattableString.Invariant($"time budget {Seconds:F0} s: {CalibratedSecondsPerStep * 1000:F0} ms per step, ~{EvaluationSeconds:F1} s per evaluation -> {Describe()}; {plan}"));
     }
+
+    void Refit(long step, double elapsedSeconds)
+    {
+        CalibratedSecondsPerStep = (elapsedSeconds - refitWindowStartSeconds) / (step - refitWindowStart);
+        Fit(agree(ChooseTotalSteps(elapsedSeconds, step, CalibratedSecondsPerStep, EvaluationSeconds, fewestAtRefit, maxSteps)));
+        Report(FormattableString.Invariant($"time budget {Seconds:F0} s: steps {refitWindowStart + 1}-{step} took {CalibratedSecondsPerStep * 1000:F0} ms each -> {Describe()}; {RepeatLine()}"));
+    }
+
+    void Fit(long totalSteps)
+    {
+        TotalSteps = totalSteps;
+        Schedule = Schedule.WithTotalSteps(totalSteps);
+    }
+
+    string Describe() => FormattableString.Invariant($"{TotalSteps} steps in all ({(double)TotalSteps / batchesPerEpoch:F2} epochs)");
+
+    string RepeatLine() => $"--max-steps {TotalSteps} --warmup-steps {WarmupSteps} repeats this run";
+
+    void Report(string message) => Log?.Invoke(message);
 
     /// <summary>
     /// The most steps in all, between <paramref name="fewest"/> and <paramref name="most"/>, whose training after
@@ -125,7 +173,7 @@ public sealed class TimeBudget
     }
 
     /// <summary>
-    /// The guard for a machine that slows down after the fit (a shared machine gets busier): true when one more step at
+    /// The guard for a machine that slows down after a fit (a shared machine gets busier): true when one more step at
     /// <paramref name="recentSecondsPerStep"/> and the evaluations still ahead (the last, plus one if this step ended
     /// an epoch), slowed down alike, would no longer fit in the budget. The run then stops early, its schedule cut short.
     /// </summary>
