@@ -8,7 +8,8 @@ namespace RevNetIlgpu.RevNet.Training;
 /// evaluation, and fits a first step count;</item>
 /// <item>re-times the steps once the pace has settled (compiled code tiered up, caches warm), which is usually faster
 /// than the warm-up, and re-fits the count once, at <see cref="RefitStep"/>;</item>
-/// <item>from then on only guards: should the machine slow down, training stops early in time for the last evaluation.</item>
+/// <item>from then on only guards: should the machine slow down, training stops early in time for the last evaluation
+/// (timed once more as the end nears, under the machine's load then).</item>
 /// </list>
 /// Both fits fall inside the schedule's <see cref="LearningRateSchedule.LengthIndependentSteps"/>: every rate used
 /// before a fit is the same under the new count, so the rates of a run are those of
@@ -30,8 +31,9 @@ public sealed class TimeBudget
     readonly int batchesPerEpoch;
     readonly long maxSteps;
     readonly Func<long, long> agree;
-    double calibrationStartSeconds, refitWindowStartSeconds, recentSecondsPerStep;
+    double calibrationStartSeconds, refitWindowStartSeconds, recentSecondsPerStep, evaluationSecondsPerStep;
     long fewestAtRefit, refitWindowStart;
+    bool evaluationRetimed;
 
     /// <param name="seconds">The budget for training and every evaluation, from the run's first step.</param>
     /// <param name="warmupSteps">Steps whose learning rate ramps up; they are timed for the first fit.</param>
@@ -78,7 +80,7 @@ public sealed class TimeBudget
     /// <summary>Wall time per step the latest fit planned with (0 before the first).</summary>
     public double CalibratedSecondsPerStep { get; private set; }
 
-    /// <summary>Wall time of one evaluation, estimated at the first fit.</summary>
+    /// <summary>Wall time of one evaluation: estimated at the first fit, then the latest measured.</summary>
     public double EvaluationSeconds { get; private set; }
 
     /// <summary>The fit and guard decisions, as lines for the user.</summary>
@@ -91,25 +93,31 @@ public sealed class TimeBudget
     /// <param name="elapsedSeconds">Wall time of the run so far.</param>
     /// <param name="stepSeconds">Wall time of this step alone.</param>
     /// <param name="epochEndsNow">This step ended an epoch, so an evaluation comes next.</param>
-    /// <param name="estimateEvaluationSeconds">Times an evaluation of the test set (every rank at the same step); called at the first fit.</param>
+    /// <param name="estimateEvaluationSeconds">
+    /// Times an evaluation of the test set (every rank at the same step): at the first fit, and once more near the end.
+    /// </param>
     public void AfterStep(long step, double elapsedSeconds, double stepSeconds, bool epochEndsNow, Func<double> estimateEvaluationSeconds)
     {
-        recentSecondsPerStep = 0.8 * recentSecondsPerStep + 0.2 * stepSeconds;
+        recentSecondsPerStep = 0.9 * recentSecondsPerStep + 0.1 * stepSeconds;
         if (step == CalibrationStart) calibrationStartSeconds = elapsedSeconds;
         if (step == WarmupSteps) FirstFit(elapsedSeconds, estimateEvaluationSeconds());
         if (step == refitWindowStart && RefitStep is not null) refitWindowStartSeconds = elapsedSeconds;
         if (step == RefitStep) Refit(step, elapsedSeconds);
-        if (step > WarmupSteps && step < TotalSteps && agree(MustStopEarly(elapsedSeconds, recentSecondsPerStep, epochEndsNow) ? 0 : 1) == 0)
-        {
-            Report(FormattableString.Invariant($"time budget: steps slowed to ~{recentSecondsPerStep * 1000:F0} ms (calibrated {CalibratedSecondsPerStep * 1000:F0} ms); stopping at step {step} of {TotalSteps} to leave time for the evaluation"));
-            TotalSteps = step;
-        }
+        if (step > WarmupSteps && step < TotalSteps) Guard(step, elapsedSeconds, epochEndsNow, estimateEvaluationSeconds);
+    }
+
+    /// <summary>An evaluation just took <paramref name="seconds"/>: the guard plans the next with that, at the pace of the steps now.</summary>
+    public void EvaluationMeasured(double seconds)
+    {
+        EvaluationSeconds = seconds;
+        evaluationSecondsPerStep = recentSecondsPerStep;
     }
 
     void FirstFit(double elapsedSeconds, double evaluationSeconds)
     {
         CalibratedSecondsPerStep = (elapsedSeconds - calibrationStartSeconds) / (WarmupSteps - CalibrationStart);
         EvaluationSeconds = evaluationSeconds;
+        evaluationSecondsPerStep = recentSecondsPerStep;
         Fit(agree(ChooseTotalSteps(elapsedSeconds, WarmupSteps, CalibratedSecondsPerStep, EvaluationSeconds, WarmupSteps, maxSteps)));
         // The re-fit must come while the rates still ignore the count, under the first count and under the fewest it may choose.
         fewestAtRefit = Math.Max(WarmupSteps, (long)Math.Ceiling(TotalSteps * LowestRefitShare));
@@ -172,15 +180,43 @@ public sealed class TimeBudget
         return total;
     }
 
+    /// <summary>What the guard decides after a step; every rank takes the smallest of the ranks' verdicts.</summary>
+    enum GuardVerdict { Stop = 0, RetimeEvaluation = 1, Continue = 2 }
+
     /// <summary>
-    /// The guard for a machine that slows down after a fit (a shared machine gets busier): true when one more step at
-    /// <paramref name="recentSecondsPerStep"/> and the evaluations still ahead (the last, plus one if this step ended
-    /// an epoch), slowed down alike, would no longer fit in the budget. The run then stops early, its schedule cut short.
+    /// Stops the run when the next step and the evaluations ahead would no longer fit. Before it first comes near that
+    /// (it would stop if evaluations took twice as long), it times an evaluation again: on a machine that has become
+    /// busier, evaluation's large batches slow down more than the steps do, and the estimate from the warm-up is stale.
     /// </summary>
-    public bool MustStopEarly(double elapsedSeconds, double recentSecondsPerStep, bool epochEndsNow)
+    void Guard(long step, double elapsedSeconds, bool epochEndsNow, Func<double> estimateEvaluationSeconds)
     {
-        double slowdown = Math.Max(1, recentSecondsPerStep / CalibratedSecondsPerStep);
+        var verdict = MustStopEarly(elapsedSeconds, recentSecondsPerStep, epochEndsNow) ? GuardVerdict.Stop : GuardVerdict.Continue;
+        if (!evaluationRetimed && (verdict == GuardVerdict.Stop || MustStopEarly(elapsedSeconds, recentSecondsPerStep, epochEndsNow, evaluationFactor: 2)))
+            verdict = GuardVerdict.RetimeEvaluation;
+        switch ((GuardVerdict)agree((long)verdict))
+        {
+            case GuardVerdict.RetimeEvaluation:
+                // The clock has moved on while timing; the next step's check sees where it stands.
+                evaluationRetimed = true;
+                EvaluationMeasured(estimateEvaluationSeconds());
+                Report(FormattableString.Invariant($"time budget: evaluation re-timed after step {step}: ~{EvaluationSeconds:F1} s"));
+                break;
+            case GuardVerdict.Stop:
+                Report(FormattableString.Invariant($"time budget: steps slowed to ~{recentSecondsPerStep * 1000:F0} ms (calibrated {CalibratedSecondsPerStep * 1000:F0} ms), an evaluation to ~{EvaluationSeconds:F1} s; stopping at step {step} of {TotalSteps} to leave time for the evaluation"));
+                TotalSteps = step;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// True when one more step at <paramref name="recentSecondsPerStep"/> and the evaluations still ahead (the last,
+    /// plus one if this step ended an epoch), slowed down alike and taken <paramref name="evaluationFactor"/> times,
+    /// would no longer fit in the budget less half its <see cref="SafetyFraction"/>.
+    /// </summary>
+    public bool MustStopEarly(double elapsedSeconds, double recentSecondsPerStep, bool epochEndsNow, double evaluationFactor = 1)
+    {
+        double slowdown = evaluationSecondsPerStep > 0 ? Math.Max(1, recentSecondsPerStep / evaluationSecondsPerStep) : 1;
         int evaluationsAhead = epochEndsNow ? 2 : 1;
-        return elapsedSeconds + recentSecondsPerStep + evaluationsAhead * slowdown * EvaluationSeconds > Seconds * (1 - SafetyFraction / 2);
+        return elapsedSeconds + recentSecondsPerStep + evaluationFactor * evaluationsAhead * slowdown * EvaluationSeconds > Seconds * (1 - SafetyFraction / 2);
     }
 }

@@ -46,7 +46,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         if (ranks.IsWriter) Directory.CreateDirectory(options.OutputDirectory);
         var evaluator = new Evaluator(device, ranks, clock);
         var checkpoints = new RunCheckpoints(setup, ranks);
-        var epochEnd = new EpochEnd(setup, ranks, evaluator, checkpoints);
+        var epochEnd = new EpochEnd(setup, ranks, evaluator, checkpoints, clock);
         var update = new UpdateStep(device, setup, ranks);
         device.CheckEveryOp = options.CheckEveryOp;
         var budget = options.TimeBudgetSeconds is { } seconds
@@ -93,6 +93,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
                 if (step >= totalSteps) break;
             }
             var summary = epochEnd.Finish(tally, step, position, peakBytes);
+            budget?.EvaluationMeasured(epochEnd.EvaluationSeconds);
             lastAccuracy = summary.TestAccuracy;
             epochs.Add(summary);
             EpochCompleted?.Invoke(summary);

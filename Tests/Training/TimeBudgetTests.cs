@@ -43,11 +43,12 @@ public class TimeBudgetTests
 
     /// <summary>
     /// Feeds the controller a run as <see cref="Trainer"/> does: steps of <paramref name="secondsPerStep"/>(step) each,
-    /// <paramref name="batchesPerEpoch"/> to an epoch, evaluations of <paramref name="evaluationSeconds"/>. Returns the
-    /// rate each step used, the log, and the wall time when the last evaluation ended.
+    /// <paramref name="batchesPerEpoch"/> to an epoch, evaluations that time at <paramref name="evaluationSeconds"/> during
+    /// the warm-up and at <paramref name="laterEvaluationSeconds"/> (default: the same) after it. Returns the rate each
+    /// step used, the log, and the wall time when the last evaluation ended.
     /// </summary>
     static (List<float> Rates, List<string> Log, double Seconds) Simulate(TimeBudget budget, Func<long, double> secondsPerStep,
-        double evaluationSeconds = 2, int batchesPerEpoch = 937)
+        double evaluationSeconds = 2, double? laterEvaluationSeconds = null, int batchesPerEpoch = 937)
     {
         var rates = new List<float>();
         var log = new List<string>();
@@ -58,8 +59,13 @@ public class TimeBudgetTests
             rates.Add(budget.Schedule.At(step - 1));
             double seconds = secondsPerStep(step);
             elapsed += seconds;
-            budget.AfterStep(step, elapsed, seconds, epochEndsNow: step % batchesPerEpoch == 0, () => evaluationSeconds);
-            if (step % batchesPerEpoch == 0 || step == budget.TotalSteps) elapsed += evaluationSeconds;
+            double evaluation = step <= budget.WarmupSteps ? evaluationSeconds : laterEvaluationSeconds ?? evaluationSeconds;
+            budget.AfterStep(step, elapsed, seconds, epochEndsNow: step % batchesPerEpoch == 0, () => evaluation);
+            if (step % batchesPerEpoch == 0 || step == budget.TotalSteps)
+            {
+                elapsed += evaluation;
+                budget.EvaluationMeasured(evaluation);
+            }
         }
         return (rates, log, elapsed);
     }
@@ -90,7 +96,8 @@ public class TimeBudgetTests
         var (rates, log, _) = Simulate(budget, step => step <= 60 ? 0.1 : 0.4);
         long firstCount = long.Parse(log[0].Split("-> ")[1].Split(' ')[0]);
         Assert.That(log[1], Does.Contain($"-> {(firstCount + 1) / 2} steps in all"), "the fewest the rates already used allow");
-        Assert.That(log[2], Does.StartWith("time budget: steps slowed to ~400 ms (calibrated 400 ms); stopping at step "));
+        Assert.That(log[2], Does.StartWith("time budget: evaluation re-timed after step "));
+        Assert.That(log[3], Does.StartWith("time budget: steps slowed to ~400 ms (calibrated 400 ms), an evaluation to ~2.0 s; stopping at step "));
         Assert.That(budget.TotalSteps, Is.LessThan((firstCount + 1) / 2));
         var planned = Cosine((firstCount + 1) / 2, 30);
         Assert.That(rates, Is.EqualTo(Enumerable.Range(0, rates.Count).Select(s => planned.At(s))), "cut short, but on the re-fitted count's rates");
@@ -117,6 +124,20 @@ public class TimeBudgetTests
     }
 
     [Test]
+    public void Guard_RetimesTheEvaluationOnceNearTheEnd_AndStopsInTimeForTheSlowerOne()
+    {
+        // Steps keep their pace, but evaluation's large batches have slowed to 8 s (estimated at 2 s during the warm-up).
+        var budget = new TimeBudget(300, 30, Cosine(20 * 937, 30), 937);
+        var (_, log, seconds) = Simulate(budget, _ => 0.1, evaluationSeconds: 2, laterEvaluationSeconds: 8);
+
+        Assert.That(log.Count(l => l.Contains("re-timed")), Is.EqualTo(1));
+        Assert.That(log[^2], Does.StartWith("time budget: evaluation re-timed after step ").And.EndWith(": ~8.0 s"));
+        Assert.That(log[^1], Does.StartWith("time budget: steps slowed to ~100 ms (calibrated 100 ms), an evaluation to ~8.0 s; stopping at step "));
+        Assert.That(seconds, Is.InRange(300 * (1 - TimeBudget.SafetyFraction / 2) - 0.2, 300 * (1 - TimeBudget.SafetyFraction / 2)),
+            "training and the slower last evaluation end just inside the guard's line");
+    }
+
+    [Test]
     public void MustStopEarly_OnlyWhenTheLastEvaluationWouldNoLongerFit_AtTheSlowerPace()
     {
         var budget = new TimeBudget(100, 10, Cosine(10_000, 10), 1000);
@@ -126,6 +147,8 @@ public class TimeBudgetTests
         Assert.That(budget.MustStopEarly(limit - 0.5 - 4 + 0.01, 0.5, epochEndsNow: false), Is.True);
         Assert.That(budget.MustStopEarly(limit - 1 - 8 + 0.01, 1.0, epochEndsNow: false), Is.True, "twice as slow: the evaluation is assumed twice as slow too");
         Assert.That(budget.MustStopEarly(limit - 0.5 - 4 - 0.01, 0.5, epochEndsNow: true), Is.True, "an epoch-end evaluation comes first");
+        budget.EvaluationMeasured(6);
+        Assert.That(budget.MustStopEarly(limit - 0.5 - 4 - 0.01, 0.5, epochEndsNow: false), Is.True, "a measured evaluation replaces the estimate");
     }
 
     [Test]

@@ -98,7 +98,7 @@ public class TrainingPartsTests
         using var setup = Setup(options);
         Directory.CreateDirectory(options.OutputDirectory);
         var checkpoints = new RunCheckpoints(setup, oneRank);
-        var epochEnd = new EpochEnd(setup, oneRank, new Evaluator(device), checkpoints);
+        var epochEnd = new EpochEnd(setup, oneRank, new Evaluator(device), checkpoints, TimeProvider.System);
         var update = new UpdateStep(device, setup, oneRank);
         var tally = new EpochTally(0, TimeProvider.System);
         tally.Add(update.Run(setup.TrainLoader.Create(new SamplerPosition(0, 0)), 1, 0.05f, false), 8, 1);
