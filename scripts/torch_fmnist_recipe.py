@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Recipe trials for the main job in PyTorch: the engine's full-resolution RevNet (scripts/torch_revnet.py) on all of
-Fashion-MNIST with the engine's SGD, schedule (linear warm-up, then cosine to 0 at the last step), normalisation and
+Fashion-MNIST with the engine's SGD, schedule (linear warm-up, the base rate held for a tenth of the remaining steps,
+then cosine to 0 at the last step: RevNet/Training/LearningRateSchedule.cs), normalisation and
 no augmentation, for a given number of steps; then the full test set. Run on the cores the engine gets, so steps
 per second compare. Last line: RESULT steps=... epochs=... test_acc=... seconds=... ms_per_step=...
 
@@ -71,11 +72,15 @@ def main():
     print(f"params={torch_revnet.parameter_count(model)} steps={steps} ({steps / per_epoch:.2f} epochs) batch={args.batch} "
           f"lr={args.lr} warmup={args.warmup_steps} threads={args.threads}", flush=True)
 
+    decay_start = args.warmup_steps + math.floor(0.1 * max(steps - args.warmup_steps, 0))
+
     def lr_at(step):
         if step < args.warmup_steps:
             return args.lr * (step + 1) / args.warmup_steps
-        span = max(steps - args.warmup_steps, 1)
-        return args.lr * 0.5 * (1 + math.cos(math.pi * (step - args.warmup_steps) / span))
+        if step < decay_start:
+            return args.lr
+        span = max(steps - decay_start, 1)
+        return args.lr * 0.5 * (1 + math.cos(math.pi * min(step - decay_start, span) / span))
 
     start = time.perf_counter()
     step, epoch = 0, 0

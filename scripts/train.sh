@@ -2,8 +2,9 @@
 # The main job: trains revnet-fmnist (units 2-2-2, widths 16/32/64, full 28x28 resolution) on all 60,000
 # Fashion-MNIST training images for a 300-second budget on the best accelerator present (CUDA, then OpenCL, then
 # the CPU's host kernels), then evaluates on the full 10,000-image test set. The first 30 steps warm the learning
-# rate up and are timed; the run then prints the step count that fits the budget, and
-# `bash scripts/train.sh --max-steps N` repeats that run exactly, without a budget. Installs the dataset package if it is missing.
+# rate up and are timed; the run then prints the step count that fits the budget, re-times the steps once their pace
+# has settled (the rate is held at its peak meanwhile) and prints the final count; `bash scripts/train.sh --max-steps N`
+# repeats that run exactly, without a budget. Installs the dataset package if it is missing.
 # Extra arguments go to `revnet train` and replace these (e.g. --time-budget 600, --device ilgpu-cpu).
 set -euo pipefail
 cd "$(dirname "$0")/.."

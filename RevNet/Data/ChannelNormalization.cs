@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace RevNetIlgpu.RevNet.Data;
 
 /// <summary>
@@ -78,5 +80,29 @@ public sealed class ChannelNormalization
         var images = (float[])dataset.Images.Clone();
         Apply(images, dataset.Height * dataset.Width);
         return new ImageDataset(dataset.Name, images, dataset.Labels, dataset.Channels, dataset.Height, dataset.Width, dataset.ClassCount, dataset.ClassNames);
+    }
+
+    /// <summary>Metadata keys under which a checkpoint keeps the normalisation its model was trained with.</summary>
+    public const string MeanKey = "normalization_mean", StdKey = "normalization_std";
+
+    /// <summary>Adds this normalisation to a checkpoint's metadata (each value round-trips exactly).</summary>
+    public void WriteTo(IDictionary<string, string> metadata)
+    {
+        metadata[MeanKey] = string.Join(",", Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+        metadata[StdKey] = string.Join(",", Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>The normalisation saved by <see cref="WriteTo"/> in the metadata of the checkpoint at <paramref name="path"/>.</summary>
+    public static ChannelNormalization ReadFrom(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        try
+        {
+            float[] Parse(string key) => metadata[key].Split(',').Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            return new ChannelNormalization(Parse(MeanKey), Parse(StdKey));
+        }
+        catch (Exception e) when (e is KeyNotFoundException or FormatException or ArgumentException)
+        {
+            throw new InvalidDataException($"{path}: checkpoint has no valid normalisation in its metadata ({e.Message})");
+        }
     }
 }

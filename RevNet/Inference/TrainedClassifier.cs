@@ -45,7 +45,7 @@ public sealed class TrainedClassifier : IDisposable
     {
         var content = Checkpoint.Read(path);
         var config = Checkpoint.ConfigOf(content, path);
-        var normalization = Trainer.NormalizationOf(content.Metadata, path);
+        var normalization = ChannelNormalization.ReadFrom(content.Metadata, path);
         if (normalization.Mean.Length != config.InputChannels)
             throw new InvalidDataException($"{path}: normalisation has {normalization.Mean.Length} channels, the model {config.InputChannels}");
         var metadata = ClassifierMetadata.Read(content.Metadata, config.Classes, path);

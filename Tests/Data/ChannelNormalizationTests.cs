@@ -29,4 +29,25 @@ public class ChannelNormalizationTests
         Assert.That(again.Std, Is.All.EqualTo(1f).Within(1e-5f));
         Assert.That(dataset.Images[0], Is.EqualTo(0f), "the source dataset is left alone");
     }
+
+    [Test]
+    public void Metadata_RoundTripsEveryValueExactly()
+    {
+        var normalization = new ChannelNormalization([0.28604063f, 1f / 3, -2.5e-8f], [0.35302424f, 7f, 1e-30f]);
+        var metadata = new Dictionary<string, string> { ["model"] = "kept" };
+
+        normalization.WriteTo(metadata);
+        var read = ChannelNormalization.ReadFrom(metadata, "run.safetensors");
+
+        Assert.That(read.Mean, Is.EqualTo(normalization.Mean));
+        Assert.That(read.Std, Is.EqualTo(normalization.Std));
+        Assert.That(metadata["model"], Is.EqualTo("kept"));
+    }
+
+    [Test]
+    public void Metadata_WithoutNormalisation_IsRefusedNamingTheFile()
+    {
+        var error = Assert.Throws<InvalidDataException>(() => ChannelNormalization.ReadFrom(new Dictionary<string, string> { [ChannelNormalization.MeanKey] = "0.5" }, "old.safetensors"))!;
+        Assert.That(error.Message, Does.StartWith("old.safetensors: checkpoint has no valid normalisation in its metadata"));
+    }
 }

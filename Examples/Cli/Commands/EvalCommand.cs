@@ -25,25 +25,18 @@ public static class EvalCommand
             string path = parse.GetValue(checkpoint)!;
             var content = Checkpoint.Read(path);
             var config = Checkpoint.ConfigOf(content, path);
-            var normalization = Trainer.NormalizationOf(content.Metadata, path);
-            var options = new TrainOptions
-            {
-                Dataset = content.Metadata.GetValueOrDefault("dataset", "fashion-mnist"),
-                DataDirectory = parse.GetValue(data),
-                TestLimit = parse.GetValue(testLimit),
-                BatchSize = parse.GetValue(batch),
-                Folder = ClassifierMetadata.Read(content.Metadata, config.Classes, path).FolderOptions(config.InputChannels, validationFraction: null),
-            };
-            if (options.BatchSize <= 0) throw new ArgumentException($"--batch must be positive, got {options.BatchSize}");
-            var test = Trainer.LoadTest(options);
+            var normalization = ChannelNormalization.ReadFrom(content.Metadata, path);
+            int batchSize = parse.GetValue(batch);
+            if (batchSize <= 0) throw new ArgumentException($"--batch must be positive, got {batchSize}");
+            var folder = ClassifierMetadata.Read(content.Metadata, config.Classes, path).FolderOptions(config.InputChannels, validationFraction: null);
+            var test = DatasetCatalog.Load(content.Metadata.GetValueOrDefault("dataset", "fashion-mnist"), parse.GetValue(data), train: false, parse.GetValue(testLimit), folder);
             if (test.Channels != config.InputChannels || test.ClassCount != config.Classes)
                 throw new InvalidDataException($"{path}: model expects {config.InputChannels} channels and {config.Classes} classes, {test.Name} has {test.Channels} and {test.ClassCount}");
             using var dev = device.Open(parse);
             var model = new ResidualNetwork(config);
             using var store = ParameterStore.Allocate(dev, model, seed: 0);
             var state = Checkpoint.Load(content, path, model, optimizer: null);
-            var (loss, accuracy) = new Trainer(dev, options).Evaluate(model, BatchLoader.ForEvaluation(test, options.BatchSize, normalization),
-                test.Channels, test.Height, test.Width);
+            var (loss, accuracy) = new Evaluator(dev).Evaluate(model, BatchLoader.ForEvaluation(test, batchSize, normalization));
             Console.WriteLine($"{config.Name} from {path} (step {state.Step}) on {test.Name}: {test.Count} images");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"test_acc={accuracy:F4} test_loss={loss:F4} images={test.Count}"));
             return 0;

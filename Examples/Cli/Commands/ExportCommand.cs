@@ -57,13 +57,7 @@ public static class ExportCommand
     /// <summary>The first test images of the checkpoint's dataset, prepared as for training (an image folder at the checkpoint's input size).</summary>
     static ImageDataset TestImages(TrainedClassifier classifier, string? directory, double? valFraction)
     {
-        var options = new TrainOptions
-        {
-            Dataset = classifier.CheckpointMetadata.GetValueOrDefault("dataset", "fashion-mnist"),
-            DataDirectory = directory,
-            TestLimit = VerifyImages,
-            Folder = classifier.Metadata.FolderOptions(classifier.Channels, valFraction),
-        };
-        return Trainer.LoadTest(options);
+        return DatasetCatalog.Load(classifier.CheckpointMetadata.GetValueOrDefault("dataset", "fashion-mnist"), directory, train: false, VerifyImages,
+            classifier.Metadata.FolderOptions(classifier.Channels, valFraction));
     }
 }

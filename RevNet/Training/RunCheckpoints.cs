@@ -1,0 +1,44 @@
+using System.Globalization;
+using RevNetIlgpu.RevNet.Checkpoints;
+using RevNetIlgpu.RevNet.Distributed;
+
+namespace RevNetIlgpu.RevNet.Training;
+
+/// <summary>
+/// A run's checkpoints in its output directory: last.safetensors (at every epoch end, and every
+/// <see cref="TrainOptions.CheckpointEvery"/> steps) and best.safetensors (the best test accuracy so far), each with
+/// the metadata that evaluating, predicting or resuming needs (dataset, class names, input size, normalisation, seed, batch, ranks). Every rank takes part
+/// (running statistics are averaged first); rank 0 alone writes.
+/// </summary>
+public sealed class RunCheckpoints(TrainingSetup setup, DataParallel ranks)
+{
+    public string LastPath { get; } = Path.Combine(setup.Options.OutputDirectory, "last.safetensors");
+
+    public string BestPath { get; } = Path.Combine(setup.Options.OutputDirectory, "best.safetensors");
+
+    public void SaveLast(TrainingState state) => Save(LastPath, state);
+
+    public void SaveBest(TrainingState state) => Save(BestPath, state);
+
+    void Save(string path, TrainingState state)
+    {
+        ranks.AverageBuffers(setup.Store);
+        if (ranks.IsWriter) Checkpoint.Save(path, setup.Model, setup.Optimizer, state, Metadata());
+    }
+
+    Dictionary<string, string> Metadata()
+    {
+        var options = setup.Options;
+        var metadata = new Dictionary<string, string>(ClassifierMetadata.Of(options.Dataset, setup.Train).ToMetadata())
+        {
+            ["dataset"] = options.Dataset,
+            ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
+            ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["reconstruct"] = options.Reconstruct.ToString(),
+            ["ranks"] = ranks.Ranks.ToString(CultureInfo.InvariantCulture),
+            ["sync_bn"] = options.SyncBatchNorm.ToString(),
+        };
+        setup.Normalization.WriteTo(metadata);
+        return metadata;
+    }
+}
