@@ -47,18 +47,6 @@ public static class Checkpoint
         SafeTensorsFile.Write(path, tensors, all);
     }
 
-    /// <summary>Writes a built-in model's checkpoint: <see cref="Save(string, Module, SgdOptimizer?, TrainingState, IReadOnlyDictionary{string, string})"/> with its configuration in the metadata.</summary>
-    public static void Save(string path, ResidualNetwork model, SgdOptimizer? optimizer, TrainingState state, IReadOnlyDictionary<string, string> metadata)
-    {
-        var inv = CultureInfo.InvariantCulture;
-        Save(path, (Module)model, optimizer, state, new Dictionary<string, string>(metadata)
-        {
-            ["model"] = model.Config.Name,
-            ["input_channels"] = model.Config.InputChannels.ToString(inv),
-            ["classes"] = model.Config.Classes.ToString(inv),
-        });
-    }
-
     /// <summary>Reads a checkpoint (validating the file and every tensor's checksum) without touching any model.</summary>
     public static SafeTensorsContent Read(string path)
     {

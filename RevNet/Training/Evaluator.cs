@@ -6,22 +6,21 @@ using RevNetIlgpu.RevNet.Layers;
 namespace RevNetIlgpu.RevNet.Training;
 
 /// <summary>
-/// Mean cross-entropy and top-1 accuracy of a classifier over a dataset, in evaluation mode (batch norm uses its
-/// running statistics) with nothing recorded for backward. Across ranks each evaluates its slice and the totals are summed.
+/// Mean loss (cross-entropy unless another <see cref="LossFunction"/> is given) and top-1 accuracy of a classifier over a
+/// dataset, in evaluation mode (batch norm uses its running statistics) with nothing recorded for backward. Across ranks
+/// each evaluates its slice and the totals are summed.
 /// </summary>
-public sealed class Evaluator(Device device, DataParallel? ranks = null, TimeProvider? clock = null)
+public sealed class Evaluator(Device device, DataParallel? ranks = null, TimeProvider? clock = null, LossFunction? loss = null)
 {
     readonly DataParallel ranks = ranks ?? new DataParallel(new SingleProcess());
     readonly TimeProvider clock = clock ?? TimeProvider.System;
+    readonly LossFunction loss = loss ?? Losses.CrossEntropy;
 
-    /// <summary>Mean loss and accuracy over every batch of <paramref name="loader"/>; the model is back in training mode afterwards.</summary>
+    /// <summary>Mean loss and accuracy over every batch of <paramref name="loader"/>; the model's modes are as they were afterwards.</summary>
     public (double Loss, double Accuracy) Evaluate(Module model, BatchLoader loader)
     {
         var data = loader.Dataset;
-        model.Eval();
-        var tape = device.Tape;
-        tape.IsRecording = false;
-        try
+        using (model.Evaluating(device))
         {
             double lossSum = 0;
             long correct = 0, seen = 0;
@@ -30,18 +29,13 @@ public sealed class Evaluator(Device device, DataParallel? ranks = null, TimePro
                 using var images = Tensor.FromArray(device, batch.Images, batch.Count, data.Channels, data.Height, data.Width);
                 using var labels = Tensor.FromArray(device, batch.Labels, batch.Count);
                 using var logits = model.Forward(images);
-                using var loss = Functional.CrossEntropy(logits, labels);
+                using var value = loss(logits, labels);
                 correct += Functional.CountCorrect(logits, labels);
-                lossSum += loss.ToArray()[0] * batch.Count;
+                lossSum += value.ToArray()[0] * batch.Count;
                 seen += batch.Count;
             }
             (lossSum, correct, seen) = ranks.Sum(lossSum, correct, seen);
             return (lossSum / Math.Max(seen, 1), (double)correct / Math.Max(seen, 1));
-        }
-        finally
-        {
-            tape.IsRecording = true;
-            model.Train();
         }
     }
 

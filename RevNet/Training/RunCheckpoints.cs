@@ -29,9 +29,9 @@ public sealed class RunCheckpoints(TrainingSetup setup, DataParallel ranks)
     Dictionary<string, string> Metadata()
     {
         var options = setup.Options;
-        var metadata = new Dictionary<string, string>(ClassifierMetadata.Of(options.Dataset, setup.Train).ToMetadata())
+        var metadata = new Dictionary<string, string>(ClassifierMetadata.Of(setup.DatasetName, setup.Train).ToMetadata().Concat(setup.ModelMetadata))
         {
-            ["dataset"] = options.Dataset,
+            ["dataset"] = setup.DatasetName,
             ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
             ["batch_size"] = options.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["reconstruct"] = options.Reconstruct.ToString(),

@@ -18,7 +18,9 @@ public sealed record TrainResult(string Model, double TestAccuracy, double BestT
     IReadOnlyList<EpochSummary> Epochs);
 
 /// <summary>
-/// Trains a RevNet/ResNet classifier: SGD with momentum and weight decay, a cosine or step schedule, evaluation
+/// Trains a classifier (Keras' <c>fit</c>): a built-in RevNet/ResNet named by the options, or any <see cref="Layers.Module"/>
+/// with its datasets (<see cref="Trainer(Device, TrainingModel, ImageDataset, ImageDataset, TrainOptions, TimeProvider?)"/>).
+/// SGD with momentum and weight decay, a cosine or step schedule with warm-up, an optional time budget, evaluation
 /// every epoch, last and best checkpoints, metrics.csv, a per-epoch reconstruction-drift figure, and a stop with
 /// the step named when the loss or any gradient is NaN/Inf (the last good checkpoint stays). With a communicator of
 /// N ranks (mpirun), each rank trains on its 1/N slice of every global batch and gradients are averaged
@@ -28,10 +30,32 @@ public sealed record TrainResult(string Model, double TestAccuracy, double BestT
 /// checkpoints).
 /// </summary>
 /// <param name="clock">The run's clock (the system's by default): wall times, the time budget and throughput are read from it.</param>
-public sealed class Trainer(Device device, TrainOptions options, ICommunicator? communicator = null, TimeProvider? clock = null)
+public sealed class Trainer
 {
-    readonly DataParallel ranks = new(communicator ?? new SingleProcess());
-    readonly TimeProvider clock = clock ?? TimeProvider.System;
+    readonly Device device;
+    readonly TrainOptions options;
+    readonly DataParallel ranks;
+    readonly TimeProvider clock;
+    readonly (TrainingModel Model, ImageDataset Train, ImageDataset Test)? custom;
+
+    /// <summary>A run of the built-in model and dataset <paramref name="options"/> name (as `revnet train`), on one or several ranks.</summary>
+    public Trainer(Device device, TrainOptions options, ICommunicator? communicator = null, TimeProvider? clock = null)
+    {
+        this.device = device;
+        this.options = options;
+        ranks = new DataParallel(communicator ?? new SingleProcess());
+        this.clock = clock ?? TimeProvider.System;
+    }
+
+    /// <summary>
+    /// A run of your own <paramref name="model"/> (e.g. <c>TrainingModel.Custom(net, "my-revnet")</c>) on <paramref name="train"/>,
+    /// evaluated on <paramref name="test"/> every epoch; <paramref name="options"/> give the hyperparameters, the output
+    /// directory and the limits (its model and dataset names are not used). Its parameters are allocated by the run
+    /// (seeded by <see cref="TrainOptions.Seed"/>) and freed when it ends: evaluate or save inside <see cref="EpochCompleted"/>,
+    /// or load the run's checkpoint afterwards.
+    /// </summary>
+    public Trainer(Device device, TrainingModel model, ImageDataset train, ImageDataset test, TrainOptions options, TimeProvider? clock = null)
+        : this(device, options, null, clock) => custom = (model, train, test);
 
     public event Action<StepProgress>? StepCompleted;
 
@@ -42,9 +66,11 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
 
     public TrainResult Run()
     {
-        using var setup = TrainingSetup.Create(device, options, ranks, Report);
+        using var setup = custom is var (model, train, test)
+            ? TrainingSetup.Create(device, options, model, train, test, ranks, Report)
+            : TrainingSetup.Create(device, options, ranks, Report);
         if (ranks.IsWriter) Directory.CreateDirectory(options.OutputDirectory);
-        var evaluator = new Evaluator(device, ranks, clock);
+        var evaluator = new Evaluator(device, ranks, clock, setup.Loss);
         var checkpoints = new RunCheckpoints(setup, ranks);
         var epochEnd = new EpochEnd(setup, ranks, evaluator, checkpoints, clock);
         var update = new UpdateStep(device, setup, ranks);
@@ -98,7 +124,14 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
             epochs.Add(summary);
             EpochCompleted?.Invoke(summary);
         }
-        return new TrainResult(setup.Model.Config.Name, lastAccuracy, epochEnd.BestTestAccuracy, clock.GetElapsedTime(runStart).TotalSeconds,
+        if (epochs.Count == 0)
+        {
+            // Nothing left to train (a resumed run that had finished): say so, and report the checkpoint's real accuracy.
+            Report($"the run had already finished (step {step} of {totalSteps}): evaluating its checkpoint");
+            ranks.AverageBuffers(setup.Store);
+            lastAccuracy = evaluator.Evaluate(setup.Model, setup.TestLoader).Accuracy;
+        }
+        return new TrainResult(setup.ModelName, lastAccuracy, epochEnd.BestTestAccuracy, clock.GetElapsedTime(runStart).TotalSeconds,
             imagesSeen / Math.Max(trainSeconds, 1e-9), peakBytes, step, epochs);
     }
 

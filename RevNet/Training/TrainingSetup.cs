@@ -1,31 +1,37 @@
 using RevNetIlgpu.Engine;
-using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Checkpoints;
 using RevNetIlgpu.RevNet.Data;
 using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
+using RevNetIlgpu.RevNet.Reversible;
 
 namespace RevNetIlgpu.RevNet.Training;
 
 /// <summary>
-/// Everything a run holds before its first step, built from its <see cref="TrainOptions"/>: the data (loaded, cut,
-/// normalised with the training set's statistics, batched for this rank), the model, its parameters, the optimizer,
-/// the learning-rate schedule over <see cref="MaxSteps"/>, and where the run starts (step 0, or a --resume checkpoint
-/// shared from rank 0). Bad options are refused before any data is read. Disposing frees the parameters and momentum.
+/// Everything a run holds before its first step: the data (cut, normalised with the training set's statistics, batched
+/// for this rank), the model, its parameters, the optimizer, the loss, the learning-rate schedule over
+/// <see cref="MaxSteps"/>, and where the run starts (step 0, or a --resume checkpoint shared from rank 0). Built from
+/// names (<see cref="Create(Device, TrainOptions, DataParallel, Action{string})"/>: a built-in model and dataset, as
+/// `revnet train` runs) or from a user's own model and datasets. Bad options are refused before any data is read.
+/// Disposing frees the parameters and momentum.
 /// </summary>
 public sealed class TrainingSetup : IDisposable
 {
-    TrainingSetup(TrainOptions options, ImageDataset train, ImageDataset test, ChannelNormalization normalization, BatchLoader trainLoader,
-        BatchLoader testLoader, ResidualNetwork model, ParameterStore store, SgdOptimizer optimizer)
+    TrainingSetup(TrainOptions options, TrainingModel model, ImageDataset train, ImageDataset test, ChannelNormalization normalization, BatchLoader trainLoader,
+        BatchLoader testLoader, ParameterStore store, SgdOptimizer optimizer)
     {
         Options = options;
+        DatasetName = train.Name;
+        ModelName = model.Name;
+        ModelMetadata = model.Metadata;
+        Loss = model.Loss;
         Train = train;
         Test = test;
         Normalization = normalization;
         TrainLoader = trainLoader;
         TestLoader = testLoader;
-        Model = model;
+        Model = model.Module;
         Store = store;
         Optimizer = optimizer;
         MaxSteps = Math.Min((long)options.Epochs * BatchesPerEpoch, options.MaxSteps ?? long.MaxValue);
@@ -59,7 +65,20 @@ public sealed class TrainingSetup : IDisposable
     /// <summary>The learning rates over <see cref="MaxSteps"/> steps.</summary>
     public LearningRateSchedule Schedule { get; }
 
-    public ResidualNetwork Model { get; }
+    /// <summary>The network being trained.</summary>
+    public Module Model { get; }
+
+    /// <summary>The data's name in checkpoint metadata: the dataset `revnet eval` reloads for a built-in run, else the training set's name.</summary>
+    public string DatasetName { get; private set; }
+
+    /// <summary>The model's name in logs, results and checkpoint metadata (a built-in model's config name).</summary>
+    public string ModelName { get; }
+
+    /// <summary>What the checkpoints say about the model (a built-in model's configuration; a custom model's name).</summary>
+    public IReadOnlyDictionary<string, string> ModelMetadata { get; }
+
+    /// <summary>The training loss (mean cross-entropy unless the run was given another).</summary>
+    public LossFunction Loss { get; }
 
     public ParameterStore Store { get; }
 
@@ -69,8 +88,9 @@ public sealed class TrainingSetup : IDisposable
     public TrainingState Start { get; private set; } = new(0, 0, 0, 0);
 
     /// <summary>
-    /// Checks the options, loads the data and builds the model and optimizer on <paramref name="device"/>; with
-    /// <see cref="TrainOptions.Resume"/>, rank 0 loads the checkpoint and every rank starts from it.
+    /// Checks the options, loads the named dataset and builds the named built-in model (<see cref="TrainOptions.Model"/>,
+    /// <see cref="TrainOptions.Dataset"/>) on <paramref name="device"/>, as `revnet train` does; then as
+    /// <see cref="Create(Device, TrainOptions, TrainingModel, ImageDataset, ImageDataset, DataParallel, Action{string})"/>.
     /// </summary>
     /// <param name="log">Receives the "data: …", "model: …" and "resumed from …" lines.</param>
     public static TrainingSetup Create(Device device, TrainOptions options, DataParallel ranks, Action<string> log)
@@ -79,6 +99,24 @@ public sealed class TrainingSetup : IDisposable
         ValidateSplit(options, ranks.Ranks);
         var train = DatasetCatalog.Load(options.Dataset, options.DataDirectory, train: true, options.TrainLimit, options.Folder);
         var test = DatasetCatalog.Load(options.Dataset, options.DataDirectory, train: false, options.TestLimit, options.Folder);
+        var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
+        var model = new ResidualNetwork(config) { Memory = options.Memory };
+        var setup = Create(device, options, TrainingModel.Of(model), train, test, ranks, log);
+        setup.DatasetName = options.Dataset;
+        return setup;
+    }
+
+    /// <summary>
+    /// Checks the options and sets up a run of <paramref name="model"/> on <paramref name="train"/> (evaluated on
+    /// <paramref name="test"/>): allocates its parameters on <paramref name="device"/> (seeded by <see cref="TrainOptions.Seed"/>),
+    /// the optimizer, the schedule; with <see cref="TrainOptions.Resume"/>, rank 0 loads the checkpoint and every rank
+    /// starts from it. The options naming a built-in model and dataset are not used.
+    /// </summary>
+    public static TrainingSetup Create(Device device, TrainOptions options, TrainingModel model, ImageDataset train, ImageDataset test, DataParallel ranks,
+        Action<string> log)
+    {
+        Validate(options);
+        ValidateSplit(options, ranks.Ranks);
         ranks.CheckSameSetup(options, train.Count, test.Count);
         var slice = new RankSlice(ranks.Communicator.Rank, ranks.Ranks);
         log($"data: {train.Name} {train.Count} train / {test.Count} test images, {train.Channels}x{train.Height}x{train.Width}, {train.ClassCount} classes");
@@ -88,17 +126,16 @@ public sealed class TrainingSetup : IDisposable
         var testLoader = BatchLoader.ForEvaluation(test, EvaluationBatchSize, normalization, slice);
         if (trainLoader.Sampler.BatchesPerEpoch == 0) throw new ArgumentException($"batch size {options.BatchSize} is larger than the {train.Count} training images");
 
-        var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
-        var model = new ResidualNetwork(config) { Memory = options.Memory };
         if (options.SyncBatchNorm)
-            foreach (var norm in model.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
-        var store = ParameterStore.Allocate(device, model, options.Seed);
+            foreach (var norm in model.Module.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
+        var store = ParameterStore.Allocate(device, model.Module, options.Seed);
         SgdOptimizer? optimizer = null;
         try
         {
             optimizer = new SgdOptimizer(store, new SgdSettings(options.LearningRate, options.Momentum, options.WeightDecay));
-            var setup = new TrainingSetup(options, train, test, normalization, trainLoader, testLoader, model, store, optimizer);
-            log($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}");
+            var setup = new TrainingSetup(options, model, train, test, normalization, trainLoader, testLoader, store, optimizer);
+            bool reconstructs = model.Module.Modules().OfType<ReversibleSequence>().Any(r => r.Reconstruct);
+            log($"model: {model.Name}, {store.ParameterCount:N0} parameters, {(reconstructs ? "reconstructing" : "stored activations")}");
             setup.Start = ranks.ShareFromRankZero(store, optimizer, ranks.IsWriter ? setup.Resume(log) : setup.Start);
             return setup;
         }
@@ -110,15 +147,14 @@ public sealed class TrainingSetup : IDisposable
         }
     }
 
-    /// <summary>Loads the --resume checkpoint into the model and optimizer after checking it was saved from the same model and data shape.</summary>
+    /// <summary>Loads the --resume checkpoint into the model and optimizer after checking it was saved from the same model.</summary>
     TrainingState Resume(Action<string> log)
     {
         if (Options.Resume is not { } path) return Start;
         var content = Checkpoint.Read(path);
-        var saved = Checkpoint.ConfigOf(content, path);
-        var config = Model.Config;
-        if (saved.Name != config.Name || saved.Classes != config.Classes || saved.InputChannels != config.InputChannels)
-            throw new InvalidDataException($"{path}: saved from {saved.Name} ({saved.InputChannels} channels, {saved.Classes} classes), not {config.Name} on {Train.Name}");
+        foreach (var (key, value) in ModelMetadata)
+            if (content.Metadata.GetValueOrDefault(key) is { } saved && saved != value)
+                throw new InvalidDataException($"{path}: saved with {key} {saved}, this run's model has {value} (not {ModelName} on {Train.Name})");
         var state = Checkpoint.Load(content, path, Model, Optimizer);
         log($"resumed from {path} at step {state.Step} (epoch {state.Epoch + 1}, batch {state.BatchInEpoch})");
         return state;

@@ -36,7 +36,7 @@ public sealed class UpdateStep(Device device, TrainingSetup setup, DataParallel 
         {
             try
             {
-                stats = TrainingStep.Run(model, store, images, labels);
+                stats = TrainingStep.Run(model, store, images, labels, setup.Loss);
                 ranks.AverageGradients(store);
             }
             catch (NonFiniteException e) when (options.CheckEveryOp)

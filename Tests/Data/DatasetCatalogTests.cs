@@ -23,7 +23,7 @@ public class DatasetCatalogTests
     public void UnknownName_OrCifarWithoutADirectory_IsOneLineNamingWhatToPass()
     {
         var unknown = Assert.Throws<ArgumentException>(() => DatasetCatalog.Load("imagenet", null, train: true))!;
-        Assert.That(unknown.Message, Is.EqualTo("unknown dataset 'imagenet': expected fashion-mnist, mnist, cifar10 or cifar100"));
+        Assert.That(unknown.Message, Is.EqualTo("unknown dataset 'imagenet': expected fashion-mnist, mnist, cifar10, cifar100 or folder"));
         var cifar = Assert.Throws<ArgumentException>(() => DatasetCatalog.Load("cifar10", null, train: false))!;
         Assert.That(cifar.Message, Is.EqualTo("cifar10 cannot be downloaded here: pass --data DIR with the binary files"));
     }
