@@ -18,10 +18,13 @@ namespace RevNetIlgpu.RevNet.Training;
 /// </summary>
 public sealed class TrainingSetup : IDisposable
 {
+    readonly bool ownsStore;
+
     TrainingSetup(TrainOptions options, TrainingModel model, ImageDataset train, ImageDataset test, ChannelNormalization normalization, BatchLoader trainLoader,
         BatchLoader testLoader, ParameterStore store, SgdOptimizer optimizer)
     {
         Options = options;
+        ownsStore = model.Parameters is null;
         DatasetName = train.Name;
         ModelName = model.Name;
         ModelMetadata = model.Metadata;
@@ -128,7 +131,9 @@ public sealed class TrainingSetup : IDisposable
 
         if (options.SyncBatchNorm)
             foreach (var norm in model.Module.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
-        var store = ParameterStore.Allocate(device, model.Module, options.Seed);
+        if (model.Parameters is { } given && given.Values.Device != device)
+            throw new ArgumentException($"the model's parameters live on {given.Values.Device.Name}, the run on {device.Name}");
+        var store = model.Parameters ?? ParameterStore.Allocate(device, model.Module, options.Seed);
         SgdOptimizer? optimizer = null;
         try
         {
@@ -142,7 +147,7 @@ public sealed class TrainingSetup : IDisposable
         catch
         {
             optimizer?.Dispose();
-            store.Dispose();
+            if (model.Parameters is null) store.Dispose();
             throw;
         }
     }
@@ -160,10 +165,11 @@ public sealed class TrainingSetup : IDisposable
         return state;
     }
 
+    /// <summary>Frees the momentum, and the parameters unless the caller allocated them.</summary>
     public void Dispose()
     {
         Optimizer.Dispose();
-        Store.Dispose();
+        if (ownsStore) Store.Dispose();
     }
 
     /// <summary>Every rank gets an equal slice of the global batch, and batch norm without --sync-bn needs two samples per rank.</summary>
