@@ -61,6 +61,6 @@ public sealed class BatchLoader(ImageDataset dataset, BatchSampler sampler, Imag
             labels[i] = Dataset.Labels[indices[i]];
         }
         normalization?.Apply(images, Dataset.Height * Dataset.Width);
-        return new Batch(position, images, labels);
+        return new Batch(position, images, labels, (Dataset.Channels, Dataset.Height, Dataset.Width));
     }
 }

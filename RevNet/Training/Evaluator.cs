@@ -19,18 +19,16 @@ public sealed class Evaluator(Device device, DataParallel? ranks = null, TimePro
     /// <summary>Mean loss and accuracy over every batch of <paramref name="loader"/>; the model's modes are as they were afterwards.</summary>
     public (double Loss, double Accuracy) Evaluate(Module model, BatchLoader loader)
     {
-        var data = loader.Dataset;
         using (model.Evaluating(device))
         {
             double lossSum = 0;
             long correct = 0, seen = 0;
             foreach (var batch in loader.Epoch(0).Prefetch(2).Where(b => b.Count > 0))
             {
-                using var images = Tensor.FromArray(device, batch.Images, batch.Count, data.Channels, data.Height, data.Width);
-                using var labels = Tensor.FromArray(device, batch.Labels, batch.Count);
-                using var logits = model.Forward(images);
-                using var value = loss(logits, labels);
-                correct += Functional.CountCorrect(logits, labels);
+                using var tensors = batch.ToTensors(device);
+                using var logits = model.Forward(tensors.Images);
+                using var value = loss(logits, tensors.Labels);
+                correct += Functional.CountCorrect(logits, tensors.Labels);
                 lossSum += value.ToArray()[0] * batch.Count;
                 seen += batch.Count;
             }

@@ -29,14 +29,12 @@ public sealed class UpdateStep(Device device, TrainingSetup setup, DataParallel 
     {
         optimizer.Settings = optimizer.Settings with { LearningRate = learningRate };
         foreach (var r in reversibleSequences) r.MeasureReconstruction = measureReconstruction;
-        var shape = setup.Train;
         StepStatistics stats;
-        using (var images = Tensor.FromArray(device, batch.Images, batch.Count, shape.Channels, shape.Height, shape.Width))
-        using (var labels = Tensor.FromArray(device, batch.Labels, batch.Count))
+        using (var tensors = batch.ToTensors(device))
         {
             try
             {
-                stats = TrainingStep.Run(model, store, images, labels, setup.Loss);
+                stats = TrainingStep.Run(model, store, tensors.Images, tensors.Labels, setup.Loss);
                 ranks.AverageGradients(store);
             }
             catch (NonFiniteException e) when (options.CheckEveryOp)
