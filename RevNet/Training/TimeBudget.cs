@@ -25,8 +25,12 @@ public sealed class TimeBudget
     /// <summary>Share of the budget a fit leaves unplanned: for variation in step time and for checkpoints.</summary>
     public const double SafetyFraction = 0.025;
 
-    /// <summary>The fewest steps a re-fit may choose, as a share of the first fit's: a machine slower still is left to the guard.</summary>
-    public const double LowestRefitShare = 0.5;
+    /// <summary>
+    /// The fewest steps a re-fit may choose, as a share of the first fit's: the higher, the later the re-fit can come
+    /// (the held rates last longer) and the steadier the pace it times. After a warm-up steps only get faster on a
+    /// machine that is not getting busier; one that is, is left to the guard.
+    /// </summary>
+    public const double LowestRefitShare = 0.75;
 
     readonly int batchesPerEpoch;
     readonly long maxSteps;
@@ -127,7 +131,8 @@ public sealed class TimeBudget
         if (refitStep - WarmupSteps >= WarmupSteps - CalibrationStart && refitStep < TotalSteps)
         {
             RefitStep = refitStep;
-            refitWindowStart = WarmupSteps + (refitStep - WarmupSteps) / 3;
+            // The later half: the steps keep getting faster for a while after the warm-up.
+            refitWindowStart = WarmupSteps + (refitStep - WarmupSteps) / 2;
             plan = $"re-fitted after step {refitStep}, once the pace has settled";
         }
         else

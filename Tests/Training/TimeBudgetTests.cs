@@ -90,16 +90,17 @@ public class TimeBudgetTests
     }
 
     [Test]
-    public void Refit_OnAMuchSlowerMachine_ChoosesNoFewerThanHalf_AndTheGuardStopsTheRest()
+    public void Refit_OnAMuchSlowerMachine_ChoosesNoFewerThanItsLowestShare_AndTheGuardStopsTheRest()
     {
         var budget = new TimeBudget(300, 30, Cosine(20 * 937, 30), 937);
         var (rates, log, _) = Simulate(budget, step => step <= 60 ? 0.1 : 0.4);
         long firstCount = long.Parse(log[0].Split("-> ")[1].Split(' ')[0]);
-        Assert.That(log[1], Does.Contain($"-> {(firstCount + 1) / 2} steps in all"), "the fewest the rates already used allow");
+        long fewest = (long)Math.Ceiling(firstCount * TimeBudget.LowestRefitShare);
+        Assert.That(log[1], Does.Contain($"-> {fewest} steps in all"), "the fewest the rates already used allow");
         Assert.That(log[2], Does.StartWith("time budget: evaluation re-timed after step "));
         Assert.That(log[3], Does.StartWith("time budget: steps slowed to ~400 ms (calibrated 400 ms), an evaluation to ~2.0 s; stopping at step "));
-        Assert.That(budget.TotalSteps, Is.LessThan((firstCount + 1) / 2));
-        var planned = Cosine((firstCount + 1) / 2, 30);
+        Assert.That(budget.TotalSteps, Is.LessThan(fewest));
+        var planned = Cosine(fewest, 30);
         Assert.That(rates, Is.EqualTo(Enumerable.Range(0, rates.Count).Select(s => planned.At(s))), "cut short, but on the re-fitted count's rates");
     }
 
@@ -184,9 +185,9 @@ public class TimeBudgetTests
         using var data = new TinyIdxDataset(trainCount: 400);
         using var device = Device.Create("cpu");
         // 50 batches an epoch, at most 10 epochs. On the manual clock the warm-up's steps take 1 s and later ones 0.8 s,
-        // so the first fit (140 steps) is too few and the re-fit, before the held rate ends, raises the count.
+        // so the first fit (100 steps) is too few and the re-fit, before the held rate ends, raises the count.
         var clock = new ManualClock();
-        var options = TinyRun.Options(data, "refit") with { Epochs = 10, WarmupSteps = 9, TimeBudgetSeconds = 143.5 };
+        var options = TinyRun.Options(data, "refit") with { Epochs = 10, WarmupSteps = 9, TimeBudgetSeconds = 101.9 };
         var budgeted = new Trainer(device, options, clock: clock);
         budgeted.StepCompleted += p => clock.Advance(p.Step < 9 ? 1.0 : 0.8);
         var log = new List<string>();
@@ -195,13 +196,13 @@ public class TimeBudgetTests
 
         var budgetLines = log.Where(l => l.StartsWith("time budget")).ToList();
         Assert.That(budgetLines, Has.Count.EqualTo(2), string.Join("\n", log));
-        Assert.That(budgetLines[0], Does.Contain("1000 ms per step").And.Contain("-> 140 steps in all (2.80 epochs); re-fitted after step 15"));
-        Assert.That(budgetLines[1], Does.Contain("steps 12-15 took 800 ms each -> 173 steps in all (3.46 epochs); --max-steps 173 --warmup-steps 9 repeats this run"));
-        Assert.That(first.Steps, Is.EqualTo(173));
+        Assert.That(budgetLines[0], Does.Contain("1000 ms per step").And.Contain("-> 100 steps in all (2.00 epochs); re-fitted after step 15"));
+        Assert.That(budgetLines[1], Does.Contain("steps 13-15 took 800 ms each -> 123 steps in all (2.46 epochs); --max-steps 123 --warmup-steps 9 repeats this run"));
+        Assert.That(first.Steps, Is.EqualTo(123));
 
-        var repeat = new Trainer(device, options with { OutputDirectory = data.OutputDirectory("repeat"), TimeBudgetSeconds = null, MaxSteps = 173 }).Run();
+        var repeat = new Trainer(device, options with { OutputDirectory = data.OutputDirectory("repeat"), TimeBudgetSeconds = null, MaxSteps = 123 }).Run();
 
-        Assert.That(repeat.Steps, Is.EqualTo(173));
+        Assert.That(repeat.Steps, Is.EqualTo(123));
         AssertSameTensors(data, "refit", "repeat");
     }
 
