@@ -151,9 +151,9 @@ internal static class CouplingHost
 
         public void Apply<T>(int i) where T : struct, IFloatLanes<T>
         {
-            T scale = CouplingArithmetic.Scale(T.Load(s, i)), g = T.Load(gy, i), input = T.Load(x, i);
+            T pre = T.Load(s, i), scale = CouplingArithmetic.Scale(pre), g = T.Load(gy, i);
             T.Store(g * scale, gx, i);
-            T.Store(g * input * (scale * (T.Broadcast(1f) - scale)), gs, i);
+            T.Store(g * T.Load(x, i) * (scale * CouplingArithmetic.ScaleComplement(pre)), gs, i);
         }
     }
 

@@ -32,9 +32,9 @@ public static class CouplingIlgpu
     {
         for (int i = GridLoop.Start, end = gx.IntLength, step = GridLoop.Stride; i < end; i += step)
         {
-            float scale = CouplingArithmetic.Scale(v.S[i]), gy = v.Gy[i];
+            float s = v.S[i], scale = CouplingArithmetic.Scale(s), gy = v.Gy[i];
             gx[i] = gy * scale;
-            v.Gs[i] = gy * x[i] * (scale * (1f - scale));
+            v.Gs[i] = gy * x[i] * (scale * CouplingArithmetic.ScaleComplement(s));
         }
     }
 

@@ -20,12 +20,38 @@ public static class CouplingArithmetic
     /// <summary><see cref="Scale(float)"/> over lanes.</summary>
     public static T Scale<T>(T s) where T : struct, IFloatLanes<T> => new SigmoidOp().Invoke(s + T.Broadcast(ScaleOffset));
 
-    /// <summary>v rounded to the grid of <paramref name="format"/> (not range-checked): floor(v·2^k + ½)·2^−k.</summary>
-    public static float Round(FixedPointFormat format, float v) => XMath.Floor(v * format.Scale + 0.5f) * format.Step;
+    /// <summary>
+    /// 1 − scale as sigmoid(−(s + 2)), computed on its own: 1 − sigmoid(s + 2) would cancel to a few correct bits where the
+    /// scale nears 1, and the scale's derivative is scale·(1 − scale).
+    /// </summary>
+    public static float ScaleComplement(float s) => new SigmoidOp().Invoke(0f - (s + ScaleOffset));
+
+    /// <summary><see cref="ScaleComplement(float)"/> over lanes.</summary>
+    public static T ScaleComplement<T>(T s) where T : struct, IFloatLanes<T> => new SigmoidOp().Invoke(T.Zero - (s + T.Broadcast(ScaleOffset)));
+
+    /// <summary>
+    /// The integer nearest u, halves up: floor(u), plus one where u − floor(u) ≥ ½. Every step is exact, unlike floor(u + ½),
+    /// whose sum rounds once u has no bits to spare. NaN stays NaN, ±∞ stays ±∞.
+    /// </summary>
+    public static float RoundHalfUp(float u)
+    {
+        float whole = XMath.Floor(u);
+        return u - whole >= 0.5f ? whole + 1f : whole;
+    }
+
+    /// <summary><see cref="RoundHalfUp(float)"/> over lanes.</summary>
+    public static T RoundHalfUp<T>(T u) where T : struct, IFloatLanes<T>
+    {
+        var whole = T.Floor(u);
+        return whole + T.WhereLess(u - whole, T.Broadcast(0.5f), T.Zero, T.Broadcast(1f));
+    }
+
+    /// <summary>v rounded to the grid of <paramref name="format"/> (not range-checked): RoundHalfUp(v·2^k)·2^−k, the product exact.</summary>
+    public static float Round(FixedPointFormat format, float v) => RoundHalfUp(v * format.Scale) * format.Step;
 
     /// <summary><see cref="Round(FixedPointFormat, float)"/> over lanes.</summary>
     public static T Round<T>(FixedPointFormat format, T v) where T : struct, IFloatLanes<T> =>
-        T.Floor(v * T.Broadcast(format.Scale) + T.Broadcast(0.5f)) * T.Broadcast(format.Step);
+        RoundHalfUp(v * T.Broadcast(format.Scale)) * T.Broadcast(format.Step);
 
     /// <summary>Whether v is a value the format holds exactly by magnitude (|v| ≤ limit); false for NaN.</summary>
     public static bool InRange(FixedPointFormat format, float v) => IntrinsicMath.Abs(v) <= format.Limit;

@@ -1,5 +1,3 @@
-using ILGPU.Algorithms;
-
 namespace RevNetIlgpu.Kernels;
 
 /// <summary>
@@ -41,7 +39,7 @@ public static class ExactScaleShift
     /// <summary>n, the scale's numerator over 2^R, from s: round(sigmoid(s + 2)·2^R) kept in [1, 2^R] (NaN gives 1).</summary>
     static long Numerator(float s)
     {
-        float n = XMath.Floor(CouplingArithmetic.Scale(s) * Denominator + 0.5f);
+        float n = CouplingArithmetic.RoundHalfUp(CouplingArithmetic.Scale(s) * Denominator);
         return n >= 1f ? (long)n : 1; // n ≤ 2^R since the scale is below one
     }
 

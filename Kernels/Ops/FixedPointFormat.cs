@@ -5,8 +5,8 @@ namespace RevNetIlgpu.Kernels;
 /// standing for X·2^−<see cref="FractionBits"/>. Float32 holds every such integer exactly, so adding or subtracting two of
 /// them in float32 is integer arithmetic whenever the result stays in range: exact, and undone exactly by the opposite
 /// operation. The default, 16 fraction bits, gives steps of 2^−16 ≈ 1.5e−5 and a range of ±256; fewer bits widen the range
-/// and coarsen the steps. Rounding to the grid is floor(v·2^k + ½)·2^−k, whose product is exact, so a fused multiply-add
-/// gives the same bits as a separate multiply and add. Public fields: ILGPU marshals it as a kernel argument.
+/// and coarsen the steps. Rounding to the grid (<see cref="CouplingArithmetic.Round(FixedPointFormat, float)"/>) takes only
+/// exact steps, so every backend and compiler gives the same bits. Public fields: ILGPU marshals it as a kernel argument.
 /// </summary>
 public readonly record struct FixedPointFormat
 {

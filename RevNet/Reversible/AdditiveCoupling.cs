@@ -25,16 +25,18 @@ public sealed class AdditiveCoupling : Coupling
 
     /// <summary>
     /// x = y − F(c) written into y's memory when only the caller holds it; dL/dx = dL/dy passed on as the same tensor;
-    /// dL/dc from F's local tape seeded with dL/dy. No tensor is made only to give the tape an output.
+    /// dL/dc from F's local tape seeded with dL/dy, added to <paramref name="gCondition"/>. No tensor is made only to give the
+    /// tape an output.
     /// </summary>
-    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput) =>
-        Rebuild(output, condition, gOutput, Functional.SubtractConsuming);
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition) =>
+        Rebuild(output, condition, gOutput, gCondition, Functional.SubtractConsuming);
 
-    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput,
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
         FixedPointFormat format, FixedPointRun run) =>
-        Rebuild(output, condition, gOutput, (y, fc) => Functional.SubtractRoundedConsuming(y, fc, format));
+        Rebuild(output, condition, gOutput, gCondition, (y, fc) => Functional.SubtractRoundedConsuming(y, fc, format));
 
-    (Tensor Input, Tensor GInput, Tensor GCondition) Rebuild(Tensor output, Tensor condition, Tensor gOutput, Func<Tensor, Tensor, Tensor> subtractConsuming)
+    (Tensor Input, Tensor GInput, Tensor GCondition) Rebuild(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
+        Func<Tensor, Tensor, Tensor> subtractConsuming)
     {
         var device = output.Device;
         var local = new Tape();
@@ -44,9 +46,10 @@ public sealed class AdditiveCoupling : Coupling
             var fc = f.Forward(condition);
             var input = subtractConsuming(output, fc);
             fc.Release(); // from here only a key for the seed: F's records hold what its backward needs
-            var gCondition = local.Backward(fc, gOutput, condition)[0] ?? Tensor.Zeros(device, condition.Shape);
+            // gCondition seeds the condition itself, so F's part is added to it as the stored run's tape adds it.
+            var total = local.BackwardConsumingSeeds([fc, condition], [gOutput.Retain(), gCondition], condition)[0]!;
             condition.RequiresGrad = false;
-            return (input, gOutput, gCondition);
+            return (input, gOutput, total);
         }
     }
 }

@@ -33,21 +33,23 @@ public sealed class AffineCoupling : Coupling
 
     /// <summary>
     /// x rebuilt (into y's memory when only the caller holds it), then dL/dx and dL/dS from the coupling's own backward and dL/dc
-    /// from S's and T's local tape seeded with dL/dS and dL/dy: S and T run once, the coupling is not re-applied.
+    /// from S's and T's local tape seeded with dL/dS and dL/dy, added to <paramref name="gCondition"/>: S and T run once, the
+    /// coupling is not re-applied.
     /// </summary>
-    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput) =>
-        Rebuild(output, condition, gOutput, (y, scale, shift) =>
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition) =>
+        Rebuild(output, condition, gOutput, gCondition, (y, scale, shift) =>
         {
             var x = Functional.UnscaleShift(y, scale, shift);
             y.Release();
             return x;
         });
 
-    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput,
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
         FixedPointFormat format, FixedPointRun run) =>
-        Rebuild(output, condition, gOutput, (y, scale, shift) => Functional.ExactUnscaleShiftConsuming(y, scale, shift, run.Information(y), format));
+        Rebuild(output, condition, gOutput, gCondition, (y, scale, shift) => Functional.ExactUnscaleShiftConsuming(y, scale, shift, run.Information(y), format));
 
-    (Tensor Input, Tensor GInput, Tensor GCondition) Rebuild(Tensor output, Tensor condition, Tensor gOutput, Func<Tensor, Tensor, Tensor, Tensor> invertConsuming)
+    (Tensor Input, Tensor GInput, Tensor GCondition) Rebuild(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
+        Func<Tensor, Tensor, Tensor, Tensor> invertConsuming)
     {
         var device = output.Device;
         var local = new Tape();
@@ -60,9 +62,10 @@ public sealed class AffineCoupling : Coupling
             var (gInput, gScale) = Functional.ScaleShiftBackward(input, scale, gOutput);
             scale.Release(); // from here only keys for the seeds: S's and T's records hold what their backward needs
             shift.Release();
-            var gCondition = local.BackwardConsumingSeeds([scale, shift], [gScale, gOutput], condition)[0] ?? Tensor.Zeros(device, condition.Shape);
+            // gCondition seeds the condition itself, so T's and S's parts are added to it as the stored run's tape adds them.
+            var total = local.BackwardConsumingSeeds([scale, shift, condition], [gScale, gOutput, gCondition], condition)[0]!;
             condition.RequiresGrad = false;
-            return (input, gInput, gCondition);
+            return (input, gInput, total);
         }
     }
 }

@@ -23,11 +23,13 @@ public abstract class Coupling : Module
 
     /// <summary>
     /// For output = Apply(input, Transform(condition)): rebuilds input from <paramref name="output"/> and back-propagates
-    /// <paramref name="gOutput"/>, accumulating parameter gradients. Consumes output and gOutput (the caller's, possibly
-    /// overwritten in place), borrows condition; returns the owned input and the gradients of input and condition.
-    /// This general form re-applies the coupling under a local tape; the built-in couplings do without the re-application.
+    /// <paramref name="gOutput"/>, accumulating parameter gradients. <paramref name="gCondition"/> is the condition's gradient
+    /// from everything after this coupling; the coupling's part is added to it in the order a recorded backward adds them, so
+    /// the sums round as in the stored run. Consumes output, gOutput and gCondition (the caller's, possibly overwritten in
+    /// place), borrows condition; returns the owned input, its gradient and the condition's whole gradient. This general form
+    /// re-applies the coupling under a local tape; the built-in couplings do without the re-application.
     /// </summary>
-    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput)
+    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition)
     {
         var device = output.Device;
         var local = new Tape();
@@ -38,13 +40,13 @@ public abstract class Coupling : Module
             var input = Functional.Unrecorded(device, () => Invert(output, transform));
             output.Release();
             input.RequiresGrad = true;
-            using var rebuilt = Apply(input, transform);
+            var rebuilt = Apply(input, transform);
             Release(transform);
-            var grads = local.Backward(rebuilt, gOutput, condition, input);
-            gOutput.Release();
+            rebuilt.Release();
+            var grads = local.BackwardConsumingSeeds([rebuilt, condition], [gOutput, gCondition], condition, input);
             condition.RequiresGrad = false;
             input.RequiresGrad = false;
-            return (input, grads[1] ?? Tensor.Zeros(device, input.Shape), grads[0] ?? Tensor.Zeros(device, condition.Shape));
+            return (input, grads[1] ?? Tensor.Zeros(device, input.Shape), grads[0]!);
         }
     }
 
@@ -59,7 +61,7 @@ public abstract class Coupling : Module
     /// <see cref="InvertAndDifferentiate"/> for output = ApplyExact(input, ...): the rebuilt input equals the forward's bit for
     /// bit. Ownership as there; <paramref name="run"/> holds what the forward pushed (popped here).
     /// </summary>
-    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput,
+    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
         FixedPointFormat format, FixedPointRun run) =>
         throw new NotSupportedException($"{GetType().Name} has no exact (fixed-point) form; use AdditiveCoupling or AffineCoupling for exact reconstruction");
 

@@ -86,16 +86,15 @@ public sealed class ReversibleBlock : Module
     public (Tensor X1, Tensor X2, Tensor GX1, Tensor GX2) BackwardReconstruct(Tensor y1, Tensor y2, Tensor gy1, Tensor gy2, FixedPointRun? run = null)
     {
         using var recompute = new BatchNormStatisticsScope(this, BatchNormStatistics.Kept);
-        // y2 = couple_G(x2; y1): rebuild x2, then dL/dx2 (so far) and G's part of dL/dy1.
-        var (x2, gx2, gy1FromG) = Exact is { } format
-            ? g.InvertAndDifferentiateExact(y2, y1, gy2, format, Require(run))
-            : g.InvertAndDifferentiate(y2, y1, gy2);
-        var gy1Total = Functional.AddConsumingBoth(gy1, gy1FromG);
-        // y1 = couple_F(x1; x2): rebuild x1, then dL/dx1 and F's part of dL/dx2.
-        var (x1, gx1, gx2FromF) = Exact is { } same
-            ? f.InvertAndDifferentiateExact(y1, x2, gy1Total, same, Require(run))
-            : f.InvertAndDifferentiate(y1, x2, gy1Total);
-        return (x1, x2, gx1, Functional.AddConsumingBoth(gx2, gx2FromF));
+        // y2 = couple_G(x2; y1): rebuild x2, then dL/dx2 (so far) and dL/dy1 (G's part added to what came from later).
+        var (x2, gx2, gy1Total) = Exact is { } format
+            ? g.InvertAndDifferentiateExact(y2, y1, gy2, gy1, format, Require(run))
+            : g.InvertAndDifferentiate(y2, y1, gy2, gy1);
+        // y1 = couple_F(x1; x2): rebuild x1, then dL/dx1 and dL/dx2 (F's part added).
+        var (x1, gx1, gx2Total) = Exact is { } same
+            ? f.InvertAndDifferentiateExact(y1, x2, gy1Total, gx2, same, Require(run))
+            : f.InvertAndDifferentiate(y1, x2, gy1Total, gx2);
+        return (x1, x2, gx1, gx2Total);
     }
 
     /// <summary>This block's path in its model ("stage2.rev.1"), read off its parameters' names; "a reversible block" before they are allocated.</summary>
