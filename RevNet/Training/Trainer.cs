@@ -7,6 +7,7 @@ using RevNetIlgpu.RevNet.Data;
 using RevNetIlgpu.RevNet.Distributed;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
+using RevNetIlgpu.RevNet.Reversible;
 
 namespace RevNetIlgpu.RevNet.Training;
 
@@ -60,7 +61,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         long totalSteps = Math.Min((long)options.Epochs * batchesPerEpoch, options.MaxSteps ?? long.MaxValue);
 
         var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
-        var model = new ResidualNetwork(config) { Memory = options.Memory };
+        var model = new ResidualNetwork(config) { Memory = options.Memory }.WithExactReconstruction(options.ExactReconstruction ? FixedPointFormat.Default : null);
         if (options.SyncBatchNorm)
             foreach (var norm in model.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = ranks.Communicator;
         using var store = ParameterStore.Allocate(device, model, options.Seed);
@@ -69,7 +70,7 @@ public sealed class Trainer(Device device, TrainOptions options, ICommunicator? 
         var budget = options.TimeBudgetSeconds is { } budgetSeconds ? new TimeBudget(budgetSeconds, options.WarmupSteps) : null;
         TimeSpan calibrationStart = default;
         double recentStepSeconds = 0;
-        Log?.Invoke($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}");
+        Log?.Invoke($"model: {config.Name}, {store.ParameterCount:N0} parameters, {(options.Reconstruct ? "reconstructing" : "stored activations")}{(options.ExactReconstruction ? ", exact couplings" : "")}");
 
         var state = new TrainingState(0, 0, 0, 0);
         if (options.Resume is { } resume && ranks.IsWriter)
