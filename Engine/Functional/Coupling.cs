@@ -59,15 +59,17 @@ public static partial class Functional
 
     /// <summary>
     /// y = x + round(f) for x on the grid of <paramref name="format"/>: integer addition, exact while in range, undone bit for bit
-    /// by <see cref="SubtractRoundedConsuming"/>. Recorded as an add (identity gradients to both). Sets
-    /// <paramref name="overflow"/> (one int) when a value leaves the range or is NaN.
+    /// by <see cref="SubtractRoundedConsuming"/>. Consumes x (written into when only the caller holds it: the op saves nothing)
+    /// and borrows f. Recorded as an add (identity gradients to both). Sets <paramref name="overflow"/> (one int) when a value
+    /// leaves the range or is NaN.
     /// </summary>
-    public static Tensor AddRounded(Tensor x, Tensor f, FixedPointFormat format, Tensor overflow)
+    public static Tensor AddRoundedConsuming(Tensor x, Tensor f, FixedPointFormat format, Tensor overflow)
     {
         RequireSameShape("add rounded", x, f);
         var device = x.Device;
-        var y = Tensor.Empty(device, x.Shape);
+        var y = x.IsExclusive ? x.Reshape(x.Shape) : Tensor.Empty(device, x.Shape);
         Launch(device, k => k.Coupling.AddRounded(format, x.View, f.View, y.View, overflow.IntView));
+        x.Release();
         device.Tape.Record("add rounded", y, [x, f], [], grads => [grads[0]!.Retain(), grads[0]!.Retain()]);
         return y;
     }
@@ -89,22 +91,43 @@ public static partial class Functional
     public static Tensor InformationBuffer(Device device, int[] shape) => Tensor.Zeros(device, [2, .. shape]);
 
     /// <summary>
-    /// y = x·scale(s) + t exactly in fixed point (<see cref="Kernels.ExactScaleShift"/>), pushing the bits the scaling drops
-    /// onto <paramref name="information"/>. Recorded with <see cref="ScaleShift"/>'s gradients; saves x and s.
+    /// <see cref="ScaleShift"/> consuming x: written into x's memory when only the caller holds it and the tape is not recording
+    /// (a recorded scale-shift saves x).
     /// </summary>
-    public static Tensor ExactScaleShift(Tensor x, Tensor s, Tensor t, Tensor information, FixedPointFormat format, Tensor overflow)
+    public static Tensor ScaleShiftConsuming(Tensor x, Tensor s, Tensor t)
+    {
+        if (!InPlaceUnrecorded(x))
+        {
+            var y = ScaleShift(x, s, t);
+            x.Release();
+            return y;
+        }
+        RequireCouplingShapes("scale shift", x, s, t);
+        Launch(x.Device, k => k.Coupling.ScaleShift(x.View, s.View, t.View, x.View));
+        return x;
+    }
+
+    /// <summary>
+    /// y = x·scale(s) + t exactly in fixed point (<see cref="Kernels.ExactScaleShift"/>), pushing the bits the scaling drops
+    /// onto <paramref name="information"/>. Consumes x (written into when only the caller holds it and the tape is not
+    /// recording). Recorded with <see cref="ScaleShift"/>'s gradients; saves x and s.
+    /// </summary>
+    public static Tensor ExactScaleShiftConsuming(Tensor x, Tensor s, Tensor t, Tensor information, FixedPointFormat format, Tensor overflow)
     {
         RequireCouplingShapes("exact scale shift", x, s, t);
         RequireInformation("exact scale shift", information, x);
         var device = x.Device;
-        var y = Tensor.Empty(device, x.Shape);
+        bool inPlace = InPlaceUnrecorded(x);
+        var y = inPlace ? x : Tensor.Empty(device, x.Shape);
         Launch(device, k => k.Coupling.ExactScaleShiftForward(format, x.View, s.View, t.View, Words(information), y.View, overflow.IntView));
+        if (inPlace) return y;
         RecordScaleShift("exact scale shift", y, x, s, t);
+        x.Release();
         return y;
     }
 
     /// <summary>
-    /// The x that <see cref="ExactScaleShift"/> mapped to y, bit for bit, consuming y (written into y when only the caller holds
+    /// The x that <see cref="ExactScaleShiftConsuming"/> mapped to y, bit for bit, consuming y (written into y when only the caller holds
     /// it) and popping the bits off <paramref name="information"/>. Not recorded.
     /// </summary>
     public static Tensor ExactUnscaleShiftConsuming(Tensor y, Tensor s, Tensor t, Tensor information, FixedPointFormat format)
@@ -125,6 +148,9 @@ public static partial class Functional
         });
 
     static ArrayView<ulong> Words(Tensor information) => information.View.Cast<ulong>();
+
+    /// <summary>Whether an op that would save x may overwrite it instead: only the caller holds it and nothing records.</summary>
+    static bool InPlaceUnrecorded(Tensor x) => x.IsExclusive && !x.Device.Tape.IsRecording;
 
     static void RequireCouplingShapes(string op, Tensor x, Tensor s, Tensor t)
     {

@@ -16,12 +16,12 @@ public sealed class AdditiveCoupling : Coupling
 
     public override Tensor[] Transform(Tensor condition) => [f.Forward(condition)];
 
-    public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.Add(x, transform[0]);
+    public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.AddConsuming(x, transform[0]);
 
     public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.Subtract(y, transform[0]);
 
     public override Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
-        Functional.AddRounded(x, transform[0], format, run.Flag(slot));
+        Functional.AddRoundedConsuming(x, transform[0], format, run.Flag(slot));
 
     /// <summary>
     /// x = y − F(c) written into y's memory when only the caller holds it; dL/dx = dL/dy passed on as the same tensor;

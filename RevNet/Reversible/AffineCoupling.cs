@@ -24,12 +24,12 @@ public sealed class AffineCoupling : Coupling
 
     public override Tensor[] Transform(Tensor condition) => [s.Forward(condition), t.Forward(condition)];
 
-    public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.ScaleShift(x, transform[0], transform[1]);
+    public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.ScaleShiftConsuming(x, transform[0], transform[1]);
 
     public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.UnscaleShift(y, transform[0], transform[1]);
 
     public override Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
-        Functional.ExactScaleShift(x, transform[0], transform[1], run.Information(x), format, run.Flag(slot));
+        Functional.ExactScaleShiftConsuming(x, transform[0], transform[1], run.Information(x), format, run.Flag(slot));
 
     /// <summary>
     /// x rebuilt (into y's memory when only the caller holds it), then dL/dx and dL/dS from the coupling's own backward and dL/dc

@@ -15,7 +15,10 @@ public abstract class Coupling : Module
     /// <summary>The sub-network outputs for conditioning half <paramref name="condition"/> (recorded on the tape).</summary>
     public abstract Tensor[] Transform(Tensor condition);
 
-    /// <summary>y from x and the transform (recorded on the tape).</summary>
+    /// <summary>
+    /// y from x and the transform (recorded on the tape), consuming x: a coupling may write y into x's memory when nothing
+    /// else holds it (the reconstructing forward, where x is dead once coupled).
+    /// </summary>
     public abstract Tensor Apply(Tensor x, Tensor[] transform);
 
     /// <summary>x from y and the transform; called with the tape not recording.</summary>
@@ -40,7 +43,7 @@ public abstract class Coupling : Module
             var input = Functional.Unrecorded(device, () => Invert(output, transform));
             output.Release();
             input.RequiresGrad = true;
-            var rebuilt = Apply(input, transform);
+            var rebuilt = Apply(input.Retain(), transform);
             Release(transform);
             rebuilt.Release();
             var grads = local.BackwardConsumingSeeds([rebuilt, condition], [gOutput, gCondition], condition, input);
@@ -51,8 +54,8 @@ public abstract class Coupling : Module
     }
 
     /// <summary>
-    /// The exact form of <see cref="Apply"/> for x on the grid of <paramref name="format"/> (recorded on the tape; gradients
-    /// pass through the rounding unchanged): sets <paramref name="run"/>'s flag <paramref name="slot"/> on overflow.
+    /// The exact form of <see cref="Apply"/> for x on the grid of <paramref name="format"/>, consuming x likewise (recorded on the
+    /// tape; gradients pass through the rounding unchanged): sets <paramref name="run"/>'s flag <paramref name="slot"/> on overflow.
     /// </summary>
     public virtual Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
         throw new NotSupportedException($"{GetType().Name} has no exact (fixed-point) form; use AdditiveCoupling or AffineCoupling for exact reconstruction");

@@ -39,7 +39,7 @@ public sealed class ReversibleBlock : Module
     /// </summary>
     public FixedPointFormat? Exact { get; set; }
 
-    /// <summary>The block on a whole tensor: splits (rounding the halves when exact), runs <see cref="ForwardHalves"/>, concatenates.</summary>
+    /// <summary>The block on a whole tensor: splits (rounding the halves when exact), runs <see cref="ForwardHalvesConsuming"/>, concatenates.</summary>
     public override Tensor Forward(Tensor x)
     {
         var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
@@ -49,9 +49,7 @@ public sealed class ReversibleBlock : Module
             x1 = Functional.RoundToFixedPointConsuming(x1, format, run!.Flag(0));
             x2 = Functional.RoundToFixedPointConsuming(x2, format, run.Flag(0));
         }
-        var (y1, y2) = ForwardHalves(x1, x2, run, 0);
-        x1.Release();
-        x2.Release();
+        var (y1, y2) = ForwardHalvesConsuming(x1, x2, run, 0);
         var y = Functional.ConcatChannels(y1, y2);
         y1.Release();
         y2.Release();
@@ -60,11 +58,12 @@ public sealed class ReversibleBlock : Module
     }
 
     /// <summary>
-    /// (y1, y2) from borrowed halves (x1, x2); records everything on the tape when it is recording (the stored mode). An exact
-    /// block needs the <paramref name="run"/> of its sequence's forward and its first flag slot <paramref name="slot"/>
+    /// (y1, y2) from halves (x1, x2), which it consumes: where nothing else holds them (the reconstructing forward), y1 is
+    /// written into x1's memory and y2 into x2's. Records everything on the tape when it is recording (the stored mode). An
+    /// exact block needs the <paramref name="run"/> of its sequence's forward and its first flag slot <paramref name="slot"/>
     /// (<see cref="FixedPointRun.SlotsPerBlock"/> per block); a float block ignores both.
     /// </summary>
-    public (Tensor Y1, Tensor Y2) ForwardHalves(Tensor x1, Tensor x2, FixedPointRun? run = null, int slot = 0)
+    public (Tensor Y1, Tensor Y2) ForwardHalvesConsuming(Tensor x1, Tensor x2, FixedPointRun? run = null, int slot = 0)
     {
         var hf = f.Transform(x2);
         var y1 = Exact is { } format ? f.ApplyExact(x1, hf, format, Require(run), slot + 1) : f.Apply(x1, hf);

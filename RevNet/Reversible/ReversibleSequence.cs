@@ -124,10 +124,7 @@ public sealed class ReversibleSequence : Module
             }
             grid = block.Exact;
             if (measure) trueInputs.Add((x1.ToArray(), x2.ToArray()));
-            var (y1, y2) = block.ForwardHalves(x1, x2, run, slot);
-            x1.Release();
-            x2.Release();
-            (x1, x2) = (y1, y2);
+            (x1, x2) = block.ForwardHalvesConsuming(x1, x2, run, slot);
         }
         var y = Functional.ConcatChannels(x1, x2);
         x1.Release();
