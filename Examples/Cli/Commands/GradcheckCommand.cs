@@ -34,7 +34,7 @@ public static class GradcheckCommand
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine($"{config.Name}: {r.RelativeL2ByTensor.Count} parameter tensors compared, {(isExact ? $"exact couplings ({FixedPointFormat.Default})" : "float32 couplings")}");
             Console.WriteLine(string.Create(inv, $"loss reconstruct={r.LossReconstruct:R} stored={r.LossStored:R}"));
-            Console.WriteLine(string.Create(inv, $"worst tensor: {r.WorstTensor} rel_l2={Number(r.WorstRelativeL2)}"));
+            Console.WriteLine(r.WorstRelativeL2 == 0 ? "worst tensor: none, every gradient equal bit for bit" : string.Create(inv, $"worst tensor: {r.WorstTensor} rel_l2={Number(r.WorstRelativeL2)}"));
             foreach (var (block, error) in r.RebuildErrorByBlock)
                 Console.WriteLine(string.Create(inv, $"{block} rebuild max rel error={Number(error)}"));
             Console.WriteLine(string.Create(inv,
