@@ -48,7 +48,7 @@ public static class ExactScaleShift
     {
         var result = new Result();
         float shift = CouplingArithmetic.Round(format, t);
-        if (!CouplingArithmetic.InRange(format, shift) || !(s == s)) result.Overflow = OutOfRange;
+        if (!CouplingArithmetic.InRange(format, shift) || float.IsNaN(s)) result.Overflow = OutOfRange;
         long n = Numerator(s);
         long product = (long)(x * format.Scale) * n + (long)(information % (ulong)n);
         information /= (ulong)n;

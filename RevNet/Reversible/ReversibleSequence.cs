@@ -101,11 +101,11 @@ public sealed class ReversibleSequence : Module
         var block = blocks[slot / FixedPointRun.SlotsPerBlock];
         string where = (slot % FixedPointRun.SlotsPerBlock) switch { 0 => "rounding its input", 1 => "coupling F", _ => "coupling G" };
         string what = code == ExactScaleShift.BufferFull
-            ? $"filled the 64-bit information buffer of exact affine coupling (scales too far below 1 over too many blocks for one run)"
-            : $"left the fixed-point range ({block.Exact}) or met NaN";
-        throw new FixedPointOverflowException(
-            $"exact reconstruction: reversible block {block.Path} ({where}) {what}; values cannot be rebuilt exactly, so the step stops here. " +
-            "Train without exact reconstruction, or use a format with fewer fraction bits (a wider range)");
+            ? "filled the 64-bit information buffer of its exact affine coupling (scales too far below 1 over too many blocks of one sequence); " +
+              "values cannot be rebuilt exactly, so the step stops here. Train without exact reconstruction, or use shorter sequences"
+            : $"left the fixed-point range ({block.Exact}) or met NaN; values cannot be rebuilt exactly, so the step stops here. " +
+              "Train without exact reconstruction, or use a format with fewer fraction bits (a wider range)";
+        throw new FixedPointOverflowException($"exact reconstruction: reversible block {block.Path} ({where}) {what}");
     }
 
     Tensor RunBlocks(Tensor x, bool measure, FixedPointRun? run)
