@@ -162,7 +162,7 @@ public sealed class CachingAllocator : IDisposable
         return new DeviceOutOfMemoryException(
             $"out of device memory on {device.Name}: requested {requested:N0} bytes ({size:N0} rounded), " +
             $"{BytesInUse:N0} in use, {BytesReserved:N0} reserved, {available} available. " +
-            "Try a smaller --batch, the reconstructing mode (the default; drop --stored), or plan with `revnet memory`.",
+            "Try a smaller --batch, the reconstructing mode (the default; drop --stored), or find the largest batch that fits with `revnet plan` (`revnet memory` gives each mode's peak).",
             requested, BytesInUse, inner);
     }
 

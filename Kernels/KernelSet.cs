@@ -29,4 +29,6 @@ public sealed class KernelSet
     public required CrossEntropyKernels CrossEntropy { get; init; }
 
     public required SgdKernels Sgd { get; init; }
+
+    public required CouplingKernels Coupling { get; init; }
 }

@@ -7,6 +7,7 @@ var root = new RootCommand("revnet: train reversible residual networks on ILGPU 
     GoldenCommand.Create(),
     CompileKernelsCommand.Create(),
     MemoryCommand.Create(),
+    PlanCommand.Create(),
     BenchCommand.Create(),
     GradcheckCommand.Create(),
     ModelsCommand.Create(),

@@ -29,6 +29,9 @@ public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
 
     static abstract TSelf operator *(TSelf a, TSelf b);
 
+    /// <summary>a / b lane by lane, correctly rounded (IEEE division, as the ILGPU kernels' scalar division).</summary>
+    static abstract TSelf operator /(TSelf a, TSelf b);
+
     /// <summary>a·b + c, fused (one rounding) where the processor has FMA.</summary>
     static abstract TSelf MultiplyAdd(TSelf a, TSelf b, TSelf c);
 
@@ -81,6 +84,8 @@ public readonly struct Lanes512 : IFloatLanes<Lanes512>
 
     public static Lanes512 operator *(Lanes512 a, Lanes512 b) => new(a.v * b.v);
 
+    public static Lanes512 operator /(Lanes512 a, Lanes512 b) => new(a.v / b.v);
+
     public static Lanes512 MultiplyAdd(Lanes512 a, Lanes512 b, Lanes512 c) => new(Vector512.FusedMultiplyAdd(a.v, b.v, c.v));
 
     public static Lanes512 Max(Lanes512 a, Lanes512 b) => new(Vector512.Max(a.v, b.v));
@@ -129,6 +134,8 @@ public readonly struct Lanes256 : IFloatLanes<Lanes256>
 
     public static Lanes256 operator *(Lanes256 a, Lanes256 b) => new(a.v * b.v);
 
+    public static Lanes256 operator /(Lanes256 a, Lanes256 b) => new(a.v / b.v);
+
     public static Lanes256 MultiplyAdd(Lanes256 a, Lanes256 b, Lanes256 c) => new(Vector256.FusedMultiplyAdd(a.v, b.v, c.v));
 
     public static Lanes256 Max(Lanes256 a, Lanes256 b) => new(Vector256.Max(a.v, b.v));
@@ -175,6 +182,8 @@ public readonly struct Lane1 : IFloatLanes<Lane1>
     public static Lane1 operator -(Lane1 a, Lane1 b) => new(a.v - b.v);
 
     public static Lane1 operator *(Lane1 a, Lane1 b) => new(a.v * b.v);
+
+    public static Lane1 operator /(Lane1 a, Lane1 b) => new(a.v / b.v);
 
     public static Lane1 MultiplyAdd(Lane1 a, Lane1 b, Lane1 c) => new(MathF.FusedMultiplyAdd(a.v, b.v, c.v));
 

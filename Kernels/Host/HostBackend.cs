@@ -30,6 +30,7 @@ public sealed class HostBackend : Backend
             Linear = new Linear(Calls),
             CrossEntropy = new CrossEntropy(Calls),
             Sgd = new Sgd(Calls),
+            Coupling = new Coupling(Calls),
         };
     }
 
@@ -206,5 +207,36 @@ public sealed class HostBackend : Backend
     {
         protected override void StepCore(SgdUpdate update, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer, int decayedCount) =>
             SgdHost.Step(update, S(weights), S(grads), S(momentumBuffer), decayedCount);
+    }
+
+    sealed class Coupling(KernelCalls calls) : CouplingKernels(calls)
+    {
+        protected override void ScaleShiftCore(ArrayView<float> x, ArrayView<float> s, ArrayView<float> t, ArrayView<float> y) =>
+            CouplingHost.ScaleShift(S(x), S(s), S(t), S(y));
+
+        protected override void UnscaleShiftCore(ArrayView<float> y, ArrayView<float> s, ArrayView<float> t, ArrayView<float> x) =>
+            CouplingHost.UnscaleShift(S(y), S(s), S(t), S(x));
+
+        protected override void ScaleShiftBackwardCore(ArrayView<float> x, ArrayView<float> s, ArrayView<float> gy, ArrayView<float> gx, ArrayView<float> gs) =>
+            CouplingHost.ScaleShiftBackward(S(x), S(s), S(gy), S(gx), S(gs));
+
+        protected override void RoundCore(FixedPointFormat format, ArrayView<float> x, ArrayView<float> y, ArrayView<int> overflow)
+        {
+            if (!CouplingHost.Round(format, S(x), S(y))) S(overflow)[0] = ExactScaleShift.OutOfRange;
+        }
+
+        protected override void AddRoundedCore(FixedPointFormat format, ArrayView<float> x, ArrayView<float> f, ArrayView<float> y, ArrayView<int> overflow)
+        {
+            if (!CouplingHost.AddRounded(format, S(x), S(f), S(y), 1f)) S(overflow)[0] = ExactScaleShift.OutOfRange;
+        }
+
+        protected override void SubtractRoundedCore(FixedPointFormat format, ArrayView<float> y, ArrayView<float> f, ArrayView<float> x) =>
+            CouplingHost.AddRounded(format, S(y), S(f), S(x), -1f);
+
+        protected override void ExactScaleShiftCore(ExactScaleShiftArgs args, ArrayView<float> input, ArrayView<float> output)
+        {
+            int code = CouplingHost.ExactScaleShiftStep(args.Format, args.Inverse != 0, S(input), S(args.S), S(args.T), S(args.Information), S(output));
+            if (code != 0) S(args.Overflow)[0] = code;
+        }
     }
 }

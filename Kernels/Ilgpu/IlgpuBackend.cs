@@ -32,6 +32,7 @@ public sealed class IlgpuBackend : Backend
             Linear = new Linear(k, Calls),
             CrossEntropy = new CrossEntropy(k, Calls),
             Sgd = new Sgd(k, Calls),
+            Coupling = new Coupling(k, Calls),
         };
     }
 
@@ -210,5 +211,29 @@ public sealed class IlgpuBackend : Backend
     {
         protected override void StepCore(SgdUpdate update, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer, int decayedCount) =>
             SgdIlgpu.Step(k, update, weights, grads, momentumBuffer, decayedCount);
+    }
+
+    sealed class Coupling(KernelContext k, KernelCalls calls) : CouplingKernels(calls)
+    {
+        protected override void ScaleShiftCore(ArrayView<float> x, ArrayView<float> s, ArrayView<float> t, ArrayView<float> y) =>
+            CouplingIlgpu.ScaleShift(k, x, s, t, y);
+
+        protected override void UnscaleShiftCore(ArrayView<float> y, ArrayView<float> s, ArrayView<float> t, ArrayView<float> x) =>
+            CouplingIlgpu.UnscaleShift(k, y, s, t, x);
+
+        protected override void ScaleShiftBackwardCore(ArrayView<float> x, ArrayView<float> s, ArrayView<float> gy, ArrayView<float> gx, ArrayView<float> gs) =>
+            CouplingIlgpu.ScaleShiftBackward(k, x, s, gy, gx, gs);
+
+        protected override void RoundCore(FixedPointFormat format, ArrayView<float> x, ArrayView<float> y, ArrayView<int> overflow) =>
+            CouplingIlgpu.Round(k, format, x, y, overflow);
+
+        protected override void AddRoundedCore(FixedPointFormat format, ArrayView<float> x, ArrayView<float> f, ArrayView<float> y, ArrayView<int> overflow) =>
+            CouplingIlgpu.AddRounded(k, format, x, f, y, 1f, overflow);
+
+        protected override void SubtractRoundedCore(FixedPointFormat format, ArrayView<float> y, ArrayView<float> f, ArrayView<float> x) =>
+            CouplingIlgpu.AddRounded(k, format, y, f, x, -1f, default);
+
+        protected override void ExactScaleShiftCore(ExactScaleShiftArgs args, ArrayView<float> input, ArrayView<float> output) =>
+            CouplingIlgpu.ScaleShiftExact(k, args, input, output);
     }
 }

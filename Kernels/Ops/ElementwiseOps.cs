@@ -134,3 +134,14 @@ public struct ExpOp : IUnaryOp
         return T.WhereLess(x, T.Broadcast(Lowest), T.Zero, inRange);
     }
 }
+
+/// <summary>
+/// The logistic function 1 / (1 + exp(−x)) with <see cref="ExpOp"/>'s exp and one IEEE division, so both forms give the same
+/// bits: the bounded scale of affine couplings (memcnn's AffineAdapterSigmoid, Glow). Saturates to 0 and 1; NaN stays NaN.
+/// </summary>
+public struct SigmoidOp : IUnaryOp
+{
+    public readonly float Invoke(float x) => 1f / (1f + new ExpOp().Invoke(0f - x));
+
+    public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Broadcast(1f) / (T.Broadcast(1f) + new ExpOp().Invoke(T.Zero - x));
+}

@@ -4,6 +4,7 @@ using RevNetIlgpu.Kernels;
 using RevNetIlgpu.Kernels.Host;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
+using RevNetIlgpu.RevNet.Reversible;
 using RevNetIlgpu.RevNet.Training;
 
 namespace RevNetIlgpu.RevNet.Benchmarks;
@@ -34,7 +35,7 @@ public static class StepBenchmark
     /// (the cpu device only), <paramref name="steps"/> more steps of the RevNet in each mode are profiled per host-kernel entry point afterwards.
     /// </summary>
     public static StepBenchmarkResult Run(Device device, ModelConfig revnet, ModelConfig baseline, int batch, int image, int steps, int warmup,
-        PyTorchPeer? peer = null, string? peerSkipped = null, bool profileHostCalls = false)
+        PyTorchPeer? peer = null, string? peerSkipped = null, bool profileHostCalls = false, FixedPointFormat? exact = null)
     {
         device.RequireValues("bench step times kernels");
         if (profileHostCalls && device.Backend is not HostBackend)
@@ -51,7 +52,8 @@ public static class StepBenchmark
         using var reconstruct = new TimedModel(device, revnet, reconstruct: true);
         using var stored = new TimedModel(device, revnet, reconstruct: false);
         using var resnet = new TimedModel(device, baseline, reconstruct: false);
-        TimedModel[] order = [reconstruct, stored, resnet];
+        using var exactModel = exact is null ? null : new TimedModel(device, revnet, reconstruct: true, exact);
+        TimedModel[] order = exactModel is null ? [reconstruct, stored, resnet] : [reconstruct, stored, resnet, exactModel];
         string[] peerModes = ["stored", "reconstruct"];
         var peerMs = peerModes.ToDictionary(m => m, _ => new List<double>());
         // PyTorch runs where ours does: on the GPU for CUDA, else on the CPU cores (OpenCL's timings then compare with the CPU).
@@ -84,7 +86,8 @@ public static class StepBenchmark
             SampleStatistics.Of(reconstruct.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
             SampleStatistics.Of(resnet.StepMs.Zip(stored.StepMs, (r, st) => r / st)),
             comparison, ratio, peer is null ? peerSkipped ?? "no PyTorch peer requested" : null,
-            profileHostCalls ? ProfileHostCalls(device, reconstruct, stored, x, y, steps) : null);
+            profileHostCalls ? ProfileHostCalls(device, reconstruct, stored, x, y, steps) : null,
+            exactModel?.Timing(batch), exactModel is null ? null : SampleStatistics.Of(exactModel.StepMs.Zip(reconstruct.StepMs, (e, r) => e / r)));
     }
 
     /// <summary>
@@ -130,13 +133,13 @@ public static class StepBenchmark
         readonly SgdOptimizer sgd;
         readonly List<long> launches = [];
 
-        public TimedModel(Device device, ModelConfig config, bool reconstruct)
+        public TimedModel(Device device, ModelConfig config, bool reconstruct, FixedPointFormat? exact = null)
         {
             this.device = device;
-            model = new ResidualNetwork(config) { Memory = reconstruct ? ActivationMemory.Reconstruct : ActivationMemory.Stored };
+            model = new ResidualNetwork(config) { Memory = reconstruct ? ActivationMemory.Reconstruct : ActivationMemory.Stored }.WithExactReconstruction(exact);
             store = ParameterStore.Allocate(device, model, seed: 0);
             sgd = new SgdOptimizer(store, new SgdSettings(0.01f, 0.9f, 0f));
-            Mode = config.Reversible && reconstruct ? "reconstruct" : "stored";
+            Mode = (config.Reversible && reconstruct ? "reconstruct" : "stored") + (exact is null ? "" : " exact");
         }
 
         public string Mode { get; }

@@ -23,6 +23,8 @@ public sealed record PyTorchComparison(string TorchVersion, string Device, int T
 /// and the ratios of their step times taken step by step (each step's three runs were back to back). With a PyTorch
 /// peer, <see cref="PyTorch"/> holds its timings and <see cref="Ratio"/> our reconstructing images/s over PyTorch's
 /// faster mode, round by round (above 1: ours is faster); otherwise both are null and <see cref="PyTorchSkipped"/> says why.
+/// With exact reconstruction asked for, <see cref="ExactReconstruct"/> times the RevNet reconstructing with exact couplings in
+/// the same rounds and <see cref="ExactOverReconstruct"/> is its step time over the float32 reconstructing one, step by step.
 /// </summary>
 public sealed record StepBenchmarkResult(
     string Device,
@@ -40,7 +42,9 @@ public sealed record StepBenchmarkResult(
     [property: JsonPropertyName("pytorch")] PyTorchComparison? PyTorch,
     SampleStatistics? Ratio,
     [property: JsonPropertyName("pytorch_skipped")] string? PyTorchSkipped,
-    [property: JsonPropertyName("host_profile")] IReadOnlyList<HostCallTiming>? HostProfile = null);
+    [property: JsonPropertyName("host_profile")] IReadOnlyList<HostCallTiming>? HostProfile = null,
+    [property: JsonPropertyName("exact_reconstruct")] StepTiming? ExactReconstruct = null,
+    [property: JsonPropertyName("exact_over_reconstruct")] SampleStatistics? ExactOverReconstruct = null);
 
 /// <summary>
 /// One host-kernel entry point per profiled step of each RevNet mode (means over the profiled steps) (see <see cref="Kernels.HostCallProfile"/>: each

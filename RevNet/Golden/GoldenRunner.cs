@@ -243,7 +243,7 @@ public sealed class GoldenRunner(Device device)
         {
             var f = SubNetwork(c, c.Params.GetProperty("F").GetString()!);
             var g = SubNetwork(c, c.Params.GetProperty("G").GetString()!);
-            var sequence = new ReversibleSequence([new ReversibleBlock(f, g)]) { Reconstruct = reconstruct };
+            var sequence = new ReversibleSequence([Reversible.ReversibleBlock.Additive(f, g)]) { Reconstruct = reconstruct };
             using var store = ParameterStore.Allocate(device, sequence, seed: 0);
             var byPath = sequence.NamedParameters().ToDictionary(p => p.Path, p => p.Parameter);
             foreach (var (tensorName, tensor) in c.Tensors.Where(t => t.Value.Role.StartsWith("parameter")))

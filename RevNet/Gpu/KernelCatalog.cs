@@ -106,17 +106,21 @@ public static class KernelCatalog
             TrainAndEvaluate(device, model, config.InputChannels, config.Classes);
         }
         TrainAndEvaluate(device, AffineCouplingModel(), 3, 10);
+        // Exact reconstruction's fixed-point kernels: rounding, additive and affine couplings.
+        TrainAndEvaluate(device, AffineCouplingModel().WithExactReconstruction(FixedPointFormat.Default), 3, 10);
+        var exact = new ResidualNetwork(ModelConfig.Named("revnet-tiny")).WithExactReconstruction(FixedPointFormat.Default);
+        TrainAndEvaluate(device, exact, exact.Config.InputChannels, exact.Config.Classes);
         // --sync-bn's kernels: a one-rank job launches them all and exchanges its sums with no one.
         var synced = new ResidualNetwork(ModelConfig.Named("revnet-tiny"));
         foreach (var norm in synced.Modules().OfType<BatchNorm2d>()) norm.SyncAcross = new SingleProcess();
         TrainAndEvaluate(device, synced, synced.Config.InputChannels, synced.Config.Classes);
     }
 
-    /// <summary>A stem conv, one reversible block with affine couplings, and a head: the couplings' exp/multiply paths.</summary>
+    /// <summary>A stem conv, one reversible block with affine couplings, and a head: the couplings' scale-shift paths.</summary>
     static Module AffineCouplingModel()
     {
         static Module Half() => new Sequential(new Conv2d(2, 2, 3, 1, 1), new BatchNorm2d(2));
-        var block = new ReversibleBlock(new AffineCoupling(Half(), Half()), new AffineCoupling(Half(), Half()));
+        var block = ReversibleBlock.Affine(Half(), Half(), Half(), Half());
         return new Sequential(new Conv2d(3, 4, 3, 1, 1), new ReversibleSequence([block]), new GlobalAvgPool(), new Linear(4, 10));
     }
 

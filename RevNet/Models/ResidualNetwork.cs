@@ -35,8 +35,8 @@ public sealed class ResidualNetwork : Module
             {
                 stage.Append("0", new Recomputed(RevNetTransition(inChannels, outChannels, inner, stride, leading: s > 0, config.Bottleneck)));
                 var blocks = Enumerable.Range(1, config.UnitsPerStage[s] - 1)
-                    .Select(_ => new ReversibleBlock(RevNetBranch(outChannels, outChannels, inner, 1, true, config.Bottleneck),
-                                                     RevNetBranch(outChannels, outChannels, inner, 1, true, config.Bottleneck)));
+                    .Select(_ => ReversibleBlock.Additive(RevNetBranch(outChannels, outChannels, inner, 1, true, config.Bottleneck),
+                                                   RevNetBranch(outChannels, outChannels, inner, 1, true, config.Bottleneck)));
                 stage.Append("rev", new ReversibleSequence(blocks));
             }
             else

@@ -23,7 +23,7 @@ public sealed class TransitionUnit : Module, IHalvesForward
 
     public override Tensor Forward(Tensor x)
     {
-        var (y1, y2) = ForwardHalves(x);
+        var (y1, y2) = ForwardHalvesConsuming(x.Retain());
         var y = Functional.ConcatChannels(y1, y2);
         y1.Release();
         y2.Release();
@@ -31,17 +31,18 @@ public sealed class TransitionUnit : Module, IHalvesForward
     }
 
     /// <summary>
-    /// The unit's output as its two channel halves (owned), before concatenation: what a recomputing backward needs, as the
+    /// The unit's output as its two channel halves (owned), before concatenation, consuming x (released once split): what a recomputing backward needs, as the
     /// concatenated output would only be a copy of them. Each intermediate is released the moment its last reader has run,
     /// and the shortcut's output is summed into in place when nothing else holds it: this forward is also the rerun inside
     /// a recomputed transition's backward, where whatever it holds at once adds to the step's peak.
     /// </summary>
-    public (Tensor Y1, Tensor Y2) ForwardHalves(Tensor x)
+    public (Tensor Y1, Tensor Y2) ForwardHalvesConsuming(Tensor x)
     {
         var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
-        var fx2 = f.Forward(x2);
-        var s1 = shortcut1.Forward(x1);
+        x.Release();
+        var s1 = shortcut1.Forward(x1); // first, so x1 is gone (a strided shortcut's output is smaller) while F runs
         x1.Release();
+        var fx2 = f.Forward(x2);
         var y1 = Functional.AddConsuming(s1, fx2);
         fx2.Release();
         var gy1 = g.Forward(y1);

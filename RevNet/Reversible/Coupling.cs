@@ -1,4 +1,5 @@
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Layers;
 
 namespace RevNetIlgpu.RevNet.Reversible;
@@ -6,14 +7,18 @@ namespace RevNetIlgpu.RevNet.Reversible;
 /// <summary>
 /// One half of a reversible block: y = Apply(x, Transform(c)) for a conditioning half c, invertible in x given
 /// the same transform: x = Invert(y, Transform(c)). Transform runs the sub-network(s) once; a reconstructing
-/// backward uses that one result both to invert and to differentiate.
+/// backward uses that one result both to invert and to differentiate. A coupling may also have an exact form
+/// (<see cref="ApplyExact"/>): fixed-point arithmetic that <see cref="InvertAndDifferentiateExact"/> undoes bit for bit.
 /// </summary>
 public abstract class Coupling : Module
 {
     /// <summary>The sub-network outputs for conditioning half <paramref name="condition"/> (recorded on the tape).</summary>
     public abstract Tensor[] Transform(Tensor condition);
 
-    /// <summary>y from x and the transform (recorded on the tape).</summary>
+    /// <summary>
+    /// y from x and the transform (recorded on the tape), consuming x: a coupling may write y into x's memory when nothing
+    /// else holds it (the reconstructing forward, where x is dead once coupled).
+    /// </summary>
     public abstract Tensor Apply(Tensor x, Tensor[] transform);
 
     /// <summary>x from y and the transform; called with the tape not recording.</summary>
@@ -21,11 +26,13 @@ public abstract class Coupling : Module
 
     /// <summary>
     /// For output = Apply(input, Transform(condition)): rebuilds input from <paramref name="output"/> and back-propagates
-    /// <paramref name="gOutput"/>, accumulating parameter gradients. Consumes output and gOutput (the caller's, possibly
-    /// overwritten in place), borrows condition; returns the owned input and the gradients of input and condition.
-    /// This general form re-applies the coupling under a local tape; <see cref="AdditiveCoupling"/> does it in place.
+    /// <paramref name="gOutput"/>, accumulating parameter gradients. <paramref name="gCondition"/> is the condition's gradient
+    /// from everything after this coupling; the coupling's part is added to it in the order a recorded backward adds them, so
+    /// the sums round as in the stored run. Consumes output, gOutput and gCondition (the caller's, possibly overwritten in
+    /// place), borrows condition; returns the owned input, its gradient and the condition's whole gradient. This general form
+    /// re-applies the coupling under a local tape; the built-in couplings do without the re-application.
     /// </summary>
-    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput)
+    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition)
     {
         var device = output.Device;
         var local = new Tape();
@@ -36,85 +43,38 @@ public abstract class Coupling : Module
             var input = Functional.Unrecorded(device, () => Invert(output, transform));
             output.Release();
             input.RequiresGrad = true;
-            using var rebuilt = Apply(input, transform);
+            var rebuilt = Apply(input.Retain(), transform);
             Release(transform);
-            var grads = local.Backward(rebuilt, gOutput, condition, input);
-            gOutput.Release();
+            rebuilt.Release();
+            var grads = local.BackwardConsumingSeeds([rebuilt, condition], [gOutput, gCondition], condition, input);
             condition.RequiresGrad = false;
             input.RequiresGrad = false;
-            return (input, grads[1] ?? Tensor.Zeros(device, input.Shape), grads[0] ?? Tensor.Zeros(device, condition.Shape));
+            return (input, grads[1] ?? Tensor.Zeros(device, input.Shape), grads[0]!);
         }
     }
+
+    /// <summary>
+    /// The exact form of <see cref="Apply"/> for x on the grid of <paramref name="format"/>, consuming x likewise (recorded on the
+    /// tape; gradients pass through the rounding unchanged): sets <paramref name="run"/>'s flag <paramref name="slot"/> on overflow.
+    /// </summary>
+    public virtual Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
+        throw new NotSupportedException($"{GetType().Name} has no exact (fixed-point) form; use AdditiveCoupling or AffineCoupling for exact reconstruction");
+
+    /// <summary>
+    /// <see cref="InvertAndDifferentiate"/> for output = ApplyExact(input, ...): the rebuilt input equals the forward's bit for
+    /// bit. Ownership as there; <paramref name="run"/> holds what the forward pushed (popped here).
+    /// </summary>
+    public virtual (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
+        FixedPointFormat format, FixedPointRun run) =>
+        throw new NotSupportedException($"{GetType().Name} has no exact (fixed-point) form; use AdditiveCoupling or AffineCoupling for exact reconstruction");
 
     /// <summary>Module.Forward is not meaningful for a coupling: it needs two inputs.</summary>
     public override Tensor Forward(Tensor x) =>
         throw new NotSupportedException($"{GetType().Name} couples two halves; use it inside a ReversibleBlock");
 
+    /// <summary>Releases every tensor of a transform.</summary>
     public static void Release(Tensor[] transform)
     {
         foreach (var t in transform) t.Release();
-    }
-}
-
-/// <summary>Additive coupling (RevNet): y = x + F(c); x = y − F(c).</summary>
-public sealed class AdditiveCoupling : Coupling
-{
-    readonly Module f;
-
-    public AdditiveCoupling(Module f) => this.f = Add("f", f);
-
-    public override Tensor[] Transform(Tensor condition) => [f.Forward(condition)];
-
-    public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.Add(x, transform[0]);
-
-    public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.Subtract(y, transform[0]);
-
-    /// <summary>
-    /// x = y − F(c) written into y's memory when only the caller holds it; dL/dx = dL/dy passed on as the same tensor;
-    /// dL/dc from F's local tape seeded with dL/dy. No tensor is made only to give the tape an output.
-    /// </summary>
-    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput)
-    {
-        var device = output.Device;
-        var local = new Tape();
-        using (device.UseTape(local))
-        {
-            condition.RequiresGrad = true;
-            var fc = f.Forward(condition);
-            var input = Functional.SubtractConsuming(output, fc);
-            fc.Release(); // from here only a key for the seed: F's records hold what its backward needs
-            var gCondition = local.Backward(fc, gOutput, condition)[0] ?? Tensor.Zeros(device, condition.Shape);
-            condition.RequiresGrad = false;
-            return (input, gOutput, gCondition);
-        }
-    }
-}
-
-/// <summary>Affine coupling (as in Real NVP): y = x ⊙ exp(S(c)) + T(c); x = (y − T(c)) ⊙ exp(−S(c)).</summary>
-public sealed class AffineCoupling : Coupling
-{
-    readonly Module s, t;
-
-    public AffineCoupling(Module s, Module t)
-    {
-        this.s = Add("s", s);
-        this.t = Add("t", t);
-    }
-
-    public override Tensor[] Transform(Tensor condition) => [s.Forward(condition), t.Forward(condition)];
-
-    public override Tensor Apply(Tensor x, Tensor[] transform)
-    {
-        using var scale = Functional.Exp(transform[0]);
-        using var scaled = Functional.Multiply(x, scale);
-        return Functional.Add(scaled, transform[1]);
-    }
-
-    public override Tensor Invert(Tensor y, Tensor[] transform)
-    {
-        using var negated = Functional.Scale(transform[0], -1f);
-        using var inverseScale = Functional.Exp(negated);
-        using var shifted = Functional.Subtract(y, transform[1]);
-        return Functional.Multiply(shifted, inverseScale);
     }
 }

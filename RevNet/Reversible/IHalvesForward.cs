@@ -8,6 +8,9 @@ namespace RevNetIlgpu.RevNet.Reversible;
 /// </summary>
 public interface IHalvesForward
 {
-    /// <summary>The output's two channel halves (owned), for input x (borrowed).</summary>
-    (Tensor Y1, Tensor Y2) ForwardHalves(Tensor x);
+    /// <summary>
+    /// The output's two channel halves (owned), for input x, which it consumes: released as soon as it has been split, so a
+    /// rerun in backward does not hold the whole input beside its halves.
+    /// </summary>
+    (Tensor Y1, Tensor Y2) ForwardHalvesConsuming(Tensor x);
 }

@@ -48,10 +48,9 @@ public sealed class Recomputed : Module
                 Tensor?[] grads;
                 if (inner is IHalvesForward halves)
                 {
-                    var (y1, y2) = halves.ForwardHalves(x);
+                    var (y1, y2) = halves.ForwardHalvesConsuming(x); // x is freed once split, not held through the rerun
                     y1.Release();
                     y2.Release();
-                    x.Release();
                     var (gy1, gy2) = Functional.Unrecorded(device, () => Functional.SplitChannels(gy, gy[1] / 2));
                     gy.Release();
                     grads = local.BackwardConsumingSeeds([y1, y2], [gy1, gy2], x);

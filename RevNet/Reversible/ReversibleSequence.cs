@@ -1,4 +1,5 @@
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Layers;
 
 namespace RevNetIlgpu.RevNet.Reversible;
@@ -9,12 +10,14 @@ namespace RevNetIlgpu.RevNet.Reversible;
 /// (releasing both at once), then rebuilds each block's input halves from its output halves, last block first, in
 /// place, freeing everything a block made before moving to the previous one. Channels are split once at the start
 /// and concatenated once at the end, never between blocks. With <see cref="Reconstruct"/> false the blocks record
-/// normally (stored activations: the baseline).
+/// normally (stored activations: the baseline). With <see cref="Exact"/> set, the halves are rounded to a fixed-point grid
+/// where they enter and the blocks couple in exact integer arithmetic, so every rebuilt input equals the forward's bit for
+/// bit (and the reconstructing gradients the stored ones), whatever the architecture.
 /// </summary>
 public sealed class ReversibleSequence : Module
 {
     readonly List<ReversibleBlock> blocks = new();
-    readonly List<(Tensor X1, Tensor X2)> trueInputs = new();
+    readonly List<(float[] X1, float[] X2)> trueInputs = new();
 
     /// <summary>
     /// A sequence of <paramref name="blocks"/>. It exists to save memory, so it also switches on
@@ -33,8 +36,22 @@ public sealed class ReversibleSequence : Module
     public bool Reconstruct { get; set; } = true;
 
     /// <summary>
-    /// Diagnostic: keep copies of the true block inputs during forward (costs the memory reconstruction saves)
-    /// and compare them with the rebuilt ones in backward; results land in <see cref="ReconstructionErrors"/>.
+    /// The fixed-point format every block couples in (exact reconstruction), or null for float32 couplings (the default).
+    /// Setting it sets <see cref="ReversibleBlock.Exact"/> on every block; reading it gives the blocks' format when all share
+    /// one, else null. Blocks may also be set one by one: the halves are rounded wherever an exact block follows a float one.
+    /// </summary>
+    public FixedPointFormat? Exact
+    {
+        get => blocks.Count > 0 && blocks.All(b => b.Exact == blocks[0].Exact) ? blocks[0].Exact : null;
+        set
+        {
+            foreach (var b in blocks) b.Exact = value;
+        }
+    }
+
+    /// <summary>
+    /// Diagnostic: copy the true block inputs to host memory during forward (a download per block, no device memory) and
+    /// compare them with the rebuilt ones in backward; results land in <see cref="ReconstructionErrors"/>.
     /// </summary>
     public bool MeasureReconstruction { get; set; }
 
@@ -46,26 +63,68 @@ public sealed class ReversibleSequence : Module
         var device = x.Device;
         var tape = device.Tape;
         if (blocks.Count == 0) return x.Retain();
-        if (!Reconstruct || !tape.IsRecording) return RunBlocks(x, measure: false);
+        using var run = blocks.Any(b => b.Exact is not null) ? FixedPointRun.ForForward(device, blocks.Count) : null;
+        if (!Reconstruct || !tape.IsRecording) return Checked(RunBlocks(x, measure: false, run), run);
 
         Tensor y;
         using (new BatchNormStatisticsScope(this, BatchNormStatistics.BatchKeptForRecompute))
-            y = Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction));
-        tape.RecordConsuming("reversible sequence", y, [x], [y], (saved, grads) => [BackwardReconstruct(saved[0], grads[0]!)], hasParameters: true);
+            y = Checked(Functional.Unrecorded(device, () => RunBlocks(x, MeasureReconstruction, run)), run);
+        // The information exact affine couplings pushed rides with the output to the backward, which pops it again.
+        var information = run?.DetachInformation();
+        tape.RecordConsuming("reversible sequence", y, [x], information is null ? [y] : [y, information],
+            (saved, grads) => [BackwardReconstruct(saved[0], grads[0]!, saved.Length > 1 ? saved[1] : null)], hasParameters: true);
+        information?.Release();
         return y;
     }
 
-    Tensor RunBlocks(Tensor x, bool measure)
+    /// <summary>y, or (releasing y) the overflow an exact block reported during the forward that made it.</summary>
+    Tensor Checked(Tensor y, FixedPointRun? run)
     {
-        ReleaseTrueInputs();
-        var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
-        foreach (var block in blocks)
+        if (run is null) return y;
+        try
         {
-            if (measure) trueInputs.Add((Functional.Copy(x1), Functional.Copy(x2)));
-            var (y1, y2) = block.ForwardHalves(x1, x2);
-            x1.Release();
-            x2.Release();
-            (x1, x2) = (y1, y2);
+            ThrowIfOverflowed(run, blocks);
+            return y;
+        }
+        catch
+        {
+            y.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Throws <see cref="FixedPointOverflowException"/> naming the first block of <paramref name="blocks"/> whose flag <paramref name="run"/> has set.</summary>
+    internal static void ThrowIfOverflowed(FixedPointRun run, IReadOnlyList<ReversibleBlock> blocks)
+    {
+        if (run.FirstOverflow() is not { } first) return;
+        var (slot, code) = first;
+        var block = blocks[slot / FixedPointRun.SlotsPerBlock];
+        string where = (slot % FixedPointRun.SlotsPerBlock) switch { 0 => "rounding its input", 1 => "coupling F", _ => "coupling G" };
+        string what = code == ExactScaleShift.BufferFull
+            ? "filled the 64-bit information buffer of its exact affine coupling (scales too far below 1 over too many blocks of one sequence); " +
+              "values cannot be rebuilt exactly, so the step stops here. Train without exact reconstruction, or use shorter sequences"
+            : $"left the fixed-point range ({block.Exact}) or met NaN; values cannot be rebuilt exactly, so the step stops here. " +
+              "Train without exact reconstruction, or use a format with fewer fraction bits (a wider range)";
+        throw new FixedPointOverflowException($"exact reconstruction: reversible block {block.Path} ({where}) {what}");
+    }
+
+    Tensor RunBlocks(Tensor x, bool measure, FixedPointRun? run)
+    {
+        trueInputs.Clear();
+        var (x1, x2) = Functional.SplitChannels(x, x[1] / 2);
+        FixedPointFormat? grid = null; // the grid the halves lie on
+        for (int i = 0; i < blocks.Count; i++)
+        {
+            var block = blocks[i];
+            int slot = i * FixedPointRun.SlotsPerBlock;
+            if (block.Exact is { } format && grid != format)
+            {
+                x1 = Functional.RoundToFixedPointConsuming(x1, format, run!.Flag(slot));
+                x2 = Functional.RoundToFixedPointConsuming(x2, format, run.Flag(slot));
+            }
+            grid = block.Exact;
+            if (measure) trueInputs.Add((x1.ToArray(), x2.ToArray()));
+            (x1, x2) = block.ForwardHalvesConsuming(x1, x2, run, slot);
         }
         var y = Functional.ConcatChannels(x1, x2);
         x1.Release();
@@ -73,22 +132,26 @@ public sealed class ReversibleSequence : Module
         return y;
     }
 
-    /// <summary>Consumes the run's output y and its gradient gy; returns the owned gradient of the run's input.</summary>
-    Tensor BackwardReconstruct(Tensor y, Tensor gy)
+    /// <summary>
+    /// Consumes the run's output y, its gradient gy and the information exact affine couplings pushed (if any); returns the
+    /// owned gradient of the run's input.
+    /// </summary>
+    Tensor BackwardReconstruct(Tensor y, Tensor gy, Tensor? information)
     {
         var device = y.Device;
+        using var run = FixedPointRun.ForInverse(information);
         var (y1, y2) = SplitConsuming(y);
         var (gy1, gy2) = SplitConsuming(gy);
         var errors = new double[blocks.Count];
         for (int i = blocks.Count - 1; i >= 0; i--)
         {
-            (y1, y2, gy1, gy2) = blocks[i].BackwardReconstruct(y1, y2, gy1, gy2);
+            (y1, y2, gy1, gy2) = blocks[i].BackwardReconstruct(y1, y2, gy1, gy2, run);
             if (i < trueInputs.Count) errors[i] = RelativeMaxError((y1, y2), trueInputs[i]);
         }
         y1.Release();
         y2.Release();
         if (trueInputs.Count == blocks.Count) ReconstructionErrors = errors;
-        ReleaseTrueInputs();
+        trueInputs.Clear();
         var gx = Functional.Unrecorded(device, () => Functional.ConcatChannels(gy1, gy2));
         gy1.Release();
         gy2.Release();
@@ -102,20 +165,10 @@ public sealed class ReversibleSequence : Module
         return halves;
     }
 
-    void ReleaseTrueInputs()
-    {
-        foreach (var (x1, x2) in trueInputs)
-        {
-            x1.Release();
-            x2.Release();
-        }
-        trueInputs.Clear();
-    }
-
-    static double RelativeMaxError((Tensor X1, Tensor X2) rebuilt, (Tensor X1, Tensor X2) truth)
+    static double RelativeMaxError((Tensor X1, Tensor X2) rebuilt, (float[] X1, float[] X2) truth)
     {
         var a = rebuilt.X1.ToArray().Concat(rebuilt.X2.ToArray()).ToArray();
-        var b = truth.X1.ToArray().Concat(truth.X2.ToArray()).ToArray();
+        var b = truth.X1.Concat(truth.X2).ToArray();
         double maxDiff = 0, maxRef = 1e-30;
         for (int i = 0; i < a.Length; i++)
         {

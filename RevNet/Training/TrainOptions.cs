@@ -64,6 +64,9 @@ public sealed record TrainOptions
     /// <summary>Also recompute the non-reversible transition units in backward (least memory; one more forward of each).</summary>
     public bool RecomputeTransitions { get; init; }
 
+    /// <summary>Couple reversible blocks in exact fixed point (<see cref="Kernels.FixedPointFormat.Default"/>): rebuilt inputs equal the forward's bit for bit.</summary>
+    public bool ExactReconstruction { get; init; }
+
     /// <summary>The activation-memory mode the two switches above choose.</summary>
     public ActivationMemory Memory =>
         !Reconstruct ? ActivationMemory.Stored : RecomputeTransitions ? ActivationMemory.ReconstructAndRecompute : ActivationMemory.Reconstruct;

@@ -1,4 +1,5 @@
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Checkpoints;
 using RevNetIlgpu.RevNet.Data;
 using RevNetIlgpu.RevNet.Distributed;
@@ -103,7 +104,7 @@ public sealed class TrainingSetup : IDisposable
         var train = DatasetCatalog.Load(options.Dataset, options.DataDirectory, train: true, options.TrainLimit, options.Folder);
         var test = DatasetCatalog.Load(options.Dataset, options.DataDirectory, train: false, options.TestLimit, options.Folder);
         var config = ModelConfig.Named(options.Model, train.Channels, train.ClassCount);
-        var model = new ResidualNetwork(config) { Memory = options.Memory };
+        var model = new ResidualNetwork(config) { Memory = options.Memory }.WithExactReconstruction(options.ExactReconstruction ? FixedPointFormat.Default : null);
         var setup = Create(device, options, TrainingModel.Of(model), train, test, ranks, log);
         setup.DatasetName = options.Dataset;
         return setup;
@@ -140,7 +141,7 @@ public sealed class TrainingSetup : IDisposable
             optimizer = new SgdOptimizer(store, new SgdSettings(options.LearningRate, options.Momentum, options.WeightDecay));
             var setup = new TrainingSetup(options, model, train, test, normalization, trainLoader, testLoader, store, optimizer);
             bool reconstructs = model.Module.Modules().OfType<ReversibleSequence>().Any(r => r.Reconstruct);
-            log($"model: {model.Name}, {store.ParameterCount:N0} parameters, {(reconstructs ? "reconstructing" : "stored activations")}");
+            log($"model: {model.Name}, {store.ParameterCount:N0} parameters, {(reconstructs ? "reconstructing" : "stored activations")}{(options.ExactReconstruction ? ", exact couplings" : "")}");
             setup.Start = ranks.ShareFromRankZero(store, optimizer, ranks.IsWriter ? setup.Resume(log) : setup.Start);
             return setup;
         }

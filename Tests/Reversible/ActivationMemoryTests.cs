@@ -60,4 +60,23 @@ public class ActivationMemoryTests
             Assert.That(meta.Allocator.DeviceAllocations, Is.EqualTo(cpu.Allocator.DeviceAllocations));
         }
     }
+
+    [Test]
+    public void AUsersOwnNetwork_IsProfiledInEveryModeItHas_AndExactAffineCostsItsInformationBuffer()
+    {
+        using var device = Device.Create("meta");
+        var additive = CustomRevNet.Blueprint(channels: 1, width: 16, classes: 10, image: 28, blocks: 6);
+        var reports = MemoryProfile.MeasureEveryMode(device, additive, batch: 64).ToList();
+        Assert.That(reports.Select(r => r.Mode), Is.EqualTo(new[] { "reconstruct", "stored" }), "no recomputed units: two modes");
+        TestContext.Out.WriteLine(string.Join("; ", reports.Select(r => $"{r.Mode} {r.PeakStepBytes / 1048576.0:F2} MiB")));
+        Assert.That(reports[1].ActivationBytesAfterForward, Is.GreaterThan(4 * reports[0].ActivationBytesAfterForward), "six blocks stored against their output kept");
+
+        var affine = CustomRevNet.Blueprint(channels: 1, width: 16, classes: 10, image: 28, blocks: 6, affine: true);
+        var floatAffine = MemoryProfile.Measure(device, affine, ActivationMemory.Reconstruct, batch: 64);
+        var exactAffine = MemoryProfile.Measure(device, affine, ActivationMemory.Reconstruct, batch: 64, exact: RevNetIlgpu.Kernels.FixedPointFormat.Default);
+        long half = 64L * 8 * 28 * 28 * sizeof(float), information = 2 * half; // one 64-bit word per element of a half
+        Assert.That(exactAffine.Exact, Is.True);
+        Assert.That(exactAffine.ActivationBytesAfterForward - floatAffine.ActivationBytesAfterForward, Is.EqualTo(information),
+            "the exact affine sequence keeps exactly its information buffer besides its output, for any depth");
+    }
 }

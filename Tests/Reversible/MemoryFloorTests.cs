@@ -7,9 +7,9 @@ using RevNetIlgpu.Tests.Support;
 namespace RevNetIlgpu.Tests.Reversible;
 
 /// <summary>
-/// The memory floors of issue 11, on the meta device (which counts exactly like a real one) at batch 64, 32x32x3: the
-/// leanest reconstructing mode's peak step memory, the allocator's held bytes against the bytes in use, and the saving
-/// over storing activations.
+/// The memory floors of issues 11 and 17, on the meta device (which counts exactly like a real one) at batch 64, 32x32x3:
+/// the leanest reconstructing mode's peak step memory (40 / 40 / 120 MiB; measured 36 / 36 / 118), the allocator's held
+/// bytes against the bytes in use, and the saving over storing activations.
 /// </summary>
 public class MemoryFloorTests
 {
@@ -18,8 +18,8 @@ public class MemoryFloorTests
     [OneTimeSetUp]
     public void InstallListener() => ThrowingTraceListener.Install();
 
-    [TestCase("revnet38", 48)]
-    [TestCase("revnet110", 48)]
+    [TestCase("revnet38", 40)]
+    [TestCase("revnet110", 40)]
     [TestCase("revnet164", 120)]
     public void LeanestReconstructingPeak_StaysUnderTheFloor_AndTheDeviceHoldsAtMost15PercentMore(string model, int floorMiB)
     {

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Text.Json;
+using RevNetIlgpu.Kernels;
 using RevNetIlgpu.RevNet.Benchmarks;
 using RevNetIlgpu.RevNet.Models;
 
 namespace RevNetIlgpu.Cli.Commands;
 
 /// <summary>
-/// <c>revnet bench step [--model revnet38] [--batch 32] [--image 32] [--channels 3] [--steps 10] [--warmup 2] [--no-pytorch] [--python PATH] [--profile] [--device …] [--json] [--out DIR]</c>:
+/// <c>revnet bench step [--model revnet38] [--batch 32] [--image 32] [--channels 3] [--steps 10] [--warmup 2] [--no-pytorch] [--python PATH] [--profile] [--exact-reconstruction] [--device …] [--json] [--out DIR]</c>:
 /// training-step time reconstructing vs stored, and of the ResNet of about equal parameters, timed alternately; when
 /// the python imports torch, PyTorch's copy of the RevNet in both its modes too, in the same rounds, and the ratio.
 /// </summary>
@@ -24,10 +25,11 @@ public static class BenchStepCommand
         var noPyTorch = new Option<bool>("--no-pytorch") { Description = "skip the side-by-side PyTorch timing" };
         var profile = new Option<bool>("--profile") { Description = "cpu device: afterwards profile --steps more RevNet steps of each mode per host-kernel entry point" };
         var python = new Option<string>("--python") { Description = "the python with torch for the comparison", DefaultValueFactory = _ => PyTorchPeer.DefaultPython };
+        var exact = new Option<bool>("--exact-reconstruction") { Description = "also time the RevNet reconstructing with exact couplings, in the same rounds" };
         var output = new BenchmarkOutput();
         var command = new Command("step", "training-step time of a RevNet reconstructing vs stored, and of a ResNet of about equal parameters")
         {
-            model, baseline, batch, image, channels, steps, warmup, noPyTorch, python, profile,
+            model, baseline, batch, image, channels, steps, warmup, noPyTorch, python, profile, exact,
         };
         output.AddTo(command);
         command.SetAction(parse =>
@@ -43,11 +45,12 @@ public static class BenchStepCommand
             string skipped = "--no-pytorch";
             using var peer = parse.GetValue(noPyTorch) ? null : PyTorchPeer.TryStart(parse.GetValue(python)!, out skipped);
             var result = StepBenchmark.Run(device, revnet, ModelConfig.Named(resnetName, inputChannels), b, parse.GetValue(image), parse.GetValue(steps), parse.GetValue(warmup),
-                peer, skipped, parse.GetValue(profile));
-            string notes = $"Ratios are medians (min–max) of per-step ratios; the three models ran alternately, one step each, after {result.Warmup} warm-up steps. "
+                peer, skipped, parse.GetValue(profile), parse.GetValue(exact) ? FixedPointFormat.Default : null);
+            string notes = $"Ratios are medians (min–max) of per-step ratios; the models ran alternately, one step each, after {result.Warmup} warm-up steps. "
                 + $"Reconstruct / stored: {Ratio(result.ReconstructOverStored)}. {result.Baseline.Model} / {revnet.Name} stored: {Ratio(result.BaselineOverStored)}. "
                 + "For comparison: the paper reports 50–100% extra time for reconstruction; PyTorch on the CPU measured 1.19–1.31x. "
                 + $"Kernel launches per step count {LaunchKindMeaning(result.Reconstruct.KernelLaunchKind)}.\n"
+                + (result.ExactOverReconstruct is { } exactRatio ? $"Exact / float32 reconstruct: {Ratio(exactRatio)}.\n" : "")
                 + (result.PyTorch is { } torch
                     ? $"PyTorch {torch.TorchVersion} on {torch.Device}, {torch.Threads} thread(s) (ours: {result.Threads}), same network ({torch.Stored.Params:N0} parameters), batch and input, "
                       + $"one step of each mode right after ours in every round. Ours reconstructing / PyTorch {torch.FasterMode} (its faster mode), images/s: {Ratio(result.Ratio!)}.\n"
@@ -80,6 +83,8 @@ public static class BenchStepCommand
                      (result.Baseline, Ratio(result.BaselineOverStored)),
                  })
             AddRow(table, "", timing, ratio);
+        if (result.ExactReconstruct is { } exactTiming)
+            AddRow(table, "", exactTiming, $"{Ratio(result.ExactOverReconstruct!)} of reconstruct");
         if (result.PyTorch is { } torch)
         {
             AddRow(table, "PyTorch ", torch.Stored, "");

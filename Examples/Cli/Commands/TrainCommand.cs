@@ -51,12 +51,13 @@ public static class TrainCommand
             Description = "under mpirun: seconds a rank may wait for the others in one exchange before the job is stopped (a hung or dead rank)",
             DefaultValueFactory = _ => 300,
         };
-        var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
+        var exact = new Option<bool>("--exact-reconstruction") { Description = "couple reversible blocks in exact fixed point: rebuilt inputs and gradients equal the stored run's bit for bit" };
+        var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap the memory the device allocator may hold, e.g. 256MiB or 16GiB (see `revnet plan`); going over stops with the out-of-memory line" };
         var device = new DeviceOptions();
         var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
             model, dataset, data, imageSize, channels, valFraction, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit,
+            warmupSteps, timeBudget, crop, flip, stored, recompute, exact, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit,
         };
         device.AddTo(command);
         command.SetAction(parse =>
@@ -84,6 +85,7 @@ public static class TrainCommand
                 Flip = parse.GetValue(flip),
                 Reconstruct = !parse.GetValue(stored),
                 RecomputeTransitions = parse.GetValue(recompute),
+                ExactReconstruction = parse.GetValue(exact),
                 OutputDirectory = parse.GetValue(output)!,
                 Resume = parse.GetValue(resume),
                 CheckEveryOp = parse.GetValue(checkOps),

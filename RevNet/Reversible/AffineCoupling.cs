@@ -1,0 +1,71 @@
+using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels;
+using RevNetIlgpu.RevNet.Layers;
+
+namespace RevNetIlgpu.RevNet.Reversible;
+
+/// <summary>
+/// Affine coupling with a bounded scale: y = x ⊙ sigmoid(S(c) + 2) + T(c); x = (y − T(c)) / sigmoid(S(c) + 2). The scale lies
+/// in (0, 1) (0.88 where S is 0), as memcnn's AffineAdapterSigmoid and Glow bound it, so no initialisation overflows it as
+/// exp(S) can. Exact form: <see cref="ExactScaleShift"/>, which keeps the bits the scaling drops in the run's information
+/// buffer and gives them back in the inverse.
+/// </summary>
+public sealed class AffineCoupling : Coupling
+{
+    readonly Module s, t;
+
+    /// <param name="s">the scale's pre-activation S(c), same shape as the coupled half</param>
+    /// <param name="t">the shift T(c), same shape as the coupled half</param>
+    public AffineCoupling(Module s, Module t)
+    {
+        this.s = Add("s", s);
+        this.t = Add("t", t);
+    }
+
+    public override Tensor[] Transform(Tensor condition) => [s.Forward(condition), t.Forward(condition)];
+
+    public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.ScaleShiftConsuming(x, transform[0], transform[1]);
+
+    public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.UnscaleShift(y, transform[0], transform[1]);
+
+    public override Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
+        Functional.ExactScaleShiftConsuming(x, transform[0], transform[1], run.Information(x), format, run.Flag(slot));
+
+    /// <summary>
+    /// x rebuilt (into y's memory when only the caller holds it), then dL/dx and dL/dS from the coupling's own backward and dL/dc
+    /// from S's and T's local tape seeded with dL/dS and dL/dy, added to <paramref name="gCondition"/>: S and T run once, the
+    /// coupling is not re-applied.
+    /// </summary>
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition) =>
+        Rebuild(output, condition, gOutput, gCondition, (y, scale, shift) =>
+        {
+            var x = Functional.UnscaleShift(y, scale, shift);
+            y.Release();
+            return x;
+        });
+
+    public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
+        FixedPointFormat format, FixedPointRun run) =>
+        Rebuild(output, condition, gOutput, gCondition, (y, scale, shift) => Functional.ExactUnscaleShiftConsuming(y, scale, shift, run.Information(y), format));
+
+    (Tensor Input, Tensor GInput, Tensor GCondition) Rebuild(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
+        Func<Tensor, Tensor, Tensor, Tensor> invertConsuming)
+    {
+        var device = output.Device;
+        var local = new Tape();
+        using (device.UseTape(local))
+        {
+            condition.RequiresGrad = true;
+            var scale = s.Forward(condition);
+            var shift = t.Forward(condition);
+            var input = Functional.Unrecorded(device, () => invertConsuming(output, scale, shift));
+            var (gInput, gScale) = Functional.ScaleShiftBackward(input, scale, gOutput);
+            scale.Release(); // from here only keys for the seeds: S's and T's records hold what their backward needs
+            shift.Release();
+            // gCondition seeds the condition itself, so T's and S's parts are added to it as the stored run's tape adds them.
+            var total = local.BackwardConsumingSeeds([scale, shift, condition], [gScale, gOutput, gCondition], condition)[0]!;
+            condition.RequiresGrad = false;
+            return (input, gInput, total);
+        }
+    }
+}
