@@ -113,9 +113,10 @@ internal static class CouplingHost
                 var infoBlock = infos.Slice(start, count);
                 for (int i = 0; i < count; i++)
                 {
+                    long n = ExactScaleShift.Numerator(sBlock[i]);
                     var r = inverse
-                        ? ExactScaleShift.Inverse(format, inBlock[i], sBlock[i], tBlock[i], infoBlock[i])
-                        : ExactScaleShift.Forward(format, inBlock[i], sBlock[i], tBlock[i], infoBlock[i]);
+                        ? ExactScaleShift.Inverse(format, inBlock[i], n, tBlock[i], infoBlock[i])
+                        : ExactScaleShift.Forward(format, inBlock[i], n, float.IsNaN(sBlock[i]), tBlock[i], infoBlock[i]);
                     outBlock[i] = r.Value;
                     infoBlock[i] = r.Information;
                     if (r.Overflow != 0) code = r.Overflow;

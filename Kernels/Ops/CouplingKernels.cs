@@ -125,9 +125,11 @@ public struct ExactScaleShiftArgs(FixedPointFormat format, bool inverse, ArrayVi
     /// <summary>Element i of input to output (both directions; the forward flags overflow).</summary>
     public readonly void Apply(ArrayView<float> input, ArrayView<float> output, int i)
     {
+        float s = S[i];
+        long n = ExactScaleShift.Numerator(s);
         var r = Inverse != 0
-            ? ExactScaleShift.Inverse(Format, input[i], S[i], T[i], Information[i])
-            : ExactScaleShift.Forward(Format, input[i], S[i], T[i], Information[i]);
+            ? ExactScaleShift.Inverse(Format, input[i], n, T[i], Information[i])
+            : ExactScaleShift.Forward(Format, input[i], n, float.IsNaN(s), T[i], Information[i]);
         output[i] = r.Value;
         Information[i] = r.Information;
         if (r.Overflow != 0) Overflow[0] = r.Overflow;

@@ -36,20 +36,25 @@ public static class ExactScaleShift
         public int Overflow;
     }
 
-    /// <summary>n, the scale's numerator over 2^R, from s: round(sigmoid(s + 2)·2^R) kept in [1, 2^R] (NaN gives 1).</summary>
-    static long Numerator(float s)
+    /// <summary>
+    /// n, the scale's numerator over 2^R, from s: round(sigmoid(s + 2)·2^R) kept in [1, 2^R] (NaN gives 1). A kernel computes it
+    /// once per element before choosing the direction, so the forward and the inverse use one compiled computation of it.
+    /// </summary>
+    public static long Numerator(float s)
     {
         float n = CouplingArithmetic.RoundHalfUp(CouplingArithmetic.Scale(s) * Denominator);
         return n >= 1f ? (long)n : 1; // n ≤ 2^R since the scale is below one
     }
 
-    /// <summary>y = x·scale(s) + t on the grid of <paramref name="format"/>, pushing the dropped bits onto <paramref name="information"/>.</summary>
-    public static Result Forward(FixedPointFormat format, float x, float s, float t, ulong information)
+    /// <summary>
+    /// y = x·n/2^R + t on the grid of <paramref name="format"/>, pushing the dropped bits onto <paramref name="information"/>;
+    /// <paramref name="n"/> from <see cref="Numerator"/>, <paramref name="scaleIsNaN"/> whether s was NaN (reported).
+    /// </summary>
+    public static Result Forward(FixedPointFormat format, float x, long n, bool scaleIsNaN, float t, ulong information)
     {
         var result = new Result();
         float shift = CouplingArithmetic.Round(format, t);
-        if (!CouplingArithmetic.InRange(format, shift) || float.IsNaN(s)) result.Overflow = OutOfRange;
-        long n = Numerator(s);
+        if (!CouplingArithmetic.InRange(format, shift) || scaleIsNaN) result.Overflow = OutOfRange;
         long product = (long)(x * format.Scale) * n + (long)(information % (ulong)n);
         information /= (ulong)n;
         if (information >= Capacity) result.Overflow = BufferFull;
@@ -61,9 +66,8 @@ public static class ExactScaleShift
     }
 
     /// <summary>The x that <see cref="Forward"/> mapped to <paramref name="y"/>, popping its bits off <paramref name="information"/>.</summary>
-    public static Result Inverse(FixedPointFormat format, float y, float s, float t, ulong information)
+    public static Result Inverse(FixedPointFormat format, float y, long n, float t, ulong information)
     {
-        long n = Numerator(s);
         long scaled = (long)(y * format.Scale) - (long)(CouplingArithmetic.Round(format, t) * format.Scale);
         long product = (scaled << ScaleBits) | (long)(information & Remainder);
         long x = product / n, carried = product - x * n;
