@@ -2,8 +2,9 @@
 # What a user of the library does, checked end to end: packs the solution into a folder feed (a prerelease version
 # unique to this run, so no package cached by an earlier run can stand in), copies Examples/CustomRevNet/*.cs into a
 # fresh console project outside the repository that references only the package RevNetIlgpu from that feed (version *-*),
-# builds it and runs it for a few steps on Fashion-MNIST. Passes when it exits 0 with its RESULT line saying
-# reload_equal=true and grad_rel_l2 at most 1e-4. Usage: bash scripts/package-check.sh [STEPS] (default 30). Run by CI.
+# builds it and runs it for a few steps on Fashion-MNIST, with additive and with affine blocks. Passes when both runs exit 0
+# with RESULT lines saying reload_equal=true and grad_rel_l2 at most 1e-4 (an affine network that diverges stops with a
+# NaN error instead). Usage: bash scripts/package-check.sh [STEPS] (default 30). Run by CI.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 steps="${1:-30}"
@@ -53,13 +54,14 @@ fi
 resolved="$(grep -o '"RevNetIlgpu/[^"]*"' "$work/app/obj/project.assets.json" | head -n 1)"
 echo "resolved $resolved"
 
-echo "running it for $steps steps"
-output="$(dotnet "$work/app/bin/Release/net10.0/CustomRevNet.dll" --steps "$steps")" || { echo "$output" | tail -n 20; echo "package-check: the example failed"; exit 1; }
-result="$(grep '^RESULT ' <<<"$output" | tail -n 1)"
-echo "$result"
-grad="$(sed -n 's/.* grad_rel_l2=\([^ ]*\).*/\1/p' <<<"$result")"
-if [[ "$result" == *"reload_equal=true"* ]] && awk -v g="$grad" 'BEGIN { exit !(g != "" && g <= 1e-4) }'; then
-  echo "package-check: OK (the example built on package $resolved alone)"
-else
-  echo "package-check: FAILED (needs reload_equal=true and grad_rel_l2 <= 1e-4)"; exit 1
-fi
+for variant in "" "--affine"; do
+  echo "running it for $steps steps ${variant:-(additive blocks)}"
+  output="$(dotnet "$work/app/bin/Release/net10.0/CustomRevNet.dll" --steps "$steps" $variant 2>&1)" || { echo "$output" | grep -v '^   at ' | tail -n 20; echo "package-check: the example failed"; exit 1; }
+  result="$(grep '^RESULT ' <<<"$output" | tail -n 1)"
+  echo "$result"
+  grad="$(sed -n 's/.* grad_rel_l2=\([^ ]*\).*/\1/p' <<<"$result")"
+  if [[ "$result" != *"reload_equal=true"* ]] || ! awk -v g="$grad" 'BEGIN { exit !(g != "" && g <= 1e-4) }'; then
+    echo "package-check: FAILED (needs reload_equal=true and grad_rel_l2 <= 1e-4)"; exit 1
+  fi
+done
+echo "package-check: OK (the example built on package $resolved alone)"

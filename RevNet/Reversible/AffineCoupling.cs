@@ -7,7 +7,10 @@ namespace RevNetIlgpu.RevNet.Reversible;
 /// <summary>
 /// Affine coupling with a bounded scale: y = x ⊙ sigmoid(S(c) + 2) + T(c); x = (y − T(c)) / sigmoid(S(c) + 2). The scale lies
 /// in (0, 1) (0.88 where S is 0), as memcnn's AffineAdapterSigmoid and Glow bound it, so no initialisation overflows it as
-/// exp(S) can. Exact form: <see cref="ExactScaleShift"/>, which keeps the bits the scaling drops in the run's information
+/// exp(S) can. As in Glow, the last <see cref="Conv2d"/> or <see cref="Linear"/> of S and of T starts at zero (their
+/// <see cref="Parameter.Init"/> is set here; set it again to choose otherwise): the coupling starts as y = 0.88·x and
+/// learns its scale from there, where random last layers let the scale collapse toward 0 within a few steps of SGD and the
+/// inverse's division then overflow. Exact form: <see cref="ExactScaleShift"/>, which keeps the bits the scaling drops in the run's information
 /// buffer and gives them back in the inverse.
 /// </summary>
 public sealed class AffineCoupling : Coupling
@@ -20,6 +23,25 @@ public sealed class AffineCoupling : Coupling
     {
         this.s = Add("s", s);
         this.t = Add("t", t);
+        ZeroLastLayer(s);
+        ZeroLastLayer(t);
+    }
+
+    /// <summary>The last convolution or linear layer below <paramref name="module"/>, depth first, starts at zero.</summary>
+    static void ZeroLastLayer(Module module)
+    {
+        var zero = Parameter.Constant(0f);
+        switch (module.Modules().LastOrDefault(m => m is Conv2d or Linear))
+        {
+            case Conv2d conv:
+                conv.Weight.Init = zero;
+                if (conv.Bias is { } bias) bias.Init = zero;
+                break;
+            case Linear linear:
+                linear.Weight.Init = zero;
+                linear.Bias.Init = zero;
+                break;
+        }
     }
 
     public override Tensor[] Transform(Tensor condition) => [s.Forward(condition), t.Forward(condition)];

@@ -18,6 +18,10 @@ public static class CustomRevNet
             new BatchNorm2d(half), new ReLU(), new Conv2d(half, half, 3, 1, 1));
         var sequence = new ReversibleSequence(Enumerable.Range(0, blocks)
             .Select(_ => affine ? ReversibleBlock.Affine(Branch(), Branch(), Branch(), Branch()) : ReversibleBlock.Additive(Branch(), Branch())));
+        // An affine coupling's S and T start at zero (a pure scaling); checks want every path of the coupling in play, so
+        // their last convolutions are drawn at random here, as a trained coupling's are.
+        foreach (var conv in sequence.Modules().OfType<AffineCoupling>().SelectMany(c => c.Children).Select(c => c.Child.Modules().OfType<Conv2d>().Last()))
+            conv.Weight.Init = Parameter.KaimingNormalFanOut;
         return new Sequential(new Conv2d(channels, width, 3, 1, 1), sequence,
             new BatchNorm2d(width), new ReLU(), new GlobalAvgPool(), new Linear(width, classes));
     }
