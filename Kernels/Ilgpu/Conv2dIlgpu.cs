@@ -1,15 +1,20 @@
 using ILGPU;
+using ILGPU.Runtime;
 
 namespace RevNetIlgpu.Kernels.Ilgpu;
 
 /// <summary>
-/// The ILGPU form of <see cref="Conv2dKernels"/> (shapes there). Forward, grad-input and
-/// grad-weight are each one implicit GEMM (<see cref="GemmKernels.MultiplyStreams"/>) over the K-streams of Conv2dStreams.cs:
-///   y  [K, N·OutH·OutW] = w [K, C·KH·KW] · im2col(x)
+/// The ILGPU form of <see cref="Conv2dKernels"/> (shapes there) and of the convolution half of
+/// <see cref="BatchNormReluConv2dKernels"/>: the input is read through an <see cref="IConvInput"/>, x itself or
+/// relu(batchnorm(x)) computed as it is loaded. Forward, grad-input and grad-weight are each one implicit GEMM
+/// (<see cref="GemmKernels.Run"/>):
+///   y  [K, N·OutH·OutW] = w [K, C·KH·KW] · im2col(input(x))
 ///   gx [C, N·H·W]       = w seen as [C, K·KH·KW] · col2im-gather(gy)
-///   gw [K, C·KH·KW]    += gy [K, N·OutH·OutW] · im2col(x)ᵀ
-/// That is the GPU path (<see cref="KernelContext.UseTiled"/>). The plain direct kernels below are the CPU path:
-/// the GEMM's per-element im2col index arithmetic made the CPU accelerator about 5x slower than looping over rows.
+///   gw [K, C·KH·KW]    += gy [K, N·OutH·OutW] · im2col(input(x))ᵀ
+/// That is the GPU path (<see cref="KernelContext.UseTiled"/>). Each GEMM takes the 16-byte loaders of ConvLoaders.cs
+/// for 3×3 convolutions with padding 1 and stride 1 or 2 and for 1×1 convolutions at stride 1 when rows are whole
+/// 16-byte words, else the scalar streams of Conv2dStreams.cs. The plain direct kernels below are the CPU path: the
+/// GEMM's per-element im2col index arithmetic made the CPU accelerator about 5x slower than looping over rows.
 /// Activation gradients are written (=), parameter gradients accumulated (+=).
 /// </summary>
 public static class Conv2dIlgpu
@@ -17,8 +22,9 @@ public static class Conv2dIlgpu
     // Direct (plain) kernels: the CPU-accelerator path. One work item per output row keeps every index
     // computation out of the inner loop, which is a contiguous run over the row.
 
-    /// <summary>y[n,k,oh,:] = bias[k] + Σ_c,kh,kw w[k,c,kh,kw]·x[n,c,oh·S−P+kh, ·]: one work item per (n, k, oh).</summary>
-    static void DirectForwardKernel(Conv2dShape s, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
+    /// <summary>y[n,k,oh,:] = bias[k] + Σ_c,kh,kw w[k,c,kh,kw]·input(x)[n,c,oh·S−P+kh, ·]: one work item per (n, k, oh).</summary>
+    static void DirectForwardKernel<TInput>(Conv2dShape s, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, TInput input)
+        where TInput : struct, IConvInput
     {
         int outH = s.OutH, outW = s.OutW, hasBias = bias.IntLength;
         for (int item = GridLoop.Start, end = s.N * s.K * outH, step = GridLoop.Stride; item < end; item += step)
@@ -28,6 +34,8 @@ public static class Conv2dIlgpu
             float b = hasBias > 0 ? bias[k] : 0f;
             for (int ow = 0; ow < outW; ow++) y[yRow + ow] = b;
             for (int c = 0; c < s.C; c++)
+            {
+                var p = default(TInput).Identity ? default : input.Channel(c);
                 for (int kh = 0; kh < s.KH; kh++)
                 {
                     int ih = oh * s.Stride - s.Pad + kh;
@@ -37,9 +45,10 @@ public static class Conv2dIlgpu
                     {
                         float wv = w[((k * s.C + c) * s.KH + kh) * s.KW + kw];
                         int first = FirstValid(s.Pad - kw, s.Stride), last = LastValid(s.W - 1 + s.Pad - kw, s.Stride, outW);
-                        for (int ow = first; ow < last; ow++) y[yRow + ow] += wv * x[xRow + ow * s.Stride - s.Pad + kw];
+                        for (int ow = first; ow < last; ow++) y[yRow + ow] += wv * input.Apply(x[xRow + ow * s.Stride - s.Pad + kw], p);
                     }
                 }
+            }
         }
     }
 
@@ -68,14 +77,16 @@ public static class Conv2dIlgpu
         }
     }
 
-    /// <summary>gw[k,c,kh,kw] += Σ_n,oh,ow gy[n,k,oh,ow]·x[n,c,oh·S−P+kh, ow·S−P+kw]: one work item per weight.</summary>
-    static void DirectBackwardWeightKernel(Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
+    /// <summary>gw[k,c,kh,kw] += Σ_n,oh,ow gy[n,k,oh,ow]·input(x)[n,c,oh·S−P+kh, ow·S−P+kw]: one work item per weight.</summary>
+    static void DirectBackwardWeightKernel<TInput>(Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw, TInput input)
+        where TInput : struct, IConvInput
     {
         int outH = s.OutH, outW = s.OutW;
         for (int item = GridLoop.Start, end = s.K * s.C * s.KH * s.KW, step = GridLoop.Stride; item < end; item += step)
         {
             int kw = item % s.KW, kh = item / s.KW % s.KH, c = item / (s.KW * s.KH) % s.C, k = item / (s.KW * s.KH * s.C);
             int first = FirstValid(s.Pad - kw, s.Stride), last = LastValid(s.W - 1 + s.Pad - kw, s.Stride, outW);
+            var p = default(TInput).Identity ? default : input.Channel(c);
             float acc = 0f;
             for (int n = 0; n < s.N; n++)
                 for (int oh = 0; oh < outH; oh++)
@@ -83,7 +94,7 @@ public static class Conv2dIlgpu
                     int ih = oh * s.Stride - s.Pad + kh;
                     if (ih < 0 || ih >= s.H) continue;
                     int xRow = ((n * s.C + c) * s.H + ih) * s.W - s.Pad + kw, gyRow = ((n * s.K + k) * outH + oh) * outW;
-                    for (int ow = first; ow < last; ow++) acc += gy[gyRow + ow] * x[xRow + ow * s.Stride];
+                    for (int ow = first; ow < last; ow++) acc += gy[gyRow + ow] * input.Apply(x[xRow + ow * s.Stride], p);
                 }
             gw[item] += acc;
         }
@@ -95,47 +106,311 @@ public static class Conv2dIlgpu
     /// <summary>One past the largest ow ≤ limit/S (limit = W − 1 + P − kw), capped at the output width.</summary>
     static int LastValid(int limit, int stride, int outW) => limit < 0 ? 0 : IntrinsicMath.Min(outW, limit / stride + 1);
 
-    internal static void Forward(KernelContext k, Conv2dShape s, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
+    internal static void Forward<TInput>(KernelContext k, Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
+        where TInput : struct, IConvInput
     {
+        long bytes = (x.Length + w.Length + bias.Length + y.Length + (default(TInput).Identity ? 0 : 4L * s.C)) * sizeof(float);
         if (!k.UseTiled)
         {
-            k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectForwardKernel)(
-                k.GridStride((long)s.N * s.K * s.OutH), s, x, w, bias, y);
+            k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TInput>(DirectForwardKernel)(
+                k.GridStride((long)s.N * s.K * s.OutH), new LaunchCost(ConvFlops(s), bytes), s, x, w, bias, y, input);
             return;
         }
-        int taps = s.C * s.KH * s.KW;
-        GemmKernels.MultiplyStreams(k, s.K, s.N * s.OutH * s.OutW, taps,
-            new RowStream<DenseOperand<RowMajor>>(new DenseOperand<RowMajor>(w, new RowMajor(taps))),
-            new Im2colStream(x, s),
-            new DenseOutput<ChannelRows>(y, new ChannelRows(s.K, s.OutH * s.OutW), OutputMode.Overwrite, bias, BiasAxis.Row));
+        bool words = Aligned(x, w, y) && (s.C * s.KH * s.KW) % 4 == 0;
+        if (words && Window3x3(s, out int stride))
+        {
+            if (stride == 1) GemmKernels.Run(k, new ForwardTriplets<Stride1, TInput>(s, x, input, w, bias, y, bytes));
+            else GemmKernels.Run(k, new ForwardTriplets<Stride2, TInput>(s, x, input, w, bias, y, bytes));
+        }
+        else if (words && Pointwise(s)) GemmKernels.Run(k, new ForwardPointwise<TInput>(s, x, input, w, bias, y, bytes));
+        else GemmKernels.Run(k, new ForwardStreams<TInput>(s, x, input, w, bias, y, bytes));
     }
 
     internal static void BackwardInput(KernelContext k, Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
     {
+        long bytes = (gy.Length + w.Length + gx.Length) * sizeof(float);
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectBackwardInputKernel)(
-                k.GridStride((long)s.N * s.C * s.H), s, gy, w, gx);
+                k.GridStride((long)s.N * s.C * s.H), new LaunchCost(ConvFlops(s), bytes), s, gy, w, gx);
             return;
         }
-        GemmKernels.MultiplyStreams(k, s.C, s.N * s.H * s.W, s.K * s.KH * s.KW,
-            new ChannelRowsStream(w, new ChannelRows(s.C, s.KH * s.KW)),
-            new Col2imStream(gy, s),
-            new DenseOutput<ChannelRows>(gx, new ChannelRows(s.C, s.H * s.W), OutputMode.Overwrite));
+        bool words = Aligned(gy, w, gx) && s.C % 4 == 0 && s.W % 4 == 0;
+        if (words && Window3x3(s, out int stride))
+        {
+            if (stride == 1) GemmKernels.Run(k, new InputTriplets<Stride1>(s, gy, w, gx, bytes));
+            else GemmKernels.Run(k, new InputTriplets<Stride2>(s, gy, w, gx, bytes));
+        }
+        else if (words && Pointwise(s)) GemmKernels.Run(k, new InputPointwise(s, gy, w, gx, bytes));
+        else GemmKernels.Run(k, new InputStreams(s, gy, w, gx, bytes));
     }
 
-    internal static void BackwardWeight(KernelContext k, Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw)
+    internal static void BackwardWeight<TInput>(KernelContext k, Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw)
+        where TInput : struct, IConvInput
     {
+        long bytes = (x.Length + gy.Length + 2 * gw.Length + (default(TInput).Identity ? 0 : 4L * s.C)) * sizeof(float);
         if (!k.UseTiled)
         {
-            k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectBackwardWeightKernel)(
-                k.GridStride((long)s.K * s.C * s.KH * s.KW), s, x, gy, gw);
+            k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, TInput>(DirectBackwardWeightKernel)(
+                k.GridStride((long)s.K * s.C * s.KH * s.KW), new LaunchCost(ConvFlops(s), bytes), s, x, gy, gw, input);
             return;
         }
-        int taps = s.C * s.KH * s.KW;
-        GemmKernels.MultiplyStreams(k, s.K, taps, s.N * s.OutH * s.OutW,
-            new ChannelRowsStream(gy, new ChannelRows(s.K, s.OutH * s.OutW)),
-            new Im2colTransposeStream(x, s),
-            new DenseOutput<RowMajor>(gw, new RowMajor(taps), OutputMode.Accumulate));
+        bool words = Aligned(x, gy, gw);
+        if (words && Window3x3(s, out int stride))
+        {
+            if (stride == 1) GemmKernels.Run(k, new WeightTriplets<Stride1, TInput>(s, x, input, gy, gw, bytes));
+            else GemmKernels.Run(k, new WeightTriplets<Stride2, TInput>(s, x, input, gy, gw, bytes));
+        }
+        else if (words && Pointwise(s)) GemmKernels.Run(k, new WeightPointwise<TInput>(s, x, input, gy, gw, bytes));
+        else GemmKernels.Run(k, new WeightStreams<TInput>(s, x, input, gy, gw, bytes));
+    }
+
+    /// <summary>Multiply-adds of one convolution GEMM, counted twice (all three GEMMs of a convolution do the same number).</summary>
+    static long ConvFlops(Conv2dShape s) => 2L * s.N * s.K * s.OutH * s.OutW * s.C * s.KH * s.KW;
+
+    /// <summary>
+    /// A 3×3 window with padding 1 at stride 1 or 2 whose output rows are whole 16-byte words (OutW a multiple of 4) and
+    /// whose input rows are too (W a multiple of 4; at stride 2 then W = 2·OutW): the triplet loaders' shapes.
+    /// </summary>
+    static bool Window3x3(Conv2dShape s, out int stride)
+    {
+        stride = s.Stride;
+        return s.KH == 3 && s.KW == 3 && s.Pad == 1 && s.OutW % 4 == 0 && s.W % 4 == 0
+            && (s.Stride == 1 || (s.Stride == 2 && s.W == 2 * s.OutW));
+    }
+
+    /// <summary>A 1×1 convolution at stride 1 without padding over planes of whole 16-byte words.</summary>
+    static bool Pointwise(Conv2dShape s) => s.KH == 1 && s.KW == 1 && s.Pad == 0 && s.Stride == 1 && s.H * s.W % 4 == 0;
+
+    /// <summary>Every view starts on a 16-byte boundary of its buffer (tensors and parameters start on 256, so this holds unless a caller slices oddly).</summary>
+    static bool Aligned(ArrayView<float> a, ArrayView<float> b, ArrayView<float> c) => Aligned(a) && Aligned(b) && Aligned(c);
+
+    static bool Aligned(ArrayView<float> v) => ((IContiguousArrayView)v).IndexInBytes % 16 == 0;
+
+    /// <summary>
+    /// True when window neighbours can come from the next lanes (<see cref="NeighbourLanes"/>): the accelerator has warp
+    /// shuffles, and each row of
+    /// <paramref name="rowWords"/> 16-byte words sits in consecutive lanes of one warp of this accelerator, tasks running
+    /// along <paramref name="runWords"/> consecutive words.
+    /// </summary>
+    static bool RowsInLanes<TTiling>(KernelContext k, int rowWords, int runWords) where TTiling : struct, IGemmTiling =>
+        k.WarpShuffles && WindowRow.RowsInLanes(rowWords, runWords, GemmPlan.Of<TTiling>().Threads, k.WarpSize);
+
+    /// <summary>"forward 16→16 3x3/1 32x32 (M 16, N 131072, K 144)".</summary>
+    static string Describe(string gemm, Conv2dShape s, int m, int n, int k) =>
+        $"{gemm} {s.C}→{s.K} {s.KH}x{s.KW}/{s.Stride} {s.H}x{s.W} (M {m}, N {n}, K {k})";
+
+    static DenseOutput<ChannelRows> Activation(ArrayView<float> y, int channels, int plane, ArrayView<float> bias) =>
+        new(y, new ChannelRows(channels, plane), OutputMode.Overwrite, bias, BiasAxis.Row);
+
+    static DenseOutput<RowMajor> WeightGradient(ArrayView<float> gw, int columns) => new(gw, new RowMajor(columns), OutputMode.Accumulate);
+
+    /// <summary>
+    /// Forward of a 3×3 window: weights as 16-byte words along K (A), im2col triplets (B), K steps of 12; window
+    /// neighbours from the next lanes when each output row sits in one warp's lanes.
+    /// </summary>
+    readonly struct ForwardTriplets<TStride, TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, long bytes)
+        : IGemmProblem where TStride : struct, IConvStride where TInput : struct, IConvInput
+    {
+        public int M => s.K;
+        public int N => s.N * s.OutH * s.OutW;
+        public int K => s.C * 9;
+        public int BlockK => 12;
+        public long Bytes => bytes;
+        public string Shape => Describe("forward", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLoads, TInput>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
+        {
+            var a = new ChannelRows<SideA<TTiling, Depth12>, RawInput>(w, s.K, K, default);
+            var c = Activation(y, s.K, s.OutH * s.OutW, bias);
+            if (RowsInLanes<TTiling>(k, s.OutW / 4, default(TTiling).BlockN / 4))
+                GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLanes, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth12>(
+                    k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
+            else
+                GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLoads, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth12>(
+                    k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
+        }
+    }
+
+    /// <summary>Forward of a 1×1 convolution: weights along K (A), x across its planes (B), K steps of 8.</summary>
+    readonly struct ForwardPointwise<TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, long bytes)
+        : IGemmProblem where TInput : struct, IConvInput
+    {
+        public int M => s.K;
+        public int N => s.N * s.H * s.W;
+        public int K => s.C;
+        public int BlockK => 8;
+        public long Bytes => bytes;
+        public string Shape => Describe("forward", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, TInput>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
+            GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+                k, plan, new(new(w, s.K, s.C, default), new(x, s.N, s.C, s.H * s.W, input), Activation(y, s.K, s.H * s.W, bias), M, N, K), bytes, Shape);
+    }
+
+    /// <summary>Forward of any other shape, element by element.</summary>
+    readonly struct ForwardStreams<TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y, long bytes)
+        : IGemmProblem where TInput : struct, IConvInput
+    {
+        public int M => s.K;
+        public int N => s.N * s.OutH * s.OutW;
+        public int K => s.C * s.KH * s.KW;
+        public int BlockK => 8;
+        public long Bytes => bytes;
+        public string Shape => Describe("forward", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<StreamLoader<SideA<TTiling, Depth8>, RowStream<DenseOperand<RowMajor>>>, StreamLoader<SideB<TTiling, Depth8>, Im2colStream<TInput>>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
+            GemmKernels.Launch<StreamLoader<SideA<TTiling, Depth8>, RowStream<DenseOperand<RowMajor>>>, StreamLoader<SideB<TTiling, Depth8>, Im2colStream<TInput>>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+                k, plan, new(new(new(new(w, new RowMajor(K))), M), new(new(x, s, input), N), Activation(y, s.K, s.OutH * s.OutW, bias), M, N, K), bytes, Shape);
+    }
+
+    /// <summary>Input gradient of a 3×3 window: weight taps (A), the col2im gather of gy in triplets (B), K steps of 18.</summary>
+    readonly struct InputTriplets<TStride>(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx, long bytes) : IGemmProblem
+        where TStride : struct, IConvStride
+    {
+        public int M => s.C;
+        public int N => s.N * s.H * s.W;
+        public int K => s.K * 9;
+        public int BlockK => 18;
+        public long Bytes => bytes;
+        public string Shape => Describe("grad-input", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLoads>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
+        {
+            var a = new WeightTaps<SideA<TTiling, Depth18>>(w, s.C);
+            var c = Activation(gx, s.C, s.H * s.W, default);
+            if (RowsInLanes<TTiling>(k, s.W / 4, default(TTiling).BlockN / 4))
+                GemmKernels.Launch<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLanes>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth18>(
+                    k, plan, new(a, new(gy, s), c, M, N, K), bytes, Shape);
+            else
+                GemmKernels.Launch<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLoads>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth18>(
+                    k, plan, new(a, new(gy, s), c, M, N, K), bytes, Shape);
+        }
+    }
+
+    /// <summary>Input gradient of a 1×1 convolution: w [K, C] across its rows (A), gy across its planes (B).</summary>
+    readonly struct InputPointwise(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx, long bytes) : IGemmProblem
+    {
+        public int M => s.C;
+        public int N => s.N * s.H * s.W;
+        public int K => s.K;
+        public int BlockK => 8;
+        public long Bytes => bytes;
+        public string Shape => Describe("grad-input", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<ChannelColumns<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, RawInput>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
+            GemmKernels.Launch<ChannelColumns<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, RawInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+                k, plan, new(new(w, 1, s.K, s.C, default), new(gy, s.N, s.K, s.H * s.W, default), Activation(gx, s.C, s.H * s.W, default), M, N, K), bytes, Shape);
+    }
+
+    /// <summary>Input gradient of any other shape, element by element.</summary>
+    readonly struct InputStreams(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx, long bytes) : IGemmProblem
+    {
+        public int M => s.C;
+        public int N => s.N * s.H * s.W;
+        public int K => s.K * s.KH * s.KW;
+        public int BlockK => 8;
+        public long Bytes => bytes;
+        public string Shape => Describe("grad-input", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Col2imStream>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
+            GemmKernels.Launch<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Col2imStream>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+                k, plan, new(new(new(w, new ChannelRows(s.C, s.KH * s.KW)), M), new(new(gy, s), N), Activation(gx, s.C, s.H * s.W, default), M, N, K), bytes, Shape);
+    }
+
+    /// <summary>
+    /// Weight gradient of a 3×3 window: gy along its planes (A), im2col(x)ᵀ triplets (B). K steps of 32 for 32-wide
+    /// outputs, else 16: with whole output rows in a step (and each row in one warp's lanes), window neighbours come
+    /// from the next lanes.
+    /// </summary>
+    readonly struct WeightTriplets<TStride, TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw, long bytes)
+        : IGemmProblem where TStride : struct, IConvStride where TInput : struct, IConvInput
+    {
+        public int M => s.K;
+        public int N => s.C * 9;
+        public int K => s.N * s.OutH * s.OutW;
+        public int BlockK => s.OutW == 32 ? 32 : 16;
+        public long Bytes => bytes;
+        public string Shape => Describe("grad-weight", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling => BlockK == 32
+            ? GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth32>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, Depth32>, TStride, NeighbourLoads, TInput>>()
+                && GemmKernels.SharedFits<TTiling, Depth32>()
+            : GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth16>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, Depth16>, TStride, NeighbourLoads, TInput>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
+        {
+            if (BlockK == 32) Launch<TTiling, TRegisters, Depth32>(k, plan);
+            else Launch<TTiling, TRegisters, Depth16>(k, plan);
+        }
+
+        void Launch<TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth
+        {
+            var a = new ChannelRows<SideA<TTiling, TDepth>, RawInput>(gy, s.K, s.OutH * s.OutW, default);
+            var c = WeightGradient(gw, N);
+            if (RowsInLanes<TTiling>(k, s.OutW / 4, default(TDepth).BlockK / 4))
+                GemmKernels.Launch<ChannelRows<SideA<TTiling, TDepth>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, TDepth>, TStride, NeighbourLanes, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, TDepth>(
+                    k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
+            else
+                GemmKernels.Launch<ChannelRows<SideA<TTiling, TDepth>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, TDepth>, TStride, NeighbourLoads, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, TDepth>(
+                    k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
+        }
+    }
+
+    /// <summary>Weight gradient of a 1×1 convolution: gy and x both along their planes, K steps of 16.</summary>
+    readonly struct WeightPointwise<TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw, long bytes)
+        : IGemmProblem where TInput : struct, IConvInput
+    {
+        public int M => s.K;
+        public int N => s.C;
+        public int K => s.N * s.H * s.W;
+        public int BlockK => 16;
+        public long Bytes => bytes;
+        public string Shape => Describe("grad-weight", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth16>, RawInput>, ChannelRows<SideB<TTiling, Depth16>, TInput>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
+            GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth16>, RawInput>, ChannelRows<SideB<TTiling, Depth16>, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, Depth16>(
+                k, plan, new(new(gy, s.K, s.H * s.W, default), new(x, s.C, s.H * s.W, input), WeightGradient(gw, N), M, N, K), bytes, Shape);
+    }
+
+    /// <summary>Weight gradient of any other shape, element by element.</summary>
+    readonly struct WeightStreams<TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw, long bytes)
+        : IGemmProblem where TInput : struct, IConvInput
+    {
+        public int M => s.K;
+        public int N => s.C * s.KH * s.KW;
+        public int K => s.N * s.OutH * s.OutW;
+        public int BlockK => 8;
+        public long Bytes => bytes;
+        public string Shape => Describe("grad-weight", s, M, N, K);
+
+        public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
+            GemmKernels.LoadersFit<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Im2colTransposeStream<TInput>>>();
+
+        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
+            GemmKernels.Launch<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Im2colTransposeStream<TInput>>, DenseOutput<RowMajor>, TTiling, TRegisters, Depth8>(
+                k, plan, new(new(new(gy, new ChannelRows(s.K, s.OutH * s.OutW)), M), new(new(x, s, input), N), WeightGradient(gw, N), M, N, K), bytes, Shape);
     }
 }
