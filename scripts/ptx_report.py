@@ -17,8 +17,10 @@ GPU and an estimated time) and the step's estimated GPU time, with the assumptio
 Last line (a contract):
   ptx-check: <n> files assembled, <s> spills, gemm_ffma_share=<x>, launched_ffma_share=<y>, ldg128_share=<z>, min_groups_per_sm=<w>
 where <s> counts files with any spill; gemm_ffma_share is the lowest FFMA share of a launched conv GEMM's K loop;
-launched_ffma_share and ldg128_share are those loop shares averaged over the step's conv GEMM launches weighted by
-their FLOPs; min_groups_per_sm is the smallest groups / SMs over every launch of at least 1 MFLOP.
+launched_ffma_share and ldg128_share are those loop shares averaged over the step's conv GEMMs weighted by their
+FLOPs; min_groups_per_sm is the smallest groups / SMs over every launch of at least 1 MFLOP. A pair launch (a
+convolution's input and weight gradients in one kernel) holds two disjoint K loops, one per GEMM, each counted with its
+own GEMM's FLOPs.
 Exit status 1 when a file fails to assemble, any file spills, launched_ffma_share < 0.5, ldg128_share < 0.8 or
 min_groups_per_sm < 2.
 """
@@ -57,10 +59,10 @@ def occupancy(arch, regs, smem, threads):
     return blocks, blocks * warps / max_warps
 
 
-def k_loop(sass):
-    """Opcodes of the loop (backward-branch range) holding the most FFMAs; the shortest such loop on ties."""
+def loops(sass):
+    """Every loop (backward-branch range) as (opcodes of its body, start, end), outermost first."""
     line = re.compile(r"/\*([0-9a-f]{4,})\*/\s+(@!?U?P\w+\s+)?([A-Z][A-Z0-9_.]*)([^;]*);")
-    instructions, loops = [], []
+    instructions, ranges = [], []
     for text in sass.splitlines():
         m = line.search(text)
         if not m:
@@ -69,15 +71,25 @@ def k_loop(sass):
         instructions.append((address, opcode))
         target = re.search(r"0x([0-9a-f]+)", m.group(4))
         if opcode.startswith("BRA") and target and int(target.group(1), 16) < address:
-            loops.append((int(target.group(1), 16), address))
-    best = []
-    for start, end in loops:
-        body = [op for a, op in instructions if start <= a <= end]
-        ffma = sum(op.startswith("FFMA") for op in body)
-        best_ffma = sum(op.startswith("FFMA") for op in best)
-        if ffma > best_ffma or (ffma == best_ffma and ffma > 0 and len(body) < len(best)):
-            best = body
-    return best
+            ranges.append((int(target.group(1), 16), address))
+    return [([op for a, op in instructions if start <= a <= end], start, end) for start, end in ranges]
+
+
+def k_loops(sass, gemms):
+    """
+    Each GEMM's K loop: the smallest loop (backward-branch address range) holding at least the FFMAs one K step of its
+    tiling issues (the step is unrolled, straight-line code), disjoint from the loops already taken; GEMMs issuing more
+    FFMAs per step choose first. None when a GEMM has no such loop.
+    """
+    found = [(sum(op.startswith("FFMA") for op in body), len(body), body, start, end) for body, start, end in loops(sass)]
+    chosen = {}
+    for i in sorted(range(len(gemms)), key=lambda i: -expected_ffma(gemms[i])):
+        fitting = [f for f in found if f[0] >= expected_ffma(gemms[i])
+                   and all(f[4] < c[3] or f[3] > c[4] for c in chosen.values())]
+        if not fitting:
+            return None
+        chosen[i] = min(fitting, key=lambda f: f[1])
+    return [loop_counts(chosen[i][2]) for i in range(len(gemms))]
 
 
 def is_global_load(op):
@@ -89,6 +101,12 @@ def loop_counts(body):
     loads = [op for op in body if is_global_load(op)]
     wide = sum(".128" in op for op in loads)
     return ffma, len(body), wide, len(loads)
+
+
+def expected_ffma(gemm):
+    """FFMAs one K step of a GEMM's tiling issues per thread: register tile rows x columns x K depth."""
+    rows, cols = map(int, re.search(r"(\d+)x(\d+)", gemm["registers"]).groups())
+    return rows * cols * int(re.search(r"(\d+)", gemm["depth"]).group(1))
 
 
 def shape_of(spec):
@@ -138,72 +156,95 @@ def main():
             threads = group[0] * group[1] * group[2]
             dynamic = max(l["dynamic_shared_bytes"] for l in by_file[name])
             resident, occ = occupancy(arch, regs, smem + dynamic, threads)
-            loop = None
             first = by_file[name][0]
-            if first["kernel"] == "GemmKernels.TiledKernel" and any(x in first["specialisation"] for x in CONV_LOADERS):
+            gemms = first.get("gemms") or []
+            conv = bool(gemms) and any(x in first["specialisation"] for x in CONV_LOADERS)
+            parts = None
+            if conv:
                 sass = subprocess.run(["cuobjdump", "-sass", cubin], capture_output=True, text=True, check=True).stdout
-                loop = loop_counts(k_loop(sass))
+                parts = k_loops(sass, gemms)
             if spill:
                 spilling += 1
-            info[name] = dict(regs=regs, smem=smem + dynamic, resident=resident, occ=occ, loop=loop)
-            loop_text = f"{loop[0]}/{loop[1]}={loop[0] / loop[1]:.2f}" if loop else ""
-            wide_text = f"{loop[2]}/{loop[3]}" if loop else ""
+            info[name] = dict(regs=regs, smem=smem + dynamic, resident=resident, occ=occ, parts=parts)
+            loop_text = " ".join(f"{p[0]}/{p[1]}={p[0] / p[1]:.2f}" for p in parts) if parts else ""
+            wide_text = " ".join(f"{p[2]}/{p[3]}" for p in parts) if parts else ""
             print(f"{arch:<7} {name[:100]:<100} {len(by_file[name]):>8} {regs:>4} {smem:>6} {dynamic:>6} {spill:>7} {occ:>5.2f} {loop_text:>12} {wide_text:>7}")
 
-    # The step's conv GEMM launches, weighted by FLOPs.
-    conv = [l for l in launches if info.get(l["file"], {}).get("loop")]
-    conv_flops = sum(l["flops"] for l in conv)
-    shares = {l["file"]: info[l["file"]]["loop"][0] / info[l["file"]]["loop"][1] for l in conv}
-    wide = {l["file"]: info[l["file"]]["loop"][2] / max(info[l["file"]]["loop"][3], 1) for l in conv}
-    gemm_ffma = min(shares.values()) if shares else 0.0
-    launched_ffma = sum(l["flops"] * shares[l["file"]] for l in conv) / conv_flops if conv_flops else 0.0
-    ldg128 = sum(l["flops"] * wide[l["file"]] for l in conv) / conv_flops if conv_flops else 0.0
+    # Each conv GEMM of the step (a pair launch holds two), weighted by its FLOPs.
+    conv = [(l, i, g) for l in launches if info.get(l["file"], {}).get("parts") for i, g in enumerate(l["gemms"])]
+    missing = [l["file"] for l in launches if l.get("gemms") and any(x in l["specialisation"] for x in CONV_LOADERS)
+               and l["file"] in info and not info[l["file"]]["parts"]]
+    conv_flops = sum(g["flops"] for _, _, g in conv)
+    def part(l, i):
+        return info[l["file"]]["parts"][i]
+    def share(l, i):
+        p = part(l, i)
+        return p[0] / p[1]
+    def wide(l, i):
+        p = part(l, i)
+        return p[2] / max(p[3], 1)
+    gemm_ffma = min((share(l, i) for l, i, _ in conv), default=0.0)
+    launched_ffma = sum(g["flops"] * share(l, i) for l, i, g in conv) / conv_flops if conv_flops else 0.0
+    ldg128 = sum(g["flops"] * wide(l, i) for l, i, g in conv) / conv_flops if conv_flops else 0.0
     heavy = [l for l in launches if l["flops"] >= MIN_FLOPS]
     min_groups = min(l["groups"] / sms for l in heavy) if heavy else 0.0
     lightest = min(heavy, key=lambda l: l["groups"]) if heavy else None
 
-    # Per conv GEMM shape: identical (kernel, grid, FLOPs) launches are one row.
+    # Per conv GEMM shape: identical GEMMs are one row.
     print()
-    print("Conv GEMMs of the step (one row per shape; launches: how many times the step runs it):")
+    print("Conv GEMMs of the step (one row per shape; a paired launch's two GEMMs are marked +; launches: how many times the step runs it):")
     print()
     print("| GEMM | tile | groups | launches | registers | occupancy | FFMA share | roofline on H200 | est. time each (limit) |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
     rows = collections.OrderedDict()
-    for l in conv:
-        key = (l.get("shape") or l["file"], l["file"], tuple(l["grid"]))
-        rows.setdefault(key, []).append(l)
-    total_time = 0.0
-    timed = {}
-    for l in launches:
-        timed[id(l)] = estimate(l, info.get(l["file"]), sms)
-        total_time += timed[id(l)][0]
-    for (shape, name, grid), group in rows.items():
-        l, i = group[0], info[name]
-        seconds, limit = timed[id(l)]
-        share = shares[name]
-        intensity = l["flops"] / l["bytes"]
+    for l, i, g in conv:
+        rows.setdefault((g["shape"], l["file"], i, tuple(l["grid"])), []).append((l, g))
+    timed = {id(l): estimate(l, info.get(l["file"]), sms) for l in launches}
+    total_time = sum(t[0] for t in timed.values())
+    for (shape, name, i, _), group in rows.items():
+        l, g = group[0]
+        inf = info[name]
+        seconds, limit = gemm_estimate(g, share(l, i), l, inf, sms)
+        intensity = g["flops"] / (l["bytes"] * g["flops"] / l["flops"])
         bound = f"{'FLOP' if intensity >= RIDGE else 'bytes'} ({intensity:.0f} FLOP/B)"
-        print(f"| {shape} | {shape_of(l['specialisation'])} | {l['groups']} | {len(group)} | {i['regs']} | {i['occ']:.2f} | {share:.2f} | {bound} | {fmt_time(seconds)} ({limit}) |")
-    other = [l for l in launches if l not in conv]
+        paired = "+ " if len(l["gemms"]) > 1 else ""
+        tile = g["tiling"]
+        print(f"| {paired}{shape} | {tile} | {g['groups']} | {len(group)} | {inf['regs']} | {inf['occ']:.2f} | {share(l, i):.2f} | {bound} | {fmt_time(seconds)} ({limit}) |")
+    conv_launches = {id(l) for l, _, _ in conv}
+    other = [l for l in launches if id(l) not in conv_launches]
     other_time = sum(timed[id(l)][0] for l in other)
     conv_time = total_time - other_time
     print()
-    print(f"estimated GPU time of the step: {total_time * 1e3:.2f} ms ({conv_time * 1e3:.2f} ms in {len(conv)} conv GEMM launches, "
+    print(f"estimated GPU time of the step: {total_time * 1e3:.2f} ms ({conv_time * 1e3:.2f} ms in {len(conv_launches)} conv GEMM launches, "
           f"{conv_flops / 1e9:.1f} GFLOP; {other_time * 1e3:.2f} ms in {len(other)} other launches)")
     print(f"assumptions: FP32 peak {PEAK_FP32_FLOPS / 1e12:.1f} TFLOP/s (132 SMs x 128 lanes x 2 x 1.98 GHz), HBM {PEAK_BYTES / 1e12:.1f} TB/s at "
           f"{BANDWIDTH_EFFICIENCY:.0%}; a GEMM reaches peak x its K loop's FFMA share x the share of its last wave's SM slots it fills; "
           f"every launch costs at least {fmt_time(LAUNCH_FLOOR_S)}; bytes are the compulsory ones (each view once); caches, latency and "
           f"clock throttling are not modelled")
     if lightest is not None:
-        print(f"fewest groups per SM among launches of >= 1 MFLOP: {lightest['kernel']} {shape_of(lightest['specialisation']) if 'Tile' in lightest['specialisation'] else ''} "
+        print(f"fewest groups per SM among launches of >= 1 MFLOP: {lightest['kernel']} ({lightest.get('shape') or ''}) "
               f"{lightest['groups']} groups = {min_groups:.2f} per SM")
+    if missing:
+        print(f"conv GEMM kernels whose K loops were not found in the SASS: {', '.join(sorted(set(missing)))}", file=sys.stderr)
     print(f"ptx-check: {assembled} files assembled, {spilling} spills, gemm_ffma_share={gemm_ffma:.3f}, launched_ffma_share={launched_ffma:.3f}, "
           f"ldg128_share={ldg128:.3f}, min_groups_per_sm={min_groups:.2f}")
     values = {"launched_ffma_share": launched_ffma, "ldg128_share": ldg128, "min_groups_per_sm": min_groups}
     low = [f"{k}={values[k]:.3f} < {floor}" for k, floor in FLOORS.items() if values[k] < floor]
-    if failed or spilling or low or not assembled:
-        print(f"ptx-check FAILED: {failed} assembly failures, {spilling} spilling files{'; ' + ', '.join(low) if low else ''}", file=sys.stderr)
+    if failed or spilling or low or missing or not assembled:
+        print(f"ptx-check FAILED: {failed} assembly failures, {spilling} spilling files, {len(missing)} kernels without K loops"
+              f"{'; ' + ', '.join(low) if low else ''}", file=sys.stderr)
         sys.exit(1)
+
+
+def gemm_estimate(gemm, share, launch, kernel, sms):
+    """(seconds, limit) of one GEMM as if it ran alone at its own groups, under the stated assumptions."""
+    slots = sms * max(kernel["resident"], 1)
+    waves = math.ceil(gemm["groups"] / slots)
+    fill = gemm["groups"] / (waves * slots)
+    compute = gemm["flops"] / (PEAK_FP32_FLOPS * share * fill)
+    memory = launch["bytes"] * gemm["flops"] / launch["flops"] / (PEAK_BYTES * BANDWIDTH_EFFICIENCY)
+    seconds = max(LAUNCH_FLOOR_S, compute, memory)
+    return seconds, "launch" if seconds == LAUNCH_FLOOR_S else ("FLOP" if compute >= memory else "bytes")
 
 
 def estimate(launch, kernel, sms):
@@ -211,15 +252,12 @@ def estimate(launch, kernel, sms):
     memory = launch["bytes"] / (PEAK_BYTES * BANDWIDTH_EFFICIENCY)
     compute = 0.0
     if launch["flops"]:
-        share = 1.0
-        fill = 1.0
-        if kernel and kernel.get("loop"):
-            ffma, total, _, _ = kernel["loop"]
-            share = ffma / total
+        if kernel and kernel.get("parts"):
+            # A paired launch's GEMMs share the SMs: their work adds up, filling the last wave of the launch's groups.
             slots = sms * max(kernel["resident"], 1)
             waves = math.ceil(launch["groups"] / slots)
             fill = launch["groups"] / (waves * slots)
-            compute = launch["flops"] / (PEAK_FP32_FLOPS * share * fill)
+            compute = sum(g["flops"] / (PEAK_FP32_FLOPS * p[0] / p[1]) for g, p in zip(launch["gemms"], kernel["parts"])) / fill
         else:
             # Element-wise and reduction kernels: a few operations per element, bandwidth-bound; count their FLOPs at peak.
             compute = launch["flops"] / PEAK_FP32_FLOPS

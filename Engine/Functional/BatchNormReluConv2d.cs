@@ -29,19 +29,18 @@ public static partial class Functional
         device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
         {
             var gy = grads[0]!;
-            if (weight.Grad is { } gw)
-                using (var workspace = Tensor.Empty(device, x.Shape))
-                    Launch(device, k => k.BatchNormReluConv2d.BackwardWeight(s, x.View, mean.View, invstd.View, gamma.View, beta.View, gy.View,
-                        workspace.View, gw.View));
             if (bias?.Grad is { } gb) Launch(device, k => k.Channels.AccumulatePerChannel(s.N, s.K, s.OutH * s.OutW, gy.View, gb.View));
-            // dL/da, then batch norm + ReLU's backward in place over it: it becomes dL/dx.
+            // dL/da (and dL/dw in the same call), then batch norm + ReLU's backward in place over it: it becomes dL/dx.
             var g = Tensor.Empty(device, x.Shape);
-            Launch(device, k =>
+            using (var workspace = Tensor.Empty(device, x.Shape))
             {
-                k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View);
-                k.BatchNormRelu.Backward(n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
-                    gamma.Grad!.View, beta.Grad!.View, batchStatistics);
-            });
+                if (weight.Grad is { } gw)
+                    Launch(device, k => k.BatchNormReluConv2d.Backward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, gy.View,
+                        workspace.View, g.View, gw.View));
+                else Launch(device, k => k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View));
+            }
+            Launch(device, k => k.BatchNormRelu.Backward(n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
+                gamma.Grad!.View, beta.Grad!.View, batchStatistics));
             return [g];
         }, hasParameters: weight.Grad is not null || gamma.Grad is not null);
         return y;

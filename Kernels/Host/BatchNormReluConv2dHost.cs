@@ -14,10 +14,11 @@ internal static class BatchNormReluConv2dHost
         Conv2dHost.Forward(s, workspace, w, bias, y);
     }
 
-    public static void BackwardWeight(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma,
-        ReadOnlySpan<float> beta, ReadOnlySpan<float> gy, Span<float> workspace, Span<float> gw)
+    public static void Backward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd, ReadOnlySpan<float> gamma,
+        ReadOnlySpan<float> beta, ReadOnlySpan<float> w, ReadOnlySpan<float> gy, Span<float> workspace, Span<float> ga, Span<float> gw)
     {
         BatchNormHost.NormalizeRelu(s.N, s.C, s.H * s.W, x, mean, invstd, gamma, beta, workspace);
         Conv2dHost.BackwardWeight(s, workspace, gy, gw);
+        Conv2dHost.BackwardInput(s, gy, w, ga);
     }
 }

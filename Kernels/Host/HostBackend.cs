@@ -125,9 +125,9 @@ public sealed class HostBackend : Backend
             ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y) =>
             BatchNormReluConv2dHost.Forward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(bias), S(workspace), S(y));
 
-        protected override void BackwardWeightCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-            ArrayView<float> beta, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> gw) =>
-            BatchNormReluConv2dHost.BackwardWeight(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(gy), S(workspace), S(gw));
+        protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw) =>
+            BatchNormReluConv2dHost.Backward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(gy), S(workspace), S(ga), S(gw));
     }
 
     sealed class SyncBatchNorm(KernelCalls calls) : SyncBatchNormKernels(calls)

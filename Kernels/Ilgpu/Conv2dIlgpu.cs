@@ -55,49 +55,77 @@ public static class Conv2dIlgpu
     /// <summary>gx[n,c,ih,:] = Σ_k,kh,kw w[k,c,kh,kw]·gy[n,k,(ih+P−kh)/S, ·] where that divides: one work item per (n, c, ih).</summary>
     static void DirectBackwardInputKernel(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
     {
-        int outH = s.OutH, outW = s.OutW;
         for (int item = GridLoop.Start, end = s.N * s.C * s.H, step = GridLoop.Stride; item < end; item += step)
-        {
-            int ih = item % s.H, c = item / s.H % s.C, n = item / (s.H * s.C);
-            int gxRow = item * s.W;
-            for (int iw = 0; iw < s.W; iw++) gx[gxRow + iw] = 0f;
-            for (int k = 0; k < s.K; k++)
-                for (int kh = 0; kh < s.KH; kh++)
-                {
-                    int t = ih + s.Pad - kh;
-                    if (t < 0 || t % s.Stride != 0 || t / s.Stride >= outH) continue;
-                    int gyRow = ((n * s.K + k) * outH + t / s.Stride) * outW;
-                    for (int kw = 0; kw < s.KW; kw++)
-                    {
-                        float wv = w[((k * s.C + c) * s.KH + kh) * s.KW + kw];
-                        int first = FirstValid(s.Pad - kw, s.Stride), last = LastValid(s.W - 1 + s.Pad - kw, s.Stride, outW);
-                        for (int ow = first; ow < last; ow++) gx[gxRow + ow * s.Stride - s.Pad + kw] += wv * gy[gyRow + ow];
-                    }
-                }
-        }
+            InputRow(s, gy, w, gx, item);
     }
 
     /// <summary>gw[k,c,kh,kw] += Σ_n,oh,ow gy[n,k,oh,ow]·input(x)[n,c,oh·S−P+kh, ow·S−P+kw]: one work item per weight.</summary>
     static void DirectBackwardWeightKernel<TInput>(Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw, TInput input)
         where TInput : struct, IConvInput
     {
-        int outH = s.OutH, outW = s.OutW;
         for (int item = GridLoop.Start, end = s.K * s.C * s.KH * s.KW, step = GridLoop.Stride; item < end; item += step)
+            WeightItem(s, x, gy, gw, input, item);
+    }
+
+    /// <summary>(Public for ILGPU: kernel arguments.) A convolution's views for both gradients in one launch.</summary>
+    public struct ConvGradients
+    {
+        public Conv2dShape S;
+        public ArrayView<float> X, W, Gy, Gx, Gw;
+    }
+
+    /// <summary>Both gradients in one launch: items below N·C·H are rows of gx, the rest weights of gw.</summary>
+    static void DirectBackwardKernel<TInput>(ConvGradients g, TInput input) where TInput : struct, IConvInput
+    {
+        var s = g.S;
+        int rows = s.N * s.C * s.H;
+        for (int item = GridLoop.Start, end = rows + s.K * s.C * s.KH * s.KW, step = GridLoop.Stride; item < end; item += step)
         {
-            int kw = item % s.KW, kh = item / s.KW % s.KH, c = item / (s.KW * s.KH) % s.C, k = item / (s.KW * s.KH * s.C);
-            int first = FirstValid(s.Pad - kw, s.Stride), last = LastValid(s.W - 1 + s.Pad - kw, s.Stride, outW);
-            var p = default(TInput).Identity ? default : input.Channel(c);
-            float acc = 0f;
-            for (int n = 0; n < s.N; n++)
-                for (int oh = 0; oh < outH; oh++)
-                {
-                    int ih = oh * s.Stride - s.Pad + kh;
-                    if (ih < 0 || ih >= s.H) continue;
-                    int xRow = ((n * s.C + c) * s.H + ih) * s.W - s.Pad + kw, gyRow = ((n * s.K + k) * outH + oh) * outW;
-                    for (int ow = first; ow < last; ow++) acc += gy[gyRow + ow] * input.Apply(x[xRow + ow * s.Stride], p);
-                }
-            gw[item] += acc;
+            if (item < rows) InputRow(s, g.Gy, g.W, g.Gx, item);
+            else WeightItem(s, g.X, g.Gy, g.Gw, input, item - rows);
         }
+    }
+
+    /// <summary>Row <paramref name="item"/> = (n, c, ih) of gx.</summary>
+    static void InputRow(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx, int item)
+    {
+        int outH = s.OutH, outW = s.OutW;
+        int ih = item % s.H, c = item / s.H % s.C, n = item / (s.H * s.C);
+        int gxRow = item * s.W;
+        for (int iw = 0; iw < s.W; iw++) gx[gxRow + iw] = 0f;
+        for (int k = 0; k < s.K; k++)
+            for (int kh = 0; kh < s.KH; kh++)
+            {
+                int t = ih + s.Pad - kh;
+                if (t < 0 || t % s.Stride != 0 || t / s.Stride >= outH) continue;
+                int gyRow = ((n * s.K + k) * outH + t / s.Stride) * outW;
+                for (int kw = 0; kw < s.KW; kw++)
+                {
+                    float wv = w[((k * s.C + c) * s.KH + kh) * s.KW + kw];
+                    int first = FirstValid(s.Pad - kw, s.Stride), last = LastValid(s.W - 1 + s.Pad - kw, s.Stride, outW);
+                    for (int ow = first; ow < last; ow++) gx[gxRow + ow * s.Stride - s.Pad + kw] += wv * gy[gyRow + ow];
+                }
+            }
+    }
+
+    /// <summary>Weight <paramref name="item"/> = (k, c, kh, kw) of gw, accumulated.</summary>
+    static void WeightItem<TInput>(Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw, TInput input, int item)
+        where TInput : struct, IConvInput
+    {
+        int outH = s.OutH, outW = s.OutW;
+        int kw = item % s.KW, kh = item / s.KW % s.KH, c = item / (s.KW * s.KH) % s.C, k = item / (s.KW * s.KH * s.C);
+        int first = FirstValid(s.Pad - kw, s.Stride), last = LastValid(s.W - 1 + s.Pad - kw, s.Stride, outW);
+        var p = default(TInput).Identity ? default : input.Channel(c);
+        float acc = 0f;
+        for (int n = 0; n < s.N; n++)
+            for (int oh = 0; oh < outH; oh++)
+            {
+                int ih = oh * s.Stride - s.Pad + kh;
+                if (ih < 0 || ih >= s.H) continue;
+                int xRow = ((n * s.C + c) * s.H + ih) * s.W - s.Pad + kw, gyRow = ((n * s.K + k) * outH + oh) * outW;
+                for (int ow = first; ow < last; ow++) acc += gy[gyRow + ow] * input.Apply(x[xRow + ow * s.Stride], p);
+            }
+        gw[item] += acc;
     }
 
     /// <summary>Smallest ow with ow·S ≥ offset (offset = P − kw): the first output column whose input column is ≥ 0.</summary>
@@ -109,7 +137,7 @@ public static class Conv2dIlgpu
     internal static void Forward<TInput>(KernelContext k, Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
         where TInput : struct, IConvInput
     {
-        long bytes = (x.Length + w.Length + bias.Length + y.Length + (default(TInput).Identity ? 0 : 4L * s.C)) * sizeof(float);
+        long bytes = ForwardBytes(s, x, input, w, bias, y);
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, TInput>(DirectForwardKernel)(
@@ -128,41 +156,102 @@ public static class Conv2dIlgpu
 
     internal static void BackwardInput(KernelContext k, Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx)
     {
-        long bytes = (gy.Length + w.Length + gx.Length) * sizeof(float);
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>>(DirectBackwardInputKernel)(
-                k.GridStride((long)s.N * s.C * s.H), new LaunchCost(ConvFlops(s), bytes), s, gy, w, gx);
+                k.GridStride((long)s.N * s.C * s.H), new LaunchCost(ConvFlops(s), InputBytes(gy, w, gx)), s, gy, w, gx);
             return;
         }
-        bool words = Aligned(gy, w, gx) && s.C % 4 == 0 && s.W % 4 == 0;
-        if (words && Window3x3(s, out int stride))
-        {
-            if (stride == 1) GemmKernels.Run(k, new InputTriplets<Stride1>(s, gy, w, gx, bytes));
-            else GemmKernels.Run(k, new InputTriplets<Stride2>(s, gy, w, gx, bytes));
-        }
-        else if (words && Pointwise(s)) GemmKernels.Run(k, new InputPointwise(s, gy, w, gx, bytes));
-        else GemmKernels.Run(k, new InputStreams(s, gy, w, gx, bytes));
+        InputProblem(s, gy, w, gx, new RunAlone(k));
     }
 
     internal static void BackwardWeight<TInput>(KernelContext k, Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw)
         where TInput : struct, IConvInput
     {
-        long bytes = (x.Length + gy.Length + 2 * gw.Length + (default(TInput).Identity ? 0 : 4L * s.C)) * sizeof(float);
         if (!k.UseTiled)
         {
             k.Load<Conv2dShape, ArrayView<float>, ArrayView<float>, ArrayView<float>, TInput>(DirectBackwardWeightKernel)(
-                k.GridStride((long)s.K * s.C * s.KH * s.KW), new LaunchCost(ConvFlops(s), bytes), s, x, gy, gw, input);
+                k.GridStride((long)s.K * s.C * s.KH * s.KW), new LaunchCost(ConvFlops(s), WeightBytes(s, x, input, gy, gw)), s, x, gy, gw, input);
             return;
         }
+        WeightProblem(s, x, input, gy, gw, new RunAlone(k));
+    }
+
+    /// <summary>gx = dL/d(input) and gw += dL/dw in one launch (the direct kernel's items, or the two GEMMs paired).</summary>
+    internal static void Backward<TInput>(KernelContext k, Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> w,
+        ArrayView<float> gx, ArrayView<float> gw) where TInput : struct, IConvInput
+    {
+        if (!k.UseTiled)
+        {
+            var g = new ConvGradients { S = s, X = x, W = w, Gy = gy, Gx = gx, Gw = gw };
+            k.Load<ConvGradients, TInput>(DirectBackwardKernel)(k.GridStride((long)s.N * s.C * s.H + (long)s.K * s.C * s.KH * s.KW),
+                new LaunchCost(2 * ConvFlops(s), InputBytes(gy, w, gx) + WeightBytes(s, x, input, gy, gw)), g, input);
+            return;
+        }
+        InputProblem(s, gy, w, gx, new PairWithWeight<TInput>(k, s, x, input, gy, gw));
+    }
+
+    static long ForwardBytes<TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
+        where TInput : struct, IConvInput =>
+        (x.Length + w.Length + bias.Length + y.Length + (default(TInput).Identity ? 0 : 4L * s.C)) * sizeof(float);
+
+    static long InputBytes(ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx) => (gy.Length + w.Length + gx.Length) * sizeof(float);
+
+    static long WeightBytes<TInput>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw) where TInput : struct, IConvInput =>
+        (x.Length + gy.Length + 2 * gw.Length + (default(TInput).Identity ? 0 : 4L * s.C)) * sizeof(float);
+
+    /// <summary>The input-gradient GEMM for this shape's loaders, handed to <paramref name="user"/>.</summary>
+    static void InputProblem<TUser>(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx, TUser user) where TUser : struct, IProblemUser
+    {
+        long bytes = InputBytes(gy, w, gx);
+        bool words = Aligned(gy, w, gx) && s.C % 4 == 0 && s.W % 4 == 0;
+        if (words && Window3x3(s, out int stride))
+        {
+            if (stride == 1) user.Use(new InputTriplets<Stride1>(s, gy, w, gx, bytes));
+            else user.Use(new InputTriplets<Stride2>(s, gy, w, gx, bytes));
+        }
+        else if (words && Pointwise(s)) user.Use(new InputPointwise(s, gy, w, gx, bytes));
+        else user.Use(new InputStreams(s, gy, w, gx, bytes));
+    }
+
+    /// <summary>The weight-gradient GEMM for this shape's loaders, handed to <paramref name="user"/>.</summary>
+    static void WeightProblem<TInput, TUser>(Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw, TUser user)
+        where TInput : struct, IConvInput where TUser : struct, IProblemUser
+    {
+        long bytes = WeightBytes(s, x, input, gy, gw);
         bool words = Aligned(x, gy, gw);
         if (words && Window3x3(s, out int stride))
         {
-            if (stride == 1) GemmKernels.Run(k, new WeightTriplets<Stride1, TInput>(s, x, input, gy, gw, bytes));
-            else GemmKernels.Run(k, new WeightTriplets<Stride2, TInput>(s, x, input, gy, gw, bytes));
+            if (stride == 1) user.Use(new WeightTriplets<Stride1, TInput>(s, x, input, gy, gw, bytes));
+            else user.Use(new WeightTriplets<Stride2, TInput>(s, x, input, gy, gw, bytes));
         }
-        else if (words && Pointwise(s)) GemmKernels.Run(k, new WeightPointwise<TInput>(s, x, input, gy, gw, bytes));
-        else GemmKernels.Run(k, new WeightStreams<TInput>(s, x, input, gy, gw, bytes));
+        else if (words && Pointwise(s)) user.Use(new WeightPointwise<TInput>(s, x, input, gy, gw, bytes));
+        else user.Use(new WeightStreams<TInput>(s, x, input, gy, gw, bytes));
+    }
+
+    /// <summary>What is done with a convolution GEMM once its problem type is chosen.</summary>
+    interface IProblemUser
+    {
+        void Use<TProblem>(TProblem problem) where TProblem : struct, IGemmProblem;
+    }
+
+    /// <summary>Launches the GEMM on its own.</summary>
+    readonly struct RunAlone(KernelContext k) : IProblemUser
+    {
+        public void Use<TProblem>(TProblem problem) where TProblem : struct, IGemmProblem => GemmKernels.Run(k, problem);
+    }
+
+    /// <summary>Holds the input-gradient GEMM while the weight-gradient one is chosen, then launches the two as a pair.</summary>
+    readonly struct PairWithWeight<TInput>(KernelContext k, Conv2dShape s, ArrayView<float> x, TInput input, ArrayView<float> gy, ArrayView<float> gw)
+        : IProblemUser where TInput : struct, IConvInput
+    {
+        public void Use<TProblem>(TProblem inputGradient) where TProblem : struct, IGemmProblem =>
+            WeightProblem(s, x, input, gy, gw, new RunPair<TProblem>(k, inputGradient));
+    }
+
+    readonly struct RunPair<TFirst>(KernelContext k, TFirst first) : IProblemUser where TFirst : struct, IGemmProblem
+    {
+        public void Use<TProblem>(TProblem second) where TProblem : struct, IGemmProblem => GemmKernels.RunPair(k, first, second);
     }
 
     /// <summary>Multiply-adds of one convolution GEMM, counted twice (all three GEMMs of a convolution do the same number).</summary>
@@ -222,15 +311,16 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLoads, TInput>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation
         {
             var a = new ChannelRows<SideA<TTiling, Depth12>, RawInput>(w, s.K, K, default);
             var c = Activation(y, s.K, s.OutH * s.OutW, bias);
             if (RowsInLanes<TTiling>(k, s.OutW / 4, default(TTiling).BlockN / 4))
-                GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLanes, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth12>(
+                next.With<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLanes, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth12>(
                     k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
             else
-                GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLoads, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth12>(
+                next.With<ChannelRows<SideA<TTiling, Depth12>, RawInput>, Im2colTriplets<SideB<TTiling, Depth12>, TStride, NeighbourLoads, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth12>(
                     k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
         }
     }
@@ -249,8 +339,9 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, TInput>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<ChannelRows<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, TInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
                 k, plan, new(new(w, s.K, s.C, default), new(x, s.N, s.C, s.H * s.W, input), Activation(y, s.K, s.H * s.W, bias), M, N, K), bytes, Shape);
     }
 
@@ -268,8 +359,9 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<StreamLoader<SideA<TTiling, Depth8>, RowStream<DenseOperand<RowMajor>>>, StreamLoader<SideB<TTiling, Depth8>, Im2colStream<TInput>>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            GemmKernels.Launch<StreamLoader<SideA<TTiling, Depth8>, RowStream<DenseOperand<RowMajor>>>, StreamLoader<SideB<TTiling, Depth8>, Im2colStream<TInput>>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<StreamLoader<SideA<TTiling, Depth8>, RowStream<DenseOperand<RowMajor>>>, StreamLoader<SideB<TTiling, Depth8>, Im2colStream<TInput>>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
                 k, plan, new(new(new(new(w, new RowMajor(K))), M), new(new(x, s, input), N), Activation(y, s.K, s.OutH * s.OutW, bias), M, N, K), bytes, Shape);
     }
 
@@ -287,15 +379,16 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLoads>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation
         {
             var a = new WeightTaps<SideA<TTiling, Depth18>>(w, s.C);
             var c = Activation(gx, s.C, s.H * s.W, default);
             if (RowsInLanes<TTiling>(k, s.W / 4, default(TTiling).BlockN / 4))
-                GemmKernels.Launch<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLanes>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth18>(
+                next.With<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLanes>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth18>(
                     k, plan, new(a, new(gy, s), c, M, N, K), bytes, Shape);
             else
-                GemmKernels.Launch<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLoads>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth18>(
+                next.With<WeightTaps<SideA<TTiling, Depth18>>, Col2imTriplets<SideB<TTiling, Depth18>, TStride, NeighbourLoads>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth18>(
                     k, plan, new(a, new(gy, s), c, M, N, K), bytes, Shape);
         }
     }
@@ -313,8 +406,9 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<ChannelColumns<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, RawInput>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            GemmKernels.Launch<ChannelColumns<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, RawInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<ChannelColumns<SideA<TTiling, Depth8>, RawInput>, ChannelColumns<SideB<TTiling, Depth8>, RawInput>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
                 k, plan, new(new(w, 1, s.K, s.C, default), new(gy, s.N, s.K, s.H * s.W, default), Activation(gx, s.C, s.H * s.W, default), M, N, K), bytes, Shape);
     }
 
@@ -331,8 +425,9 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Col2imStream>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            GemmKernels.Launch<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Col2imStream>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Col2imStream>, DenseOutput<ChannelRows>, TTiling, TRegisters, Depth8>(
                 k, plan, new(new(new(w, new ChannelRows(s.C, s.KH * s.KW)), M), new(new(gy, s), N), Activation(gx, s.C, s.H * s.W, default), M, N, K), bytes, Shape);
     }
 
@@ -356,22 +451,23 @@ public static class Conv2dIlgpu
                 && GemmKernels.SharedFits<TTiling, Depth32>()
             : GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth16>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, Depth16>, TStride, NeighbourLoads, TInput>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation
         {
-            if (BlockK == 32) Launch<TTiling, TRegisters, Depth32>(k, plan);
-            else Launch<TTiling, TRegisters, Depth16>(k, plan);
+            if (BlockK == 32) Build<TTiling, TRegisters, Depth32, TNext>(k, plan, next);
+            else Build<TTiling, TRegisters, Depth16, TNext>(k, plan, next);
         }
 
-        void Launch<TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan)
-            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth
+        void Build<TTiling, TRegisters, TDepth, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth where TNext : struct, IGemmContinuation
         {
             var a = new ChannelRows<SideA<TTiling, TDepth>, RawInput>(gy, s.K, s.OutH * s.OutW, default);
             var c = WeightGradient(gw, N);
             if (RowsInLanes<TTiling>(k, s.OutW / 4, default(TDepth).BlockK / 4))
-                GemmKernels.Launch<ChannelRows<SideA<TTiling, TDepth>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, TDepth>, TStride, NeighbourLanes, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, TDepth>(
+                next.With<ChannelRows<SideA<TTiling, TDepth>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, TDepth>, TStride, NeighbourLanes, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, TDepth>(
                     k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
             else
-                GemmKernels.Launch<ChannelRows<SideA<TTiling, TDepth>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, TDepth>, TStride, NeighbourLoads, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, TDepth>(
+                next.With<ChannelRows<SideA<TTiling, TDepth>, RawInput>, Im2colTransposedTriplets<SideB<TTiling, TDepth>, TStride, NeighbourLoads, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, TDepth>(
                     k, plan, new(a, new(x, s, input), c, M, N, K), bytes, Shape);
         }
     }
@@ -390,8 +486,9 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<ChannelRows<SideA<TTiling, Depth16>, RawInput>, ChannelRows<SideB<TTiling, Depth16>, TInput>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            GemmKernels.Launch<ChannelRows<SideA<TTiling, Depth16>, RawInput>, ChannelRows<SideB<TTiling, Depth16>, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, Depth16>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<ChannelRows<SideA<TTiling, Depth16>, RawInput>, ChannelRows<SideB<TTiling, Depth16>, TInput>, DenseOutput<RowMajor>, TTiling, TRegisters, Depth16>(
                 k, plan, new(new(gy, s.K, s.H * s.W, default), new(x, s.C, s.H * s.W, input), WeightGradient(gw, N), M, N, K), bytes, Shape);
     }
 
@@ -409,8 +506,9 @@ public static class Conv2dIlgpu
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             GemmKernels.LoadersFit<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Im2colTransposeStream<TInput>>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            GemmKernels.Launch<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Im2colTransposeStream<TInput>>, DenseOutput<RowMajor>, TTiling, TRegisters, Depth8>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<StreamLoader<SideA<TTiling, Depth8>, ChannelRowsStream>, StreamLoader<SideB<TTiling, Depth8>, Im2colTransposeStream<TInput>>, DenseOutput<RowMajor>, TTiling, TRegisters, Depth8>(
                 k, plan, new(new(new(gy, new ChannelRows(s.K, s.OutH * s.OutW)), M), new(new(x, s, input), N), WeightGradient(gw, N), M, N, K), bytes, Shape);
     }
 }

@@ -15,6 +15,10 @@ public readonly record struct GemmArgs<TA, TB, TC>(TA A, TB B, TC C, int M, int 
 public struct GemmSplit
 {
     public int Slices, SliceK;
+
+    /// <summary>Tiles of C across N and down M; <see cref="Groups"/> = BlocksN · BlocksM · Slices.</summary>
+    public int BlocksN, BlocksM, Groups;
+
     public ArrayView<float> Partial;
     public ArrayView<int> Arrived;
 }
@@ -44,7 +48,17 @@ public interface IGemmProblem
     /// <summary>True when this GEMM's loaders, built for <typeparamref name="TTiling"/>, fit their register slots.</summary>
     bool Fits<TTiling>() where TTiling : struct, IGemmTiling;
 
-    void Launch<TTiling, TRegisters>(KernelContext k, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile;
+    /// <summary>Builds the operands (loaders and output) for <typeparamref name="TTiling"/> and hands them to <paramref name="next"/>.</summary>
+    void Build<TTiling, TRegisters, TNext>(KernelContext k, GemmPlan plan, TNext next)
+        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation;
+}
+
+/// <summary>What happens to a GEMM once its operands are built for a tiling: launched alone, or kept for a pair launch.</summary>
+public interface IGemmContinuation
+{
+    void With<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
+        where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
+        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth;
 }
 
 /// <summary>
@@ -72,32 +86,90 @@ public static class GemmKernels
 
     /// <summary>
     /// The GPU kernel (siboehm's SGEMM ladder to its last rungs; CUTLASS's threadblock / warp / thread tiles): group
-    /// (X, Y, Z) computes the BlockM×BlockN tile (Y, X) of C over K slice Z. Each K step of BlockK is fetched from global
-    /// memory into registers (16-byte words where the loaders can) while the previous step is multiplied out of shared
-    /// memory, then stashed into the other of two shared buffers, one barrier per step. The multiply is unrolled over the
-    /// step (ILGPU does not unroll loops): per k, each thread reads its A and B fragments as 16-byte words laid out by the
-    /// warp tiling (conflict-free) and adds their outer product to its register tile. Out-of-range elements load as zeros.
+    /// (X, Y, Z) computes the BlockM×BlockN tile (Y, X) of C over K slice Z (<see cref="Tile"/>).
     /// </summary>
     static void TiledKernel<TA, TB, TC, TTiling, TRegisters, TDepth>(GemmArgs<TA, TB, TC> g, GemmSplit split)
         where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
         where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth
     {
-        TTiling t = default;
-        int bm = t.BlockM, bn = t.BlockN, bk = default(TDepth).BlockK;
-        int threads = bm / t.ThreadRows * (bn / t.ThreadCols);
         var aQuads = SharedMemory.Allocate<Quad>(2 * default(TDepth).BlockK * default(TTiling).BlockM / 4);
         var bQuads = SharedMemory.Allocate<Quad>(2 * default(TDepth).BlockK * default(TTiling).BlockN / 4);
+        var flag = SharedMemory.Allocate<int>(1);
+        Tile<TA, TB, TC, TTiling, TRegisters, TDepth>(g, split, Grid.IdxX, Grid.IdxY, Grid.IdxZ, true, aQuads, bQuads, flag);
+    }
+
+    /// <summary>
+    /// Two independent GEMMs in one launch (a convolution's input and weight gradients): groups [0, first.Groups) run
+    /// tiles of the first, the rest tiles of the second, each with its own tiling and loaders. The group is as large as
+    /// the larger tiling; a group of the smaller one leaves its extra warps idle at the barriers. The shared buffers of
+    /// the two tilings overlay one allocation.
+    /// </summary>
+    static void PairKernel<TA1, TB1, TC1, TT1, TR1, TD1, TA2, TB2, TC2, TT2, TR2, TD2>(
+        GemmArgs<TA1, TB1, TC1> first, GemmSplit firstSplit, GemmArgs<TA2, TB2, TC2> second, GemmSplit secondSplit)
+        where TA1 : struct, ITileLoader<TA1> where TB1 : struct, ITileLoader<TB1> where TC1 : struct, IGemmOutput
+        where TT1 : struct, IGemmTiling where TR1 : struct, IRegisterTile where TD1 : struct, IGemmDepth
+        where TA2 : struct, ITileLoader<TA2> where TB2 : struct, ITileLoader<TB2> where TC2 : struct, IGemmOutput
+        where TT2 : struct, IGemmTiling where TR2 : struct, IRegisterTile where TD2 : struct, IGemmDepth
+    {
+        var shared = SharedMemory.Allocate<Quad>(IntrinsicMath.Max(
+            2 * default(TD1).BlockK * (default(TT1).BlockM + default(TT1).BlockN) / 4,
+            2 * default(TD2).BlockK * (default(TT2).BlockM + default(TT2).BlockN) / 4));
+        var flag = SharedMemory.Allocate<int>(1);
+        int block = Grid.IdxX, tid = Group.IdxX;
+        if (block < firstSplit.Groups)
+        {
+            int aWords = 2 * default(TD1).BlockK * default(TT1).BlockM / 4;
+            Tile<TA1, TB1, TC1, TT1, TR1, TD1>(first, firstSplit, block % firstSplit.BlocksN, block / firstSplit.BlocksN % firstSplit.BlocksM,
+                block / (firstSplit.BlocksN * firstSplit.BlocksM), tid < Threads<TT1>(), shared.SubView(0, aWords),
+                shared.SubView(aWords, 2 * default(TD1).BlockK * default(TT1).BlockN / 4), flag);
+        }
+        else
+        {
+            block -= firstSplit.Groups;
+            int aWords = 2 * default(TD2).BlockK * default(TT2).BlockM / 4;
+            Tile<TA2, TB2, TC2, TT2, TR2, TD2>(second, secondSplit, block % secondSplit.BlocksN, block / secondSplit.BlocksN % secondSplit.BlocksM,
+                block / (secondSplit.BlocksN * secondSplit.BlocksM), tid < Threads<TT2>(), shared.SubView(0, aWords),
+                shared.SubView(aWords, 2 * default(TD2).BlockK * default(TT2).BlockN / 4), flag);
+        }
+    }
+
+    /// <summary>Threads a tiling runs: one per register tile.</summary>
+    static int Threads<TTiling>() where TTiling : struct, IGemmTiling =>
+        default(TTiling).BlockM / default(TTiling).ThreadRows * (default(TTiling).BlockN / default(TTiling).ThreadCols);
+
+    /// <summary>
+    /// Tile (<paramref name="bx"/>, <paramref name="by"/>) of C over K slice <paramref name="bz"/>. Each K step of BlockK
+    /// is fetched from global memory into registers (16-byte words where the loaders can) while the previous step is
+    /// multiplied out of shared memory, then stashed into the other of two shared buffers, one barrier per step. The
+    /// multiply is unrolled over the step (ILGPU does not unroll loops): per k, each thread reads its A and B fragments as
+    /// 16-byte words laid out by the warp tiling (conflict-free) and adds their outer product to its register tile.
+    /// Out-of-range elements load as zeros. Threads with <paramref name="member"/> false (a pair launch's extra warps)
+    /// only meet the barriers. With several K slices each group writes its partial tile and the tile's last group to
+    /// arrive adds the slices in slice order into C.
+    /// </summary>
+    static void Tile<TA, TB, TC, TTiling, TRegisters, TDepth>(GemmArgs<TA, TB, TC> g, GemmSplit split, int bx, int by, int bz, bool member,
+        ArrayView<Quad> aQuads, ArrayView<Quad> bQuads, ArrayView<int> flag)
+        where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
+        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth
+    {
+        TTiling t = default;
+        int bm = t.BlockM, bn = t.BlockN, bk = default(TDepth).BlockK, threads = Threads<TTiling>();
         var aTile = aQuads.Cast<float>();
         var bTile = bQuads.Cast<float>();
 
         int tid = Group.IdxX;
-        int tileRow = Grid.IdxY * bm, tileCol = Grid.IdxX * bn;
-        int kBegin = Grid.IdxZ * split.SliceK, kEnd = IntrinsicMath.Min(g.K, kBegin + split.SliceK);
-        var a = g.A.Start(tileRow, kBegin, kEnd, tid);
-        var b = g.B.Start(tileCol, kBegin, kEnd, tid);
+        int tileRow = by * bm, tileCol = bx * bn;
+        int kBegin = bz * split.SliceK, kEnd = IntrinsicMath.Min(g.K, kBegin + split.SliceK);
+        var a = g.A;
+        var b = g.B;
+        if (member)
+        {
+            a = a.Start(tileRow, kBegin, kEnd, tid);
+            b = b.Start(tileCol, kBegin, kEnd, tid);
+        }
         if (default(TB).StagedWords(1) > 0)
         {
-            b.Stage(SharedMemory.GetDynamic<Quad>(), tid, threads);
+            if (member) b.Stage(SharedMemory.GetDynamic<Quad>(), tid, threads);
             Group.Barrier();
         }
 
@@ -108,27 +180,33 @@ public static class GemmKernels
         int rowQuad = (warp / warpsN * warpRows + lane / lanesN * 4) / 4;
         int colQuad = (warp % warpsN * warpCols + lane % lanesN * 4) / 4;
 
-        a.Fetch();
-        b.Fetch();
-        a.Stash(aTile, 0);
-        b.Stash(bTile, 0);
+        if (member)
+        {
+            a.Fetch();
+            b.Fetch();
+            a.Stash(aTile, 0);
+            b.Stash(bTile, 0);
+        }
         Group.Barrier();
 
         TRegisters acc = default;
         int buffer = 0;
         for (int k0 = kBegin; k0 < kEnd; k0 += bk)
         {
-            bool more = k0 + bk < kEnd;
-            if (more)
+            if (member)
             {
-                a.Fetch();
-                b.Fetch();
-            }
-            acc = MultiplyStep<TTiling, TRegisters, TDepth>(acc, aQuads, bQuads, buffer * (bk * bm / 4) + rowQuad, buffer * (bk * bn / 4) + colQuad);
-            if (more)
-            {
-                a.Stash(aTile, (1 - buffer) * bk * bm);
-                b.Stash(bTile, (1 - buffer) * bk * bn);
+                bool more = k0 + bk < kEnd;
+                if (more)
+                {
+                    a.Fetch();
+                    b.Fetch();
+                }
+                acc = MultiplyStep<TTiling, TRegisters, TDepth>(acc, aQuads, bQuads, buffer * (bk * bm / 4) + rowQuad, buffer * (bk * bn / 4) + colQuad);
+                if (more)
+                {
+                    a.Stash(aTile, (1 - buffer) * bk * bm);
+                    b.Stash(bTile, (1 - buffer) * bk * bn);
+                }
             }
             Group.Barrier();
             buffer = 1 - buffer;
@@ -137,22 +215,20 @@ public static class GemmKernels
         int row0 = tileRow + rowQuad * 4, col0 = tileCol + colQuad * 4;
         if (split.Slices == 1)
         {
-            StoreTile(acc, g.C, row0, col0, lanesM * 4, lanesN * 4, g.M, g.N, 0);
+            if (member) StoreTile(acc, g.C, row0, col0, lanesM * 4, lanesN * 4, g.M, g.N, 0);
             return;
         }
         // Split-K: this slice's partial tile (rows Z·M.. of the partials), then the tile's last group to arrive adds the slices in order into C.
-        var partial = new DenseOutput<RowMajor>(split.Partial, new RowMajor(g.N), OutputMode.Overwrite);
-        StoreTile(acc, partial, row0, col0, lanesM * 4, lanesN * 4, g.M, g.N, Grid.IdxZ * g.M);
+        if (member) StoreTile(acc, new DenseOutput<RowMajor>(split.Partial, new RowMajor(g.N), OutputMode.Overwrite), row0, col0, lanesM * 4, lanesN * 4, g.M, g.N, bz * g.M);
         MemoryFence.DeviceLevel();
         Group.Barrier();
-        var isLast = SharedMemory.Allocate<int>(1);
-        int tileIndex = Grid.IdxY * Grid.DimX + Grid.IdxX;
-        if (tid == 0) isLast[0] = Atomic.Add(ref split.Arrived[tileIndex], 1) == split.Slices - 1 ? 1 : 0;
+        int tileIndex = by * split.BlocksN + bx;
+        if (tid == 0) flag[0] = Atomic.Add(ref split.Arrived[tileIndex], 1) == split.Slices - 1 ? 1 : 0;
         Group.Barrier();
-        if (isLast[0] == 0) return;
+        if (flag[0] == 0) return;
         MemoryFence.DeviceLevel();
         if (tid == 0) split.Arrived[tileIndex] = 0;
-        SumSlices<TTiling, TC>(g.C, split, row0, col0, lanesM * 4, lanesN * 4, g.M, g.N);
+        if (member) SumSlices<TTiling, TC>(g.C, split, row0, col0, lanesM * 4, lanesN * 4, g.M, g.N);
     }
 
     /// <summary>
@@ -304,25 +380,43 @@ public static class GemmKernels
     }
 
     /// <summary>Plans <paramref name="problem"/> (<see cref="KernelContext.GemmPlanFor"/>: tiling and K split) and launches it with that tiling's loaders.</summary>
-    public static void Run<TProblem>(KernelContext k, TProblem problem) where TProblem : struct, IGemmProblem
+    public static void Run<TProblem>(KernelContext k, TProblem problem) where TProblem : struct, IGemmProblem =>
+        Build(k, problem, Plan(k, problem), new LaunchAlone());
+
+    /// <summary>
+    /// Two independent GEMMs (a convolution's input and weight gradients) in one launch (<see cref="PairKernel"/>), each
+    /// planned as if alone; their groups together fill the GPU, and a step makes one launch where it made two.
+    /// </summary>
+    public static void RunPair<TFirst, TSecond>(KernelContext k, TFirst first, TSecond second)
+        where TFirst : struct, IGemmProblem where TSecond : struct, IGemmProblem =>
+        Build(k, first, Plan(k, first), new PairFirst<TSecond>(second, Plan(k, second)));
+
+    static GemmPlan Plan<TProblem>(KernelContext k, TProblem problem) where TProblem : struct, IGemmProblem
     {
         CheckSizes(problem.M, problem.N, problem.K);
         var plan = k.GemmPlanFor(problem.M, problem.N, problem.K, problem.BlockK, tile => Fits(problem, tile));
         if (!Fits(problem, plan.Tile))
             throw new InvalidOperationException($"gemm: {typeof(TProblem).Name} cannot run at {plan.Tile} (its loaders need more register slots)");
+        return plan;
+    }
+
+    /// <summary>Hands <paramref name="problem"/>'s operands, built for the plan's tiling, to <paramref name="next"/>.</summary>
+    static void Build<TProblem, TNext>(KernelContext k, TProblem problem, GemmPlan plan, TNext next)
+        where TProblem : struct, IGemmProblem where TNext : struct, IGemmContinuation
+    {
         switch (plan.Tile)
         {
-            case GemmTileShape.Tile128x128: problem.Launch<Tile128x128, RegisterTile8x8>(k, plan); break;
-            case GemmTileShape.Tile128x64: problem.Launch<Tile128x64, RegisterTile8x4>(k, plan); break;
-            case GemmTileShape.Tile64x128: problem.Launch<Tile64x128, RegisterTile4x8>(k, plan); break;
-            case GemmTileShape.Tile64x64: problem.Launch<Tile64x64, RegisterTile4x4>(k, plan); break;
-            case GemmTileShape.Tile32x256: problem.Launch<Tile32x256, RegisterTile4x8>(k, plan); break;
-            case GemmTileShape.Tile32x128: problem.Launch<Tile32x128, RegisterTile4x4>(k, plan); break;
-            case GemmTileShape.Tile32x64: problem.Launch<Tile32x64, RegisterTile4x4>(k, plan); break;
-            case GemmTileShape.Tile16x256: problem.Launch<Tile16x256, RegisterTile4x8>(k, plan); break;
-            case GemmTileShape.Tile16x128: problem.Launch<Tile16x128, RegisterTile4x4>(k, plan); break;
-            case GemmTileShape.Tile16x64: problem.Launch<Tile16x64, RegisterTile4x4>(k, plan); break;
-            default: problem.Launch<Tile16x16, RegisterTile4x4>(k, plan); break;
+            case GemmTileShape.Tile128x128: problem.Build<Tile128x128, RegisterTile8x8, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile128x64: problem.Build<Tile128x64, RegisterTile8x4, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile64x128: problem.Build<Tile64x128, RegisterTile4x8, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile64x64: problem.Build<Tile64x64, RegisterTile4x4, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile32x256: problem.Build<Tile32x256, RegisterTile4x8, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile32x128: problem.Build<Tile32x128, RegisterTile4x4, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile32x64: problem.Build<Tile32x64, RegisterTile4x4, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile16x256: problem.Build<Tile16x256, RegisterTile4x8, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile16x128: problem.Build<Tile16x128, RegisterTile4x4, TNext>(k, plan, next); break;
+            case GemmTileShape.Tile16x64: problem.Build<Tile16x64, RegisterTile4x4, TNext>(k, plan, next); break;
+            default: problem.Build<Tile16x16, RegisterTile4x4, TNext>(k, plan, next); break;
         }
     }
 
@@ -352,29 +446,103 @@ public static class GemmKernels
     public static bool LoadersFit<TA, TB>() where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> =>
         default(TA).Slots <= default(TA).MaxSlots && default(TB).Slots <= default(TB).MaxSlots;
 
-    /// <summary>Launches the tiled kernel for <paramref name="g"/>'s loaders, built for <typeparamref name="TTiling"/> and <typeparamref name="TDepth"/>.</summary>
-    public static void Launch<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
-        where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
-        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth
+    /// <summary>Scratch floats a plan's split-K partials take (0 unsplit), rounded up to 256 bytes so that what follows stays aligned.</summary>
+    static long PartialFloats(GemmPlan plan, int m, int n) => plan.Slices > 1 ? ((long)plan.Slices * m * n + 63) / 64 * 64 : 0;
+
+    /// <summary>Arrival counters a plan takes (0 unsplit), rounded up to 256 bytes.</summary>
+    static int CounterInts(GemmPlan plan) => plan.Slices > 1 ? (plan.BlocksM * plan.BlocksN + 63) / 64 * 64 : 0;
+
+    /// <summary>The split of one planned GEMM: its K slices, its tile counts and (split over K) its partials and arrival counters, carved from the given areas.</summary>
+    static GemmSplit Split<TA, TB, TC, TDepth>(GemmPlan plan, GemmArgs<TA, TB, TC> g, ArrayView<float> partials, ArrayView<int> counters, ref long bytes)
+        where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput where TDepth : struct, IGemmDepth
     {
         if (plan.BlockK != default(TDepth).BlockK || plan.BlockK > MaxBlockK)
             throw new InvalidOperationException($"gemm: a plan for K steps of {plan.BlockK} launched with {typeof(TDepth).Name}");
         if (!LoadersFit<TA, TB>())
-            throw new InvalidOperationException($"gemm: {typeof(TA).Name} or {typeof(TB).Name} needs more register slots per thread than it has at {typeof(TTiling).Name}");
-        var split = new GemmSplit { Slices = plan.Slices, SliceK = plan.SliceK };
-        long tiles = (long)plan.BlocksM * plan.BlocksN;
+            throw new InvalidOperationException($"gemm: {typeof(TA).Name} or {typeof(TB).Name} needs more register slots per thread than it has");
+        var split = new GemmSplit
+        {
+            Slices = plan.Slices, SliceK = plan.SliceK, BlocksN = plan.BlocksN, BlocksM = plan.BlocksM, Groups = checked((int)plan.Groups),
+        };
         if (plan.Slices > 1)
         {
-            split.Partial = k.Scratch((long)plan.Slices * g.M * g.N);
-            split.Arrived = k.Counters(checked((int)tiles));
+            split.Partial = partials;
+            split.Arrived = counters;
             // The partial tiles are written once and read once more.
             bytes += 2L * plan.Slices * g.M * g.N * sizeof(float);
         }
+        return split;
+    }
+
+    /// <summary>Launches the tiled kernel for <paramref name="g"/>'s loaders, built for <typeparamref name="TTiling"/> and <typeparamref name="TDepth"/>.</summary>
+    static void Launch<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
+        where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
+        where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth
+    {
+        long partials = PartialFloats(plan, g.M, g.N);
+        int counters = CounterInts(plan);
+        var split = Split<TA, TB, TC, TDepth>(plan, g, partials > 0 ? k.Scratch(partials) : default, counters > 0 ? k.Counters(counters) : default, ref bytes);
         int staged = g.B.StagedWords(plan.SliceK);
         var shared = staged > 0 ? SharedMemoryConfig.RequestDynamic<Quad>(staged) : SharedMemoryConfig.Empty;
         var config = new KernelConfig(new Index3D(plan.BlocksN, plan.BlocksM, plan.Slices), new Index3D(plan.Threads, 1, 1), shared);
+        long flops = 2L * g.M * g.N * g.K;
         k.Load<GemmArgs<TA, TB, TC>, GemmSplit>(TiledKernel<TA, TB, TC, TTiling, TRegisters, TDepth>)(
-            config, new LaunchCost(2L * g.M * g.N * g.K, bytes, shape), g, split);
+            config, new LaunchCost(flops, bytes, shape, [new GemmPart(shape, flops, plan.Groups)]), g, split);
+    }
+
+    /// <summary>Launches <see cref="PairKernel"/> for two built GEMMs; their partials and counters share the scratch, one after the other.</summary>
+    static void LaunchPair<TA1, TB1, TC1, TT1, TR1, TD1, TA2, TB2, TC2, TT2, TR2, TD2>(KernelContext k,
+        GemmPlan plan1, GemmArgs<TA1, TB1, TC1> g1, long bytes1, string shape1, GemmPlan plan2, GemmArgs<TA2, TB2, TC2> g2, long bytes2, string shape2)
+        where TA1 : struct, ITileLoader<TA1> where TB1 : struct, ITileLoader<TB1> where TC1 : struct, IGemmOutput
+        where TT1 : struct, IGemmTiling where TR1 : struct, IRegisterTile where TD1 : struct, IGemmDepth
+        where TA2 : struct, ITileLoader<TA2> where TB2 : struct, ITileLoader<TB2> where TC2 : struct, IGemmOutput
+        where TT2 : struct, IGemmTiling where TR2 : struct, IRegisterTile where TD2 : struct, IGemmDepth
+    {
+        long partials1 = PartialFloats(plan1, g1.M, g1.N), partials2 = PartialFloats(plan2, g2.M, g2.N);
+        int counters1 = CounterInts(plan1), counters2 = CounterInts(plan2);
+        var scratch = partials1 + partials2 > 0 ? k.Scratch(partials1 + partials2) : default;
+        var arrivals = counters1 + counters2 > 0 ? k.Counters(counters1 + counters2) : default;
+        var split1 = Split<TA1, TB1, TC1, TD1>(plan1, g1, partials1 > 0 ? scratch.SubView(0, partials1) : default,
+            counters1 > 0 ? arrivals.SubView(0, counters1) : default, ref bytes1);
+        var split2 = Split<TA2, TB2, TC2, TD2>(plan2, g2, partials2 > 0 ? scratch.SubView(partials1, partials2) : default,
+            counters2 > 0 ? arrivals.SubView(counters1, counters2) : default, ref bytes2);
+        int staged = Math.Max(g1.B.StagedWords(plan1.SliceK), g2.B.StagedWords(plan2.SliceK));
+        var shared = staged > 0 ? SharedMemoryConfig.RequestDynamic<Quad>(staged) : SharedMemoryConfig.Empty;
+        var config = new KernelConfig(new Index3D(split1.Groups + split2.Groups, 1, 1), new Index3D(Math.Max(plan1.Threads, plan2.Threads), 1, 1), shared);
+        long flops1 = 2L * g1.M * g1.N * g1.K, flops2 = 2L * g2.M * g2.N * g2.K;
+        var cost = new LaunchCost(flops1 + flops2, bytes1 + bytes2, $"{shape1} + {shape2}",
+            [new GemmPart(shape1, flops1, plan1.Groups), new GemmPart(shape2, flops2, plan2.Groups)]);
+        k.Load<GemmArgs<TA1, TB1, TC1>, GemmSplit, GemmArgs<TA2, TB2, TC2>, GemmSplit>(PairKernel<TA1, TB1, TC1, TT1, TR1, TD1, TA2, TB2, TC2, TT2, TR2, TD2>)(
+            config, cost, g1, split1, g2, split2);
+    }
+
+    /// <summary>Launches one built GEMM on its own.</summary>
+    readonly struct LaunchAlone : IGemmContinuation
+    {
+        public void With<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
+            where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth =>
+            Launch<TA, TB, TC, TTiling, TRegisters, TDepth>(k, plan, g, bytes, shape);
+    }
+
+    /// <summary>Holds the first GEMM of a pair while the second is built for its own tiling.</summary>
+    readonly struct PairFirst<TSecond>(TSecond second, GemmPlan secondPlan) : IGemmContinuation where TSecond : struct, IGemmProblem
+    {
+        public void With<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
+            where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth =>
+            Build(k, second, secondPlan, new PairSecond<TA, TB, TC, TTiling, TRegisters, TDepth>(plan, g, bytes, shape));
+    }
+
+    /// <summary>Launches a pair once its second GEMM is built.</summary>
+    readonly struct PairSecond<TA1, TB1, TC1, TT1, TR1, TD1>(GemmPlan plan1, GemmArgs<TA1, TB1, TC1> g1, long bytes1, string shape1) : IGemmContinuation
+        where TA1 : struct, ITileLoader<TA1> where TB1 : struct, ITileLoader<TB1> where TC1 : struct, IGemmOutput
+        where TT1 : struct, IGemmTiling where TR1 : struct, IRegisterTile where TD1 : struct, IGemmDepth
+    {
+        public void With<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
+            where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TDepth : struct, IGemmDepth =>
+            LaunchPair<TA1, TB1, TC1, TT1, TR1, TD1, TA, TB, TC, TTiling, TRegisters, TDepth>(k, plan1, g1, bytes1, shape1, plan, g, bytes, shape);
     }
 
     /// <summary>A GEMM over <see cref="IGemmOperand"/>s, both sides read element by element (<see cref="StreamLoader{TSide,TStream}"/>).</summary>
@@ -396,8 +564,9 @@ public static class GemmKernels
         public bool Fits<TTiling>() where TTiling : struct, IGemmTiling =>
             LoadersFit<StreamLoader<SideA<TTiling, Depth8>, RowStream<TA>>, StreamLoader<SideB<TTiling, Depth8>, ColumnStream<TB>>>();
 
-        public void Launch<TTiling, TRegisters>(KernelContext context, GemmPlan plan) where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile =>
-            Launch<StreamLoader<SideA<TTiling, Depth8>, RowStream<TA>>, StreamLoader<SideB<TTiling, Depth8>, ColumnStream<TB>>, TC, TTiling, TRegisters, Depth8>(
+        public void Build<TTiling, TRegisters, TNext>(KernelContext context, GemmPlan plan, TNext next)
+            where TTiling : struct, IGemmTiling where TRegisters : struct, IRegisterTile where TNext : struct, IGemmContinuation =>
+            next.With<StreamLoader<SideA<TTiling, Depth8>, RowStream<TA>>, StreamLoader<SideB<TTiling, Depth8>, ColumnStream<TB>>, TC, TTiling, TRegisters, Depth8>(
                 context, plan, new(new(new RowStream<TA>(a), m), new(new ColumnStream<TB>(b), n), c, m, n, k), bytes, Shape);
     }
 }

@@ -134,9 +134,9 @@ public sealed class IlgpuBackend : Backend
             ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y) =>
             BatchNormReluConv2dIlgpu.Forward(k, s, x, mean, invstd, gamma, beta, w, bias, y);
 
-        protected override void BackwardWeightCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-            ArrayView<float> beta, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> gw) =>
-            BatchNormReluConv2dIlgpu.BackwardWeight(k, s, x, mean, invstd, gamma, beta, gy, gw);
+        protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw) =>
+            BatchNormReluConv2dIlgpu.Backward(k, s, x, mean, invstd, gamma, beta, w, gy, ga, gw);
     }
 
     sealed class SyncBatchNorm(KernelContext k, KernelCalls calls) : SyncBatchNormKernels(calls)

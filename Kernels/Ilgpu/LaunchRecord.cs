@@ -10,18 +10,22 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// that caches serve, such as im2col's nine reads of each input value, are not counted). <paramref name="Shape"/>
 /// describes the problem where a report needs more than the kernel's name (a GEMM's M, N, K and what it computes).
 /// </summary>
-public readonly record struct LaunchCost(long Flops, long Bytes, string? Shape = null)
+public readonly record struct LaunchCost(long Flops, long Bytes, string? Shape = null, IReadOnlyList<GemmPart>? Gemms = null)
 {
     /// <summary>A pass over <paramref name="elements"/> floats doing <paramref name="flopsPerElement"/> operations each, reading <paramref name="reads"/> and writing <paramref name="writes"/> arrays of that size.</summary>
     public static LaunchCost Elementwise(long elements, int flopsPerElement, int reads, int writes) =>
         new(elements * flopsPerElement, elements * sizeof(float) * (reads + writes));
 }
 
+/// <summary>One GEMM of a tiled launch (a pair launch runs two): what it computes, its FLOPs and groups.</summary>
+public sealed record GemmPart(string Shape, long Flops, long Groups);
+
 /// <summary>
 /// One kernel launch as the ILGPU backend made it (or, planning, would make it): the kernel method (closed over its
 /// type arguments: the specialisation), the grid and group, the dynamic shared memory, and its <see cref="LaunchCost"/>.
 /// </summary>
-public sealed record LaunchRecord(MethodInfo Kernel, Index3D Grid, Index3D Group, int DynamicSharedBytes, long Flops, long Bytes, string? Shape)
+public sealed record LaunchRecord(MethodInfo Kernel, Index3D Grid, Index3D Group, int DynamicSharedBytes, long Flops, long Bytes, string? Shape,
+    IReadOnlyList<GemmPart>? Gemms)
 {
     /// <summary>"Class.Method", without type arguments.</summary>
     public string Name => $"{Kernel.DeclaringType!.Name}.{Kernel.Name}";
@@ -69,7 +73,7 @@ public sealed class LaunchRecorder
 
     internal void Add(MethodInfo kernel, KernelConfig config, LaunchCost cost, object?[] arguments)
     {
-        var record = new LaunchRecord(kernel, config.GridDim, config.GroupDim, config.SharedMemoryConfig.ArraySize, cost.Flops, cost.Bytes, cost.Shape);
+        var record = new LaunchRecord(kernel, config.GridDim, config.GroupDim, config.SharedMemoryConfig.ArraySize, cost.Flops, cost.Bytes, cost.Shape, cost.Gemms);
         List<ViewRecord>? found = null;
         if (RecordViews)
         {

@@ -6,10 +6,11 @@ namespace RevNetIlgpu.Kernels;
 /// conv2d(relu(batchnorm(x))) with the given statistics, without writing the activation a = relu(batchnorm(x)) out: the
 /// convolution reads x and normalises it as it loads it. Shapes as in <see cref="Conv2dKernels"/> (x [N, C, H, W],
 /// w [K, C, KH, KW], y [N, K, OutH, OutW]) and <see cref="BatchNormReluKernels"/> (mean, invstd, gamma, beta [C]).
-/// Forward writes y (=); BackwardWeight accumulates the weight gradient (+=), the convolution's input being a. (The input
-/// gradient of the convolution does not depend on a: <see cref="Conv2dKernels.BackwardInput"/>.) A form may use
-/// <c>workspace</c>, a scratch view of x's length, for a: the host form normalises into it and runs its convolution; the
-/// ILGPU forms leave it untouched. Forms: Kernels/Ilgpu/BatchNormReluConv2dIlgpu.cs, Kernels/Host/BatchNormReluConv2dHost.cs.
+/// Forward writes y (=); Backward writes the convolution's input gradient ga = dL/da (=) and accumulates its weight
+/// gradient (+=), the convolution's input being a, both in one call (one launch on the ILGPU backend: the direct
+/// kernel's items or the two GEMMs paired). A form may use <c>workspace</c>, a scratch view of x's length, for a: the
+/// host form normalises into it and runs its convolution; the ILGPU forms leave it untouched. Forms:
+/// Kernels/Ilgpu/BatchNormReluConv2dIlgpu.cs, Kernels/Host/BatchNormReluConv2dHost.cs.
 /// </summary>
 public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(calls)
 {
@@ -26,23 +27,28 @@ public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(
         ForwardCore(s, x, mean, invstd, gamma, beta, w, bias, workspace, y);
     }
 
-    /// <summary>gw += dL/dw of y = conv2d(relu(batchnorm(x)), w), from x and gy = dL/dy.</summary>
-    public void BackwardWeight(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta,
-        ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> gw)
+    /// <summary>
+    /// For y = conv2d(a, w) with a = relu(batchnorm(x)), from x and gy = dL/dy: ga = dL/da (overwritten; batch norm and
+    /// ReLU's backward then turn it into dL/dx) and gw += dL/dw.
+    /// </summary>
+    public void Backward(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta,
+        ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw)
     {
-        const string op = "batch norm relu conv2d backward weight";
+        const string op = "batch norm relu conv2d backward";
         Check(op, s, x, mean, invstd, gamma, beta, workspace);
+        ShapeCheck.Length(op, "w", w.Length, (long)s.K * s.C * s.KH * s.KW);
         ShapeCheck.Length(op, "gy", gy.Length, (long)s.N * s.K * s.OutH * s.OutW);
+        ShapeCheck.Length(op, "ga", ga.Length, x.Length);
         ShapeCheck.Length(op, "gw", gw.Length, (long)s.K * s.C * s.KH * s.KW);
         Enter();
-        BackwardWeightCore(s, x, mean, invstd, gamma, beta, gy, workspace, gw);
+        BackwardCore(s, x, mean, invstd, gamma, beta, w, gy, workspace, ga, gw);
     }
 
     protected abstract void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
         ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y);
 
-    protected abstract void BackwardWeightCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-        ArrayView<float> beta, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> gw);
+    protected abstract void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+        ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw);
 
     static void Check(string op, Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
         ArrayView<float> beta, ArrayView<float> workspace)

@@ -87,9 +87,17 @@ public static class KernelCatalog
         return kernel.IsGenericMethod ? $"{name}<{string.Join(",", kernel.GetGenericArguments().Select(TypeName))}>" : name;
     }
 
-    /// <summary><see cref="DisplayName"/> with everything but letters, digits, '.', '-' and '_' replaced by '_'.</summary>
-    public static string FileName(MethodInfo kernel) =>
-        Regex.Replace(DisplayName(kernel).TrimEnd('>'), "[^A-Za-z0-9._-]", "_");
+    /// <summary>
+    /// <see cref="DisplayName"/> with everything but letters, digits, '.', '-' and '_' replaced by '_'; names longer than
+    /// file systems take (a pair kernel's two GEMMs) keep their first 160 characters and a hash of the whole name.
+    /// </summary>
+    public static string FileName(MethodInfo kernel)
+    {
+        string name = Regex.Replace(DisplayName(kernel).TrimEnd('>'), "[^A-Za-z0-9._-]", "_");
+        if (name.Length <= 200) return name;
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name));
+        return $"{name[..160]}_{Convert.ToHexString(hash)[..16]}";
+    }
 
     static string TypeName(Type t) =>
         t.IsGenericType ? $"{t.Name[..t.Name.IndexOf('`')]}<{string.Join(",", t.GetGenericArguments().Select(TypeName))}>" : t.Name;
@@ -110,7 +118,7 @@ public static class KernelCatalog
             k.Conv2d.BackwardInput(s, y.View, w.View, x.View);
             k.Conv2d.BackwardWeight(s, x.View, y.View, w.View);
             k.BatchNormReluConv2d.Forward(s, x.View, c.View, c.View, c.View, c.View, w.View, default, x.View, y.View);
-            k.BatchNormReluConv2d.BackwardWeight(s, x.View, c.View, c.View, c.View, c.View, y.View, x.View, w.View);
+            k.BatchNormReluConv2d.Backward(s, x.View, c.View, c.View, c.View, c.View, w.View, y.View, x.View, x.View, w.View);
         });
     }
 

@@ -7,7 +7,8 @@ namespace RevNetIlgpu.RevNet.Gpu;
 /// <summary>
 /// A planned step's launches as JSON for scripts/ptx_report.py: the GPU and the step, then one object per launch in order
 /// with the kernel's file name as compile-kernels writes it (<see cref="KernelCatalog.FileName"/>), its specialisation,
-/// grid, group, dynamic shared bytes, FLOPs and bytes.
+/// grid, group, dynamic shared bytes, FLOPs and bytes, and for tiled GEMM launches each GEMM's shape, FLOPs, groups,
+/// tiling, register tile and K depth (a tiled kernel's type arguments 3-5, a pair kernel's 3-5 and 9-11).
 /// </summary>
 public static class LaunchPlanJson
 {
@@ -33,6 +34,15 @@ public static class LaunchPlanJson
                 dynamic_shared_bytes = l.DynamicSharedBytes,
                 flops = l.Flops,
                 bytes = l.Bytes,
+                gemms = l.Gemms?.Select((g, i) => new
+                {
+                    shape = g.Shape,
+                    flops = g.Flops,
+                    groups = g.Groups,
+                    tiling = l.Kernel.GetGenericArguments()[6 * i + 3].Name,
+                    registers = l.Kernel.GetGenericArguments()[6 * i + 4].Name,
+                    depth = l.Kernel.GetGenericArguments()[6 * i + 5].Name,
+                }),
             }),
         }, new JsonSerializerOptions { WriteIndented = true });
 }

@@ -7,8 +7,8 @@ using RevNetIlgpu.Tests.Support;
 namespace RevNetIlgpu.Tests.Kernels;
 
 /// <summary>
-/// conv2d(relu(batchnorm(x))) without writing the activation out (<see cref="BatchNormReluConv2dKernels"/>): forward and
-/// weight gradient against a float64 reference, in every form (ILGPU direct kernels, the tiled GEMM's fused loaders at
+/// conv2d(relu(batchnorm(x))) without writing the activation out (<see cref="BatchNormReluConv2dKernels"/>): forward,
+/// the gradient with respect to the activation and the weight gradient against a float64 reference, in every form (ILGPU direct kernels, the tiled GEMM's fused loaders at
 /// the CPU accelerator's tiling, the host form at every SIMD level), on shapes that take each loader path.
 /// </summary>
 public class BatchNormReluConv2dKernelsTests : GemmTestBase
@@ -39,7 +39,7 @@ public class BatchNormReluConv2dKernelsTests : GemmTestBase
     }
 
     [TestCaseSource(nameof(ShapesBothKernels))]
-    public void ForwardAndWeightGradient_MatchFloat64Reference(Conv2dShape s, bool tiled)
+    public void ForwardAndGradients_MatchFloat64Reference(Conv2dShape s, bool tiled)
     {
         UseTiled(tiled);
         var x = RandomArray(s.N * s.C * s.H * s.W);
@@ -59,15 +59,17 @@ public class BatchNormReluConv2dKernelsTests : GemmTestBase
         using var dgw = Upload(gw0);
         using var workspace = Poisoned(x.Length);
         using var dy = Poisoned(gy.Length);
+        using var dga = Poisoned(x.Length);
         K.BatchNormReluConv2d.Forward(s, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dw.View, dbias.View, workspace.View, dy.View);
-        K.BatchNormReluConv2d.BackwardWeight(s, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dgy.View, workspace.View, dgw.View);
+        K.BatchNormReluConv2d.Backward(s, dx.View, dmean.View, dinvstd.View, dgamma.View, dbeta.View, dw.View, dgy.View, workspace.View, dga.View, dgw.View);
 
         var a = Activation(s, x, mean, invstd, gamma, beta);
         Assert.That(a.Count(v => v == 0), Is.GreaterThan(0).And.LessThan(a.Length), "both sides of the ReLU are exercised");
         var wd = ToDouble(w);
         AssertClose(Download(dy), Conv2dKernelsTests.ReferenceForward(s, a, wd, ToDouble(bias)), 1e-5, "forward");
-        var gw = Conv2dKernelsTests.ReferenceBackward(s, a, wd, ToDouble(gy)).Gw.Select((v, i) => v + gw0[i]).ToArray();
-        AssertClose(Download(dgw), gw, 1e-5, "weight gradient (accumulated)");
+        var reference = Conv2dKernelsTests.ReferenceBackward(s, a, wd, ToDouble(gy));
+        AssertClose(Download(dga), reference.Gx, 1e-5, "gradient with respect to the activation");
+        AssertClose(Download(dgw), reference.Gw.Select((v, i) => v + gw0[i]).ToArray(), 1e-5, "weight gradient (accumulated)");
     }
 
     [Test]
