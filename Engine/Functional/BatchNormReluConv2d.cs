@@ -10,8 +10,8 @@ public static partial class Functional
     /// <see cref="BatchNormReluConv2dKernels"/>, which normalises as it loads x (GPU and ILGPU forms) or into a workspace
     /// (host form), and the fused batch-norm-ReLU backward takes the mask from x itself (<see cref="BatchNormReluKernels"/>;
     /// no division by gamma). A pre-activation unit's BN-ReLU-conv then keeps one tensor instead of three (x, and the
-    /// activation both the ReLU and the convolution would keep, plus the batch norm's output); the workspace, one more
-    /// tensor of x's size, lives only during each kernel call. Shapes and statistics as in <see cref="BatchNorm2d"/> and
+    /// activation both the ReLU and the convolution would keep, plus the batch norm's output); the forward's workspace,
+    /// one more tensor of x's size, lives only during its kernel call (backward normalises into dL/da's own memory). Shapes and statistics as in <see cref="BatchNorm2d"/> and
     /// <see cref="Conv2d"/>; gradients: x, gamma, beta, weight, bias (+=).
     /// </summary>
     public static Tensor BatchNormReluConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, bool batchStatistics,
@@ -32,13 +32,9 @@ public static partial class Functional
             if (bias?.Grad is { } gb) Launch(device, k => k.Channels.AccumulatePerChannel(s.N, s.K, s.OutH * s.OutW, gy.View, gb.View));
             // dL/da (and dL/dw in the same call), then batch norm + ReLU's backward in place over it: it becomes dL/dx.
             var g = Tensor.Empty(device, x.Shape);
-            using (var workspace = Tensor.Empty(device, x.Shape))
-            {
-                if (weight.Grad is { } gw)
-                    Launch(device, k => k.BatchNormReluConv2d.Backward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, gy.View,
-                        workspace.View, g.View, gw.View));
-                else Launch(device, k => k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View));
-            }
+            if (weight.Grad is { } gw)
+                Launch(device, k => k.BatchNormReluConv2d.Backward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, gy.View, g.View, gw.View));
+            else Launch(device, k => k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View));
             Launch(device, k => k.BatchNormRelu.Backward(n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
                 gamma.Grad!.View, beta.Grad!.View, batchStatistics));
             return [g];

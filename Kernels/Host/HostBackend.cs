@@ -126,8 +126,8 @@ public sealed class HostBackend : Backend
             BatchNormReluConv2dHost.Forward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(bias), S(workspace), S(y));
 
         protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw) =>
-            BatchNormReluConv2dHost.Backward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(gy), S(workspace), S(ga), S(gw));
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw) =>
+            BatchNormReluConv2dHost.Backward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(gy), S(ga), S(gw));
     }
 
     sealed class SyncBatchNorm(KernelCalls calls) : SyncBatchNormKernels(calls)

@@ -135,7 +135,7 @@ public sealed class IlgpuBackend : Backend
             BatchNormReluConv2dIlgpu.Forward(k, s, x, mean, invstd, gamma, beta, w, bias, y);
 
         protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw) =>
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw) =>
             BatchNormReluConv2dIlgpu.Backward(k, s, x, mean, invstd, gamma, beta, w, gy, ga, gw);
     }
 

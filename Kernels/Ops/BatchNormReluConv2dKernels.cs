@@ -8,9 +8,10 @@ namespace RevNetIlgpu.Kernels;
 /// w [K, C, KH, KW], y [N, K, OutH, OutW]) and <see cref="BatchNormReluKernels"/> (mean, invstd, gamma, beta [C]).
 /// Forward writes y (=); Backward writes the convolution's input gradient ga = dL/da (=) and accumulates its weight
 /// gradient (+=), the convolution's input being a, both in one call (one launch on the ILGPU backend: the direct
-/// kernel's items or the two GEMMs paired). A form may use <c>workspace</c>, a scratch view of x's length, for a: the
-/// host form normalises into it and runs its convolution; the ILGPU forms leave it untouched. Forms:
-/// Kernels/Ilgpu/BatchNormReluConv2dIlgpu.cs, Kernels/Host/BatchNormReluConv2dHost.cs.
+/// kernel's items or the two GEMMs paired). Forward may use <c>workspace</c>, a scratch view of x's length, for a, and
+/// Backward may use ga itself before it writes it: the host form normalises into them and runs its convolution; the
+/// ILGPU forms leave the workspace untouched. Forms: Kernels/Ilgpu/BatchNormReluConv2dIlgpu.cs,
+/// Kernels/Host/BatchNormReluConv2dHost.cs.
 /// </summary>
 public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(calls)
 {
@@ -19,7 +20,8 @@ public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(
         ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y)
     {
         const string op = "batch norm relu conv2d";
-        Check(op, s, x, mean, invstd, gamma, beta, workspace);
+        Check(op, s, x, mean, invstd, gamma, beta);
+        ShapeCheck.Length(op, "workspace", workspace.Length, x.Length);
         ShapeCheck.Length(op, "w", w.Length, (long)s.K * s.C * s.KH * s.KW);
         if (bias.Length != 0) ShapeCheck.Length(op, "bias", bias.Length, s.K);
         ShapeCheck.Length(op, "y", y.Length, (long)s.N * s.K * s.OutH * s.OutW);
@@ -32,31 +34,30 @@ public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(
     /// ReLU's backward then turn it into dL/dx) and gw += dL/dw.
     /// </summary>
     public void Backward(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta,
-        ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw)
+        ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw)
     {
         const string op = "batch norm relu conv2d backward";
-        Check(op, s, x, mean, invstd, gamma, beta, workspace);
+        Check(op, s, x, mean, invstd, gamma, beta);
         ShapeCheck.Length(op, "w", w.Length, (long)s.K * s.C * s.KH * s.KW);
         ShapeCheck.Length(op, "gy", gy.Length, (long)s.N * s.K * s.OutH * s.OutW);
         ShapeCheck.Length(op, "ga", ga.Length, x.Length);
         ShapeCheck.Length(op, "gw", gw.Length, (long)s.K * s.C * s.KH * s.KW);
         Enter();
-        BackwardCore(s, x, mean, invstd, gamma, beta, w, gy, workspace, ga, gw);
+        BackwardCore(s, x, mean, invstd, gamma, beta, w, gy, ga, gw);
     }
 
     protected abstract void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
         ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y);
 
     protected abstract void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-        ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> workspace, ArrayView<float> ga, ArrayView<float> gw);
+        ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw);
 
     static void Check(string op, Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-        ArrayView<float> beta, ArrayView<float> workspace)
+        ArrayView<float> beta)
     {
         s.Validate(op);
         BatchNormKernels.CheckImage(op, s.N, s.C, s.H * s.W, x, "x");
         BatchNormKernels.CheckChannels(op, s.C, mean, invstd, gamma);
         ShapeCheck.Length(op, "beta", beta.Length, s.C);
-        ShapeCheck.Length(op, "workspace", workspace.Length, x.Length);
     }
 }

@@ -232,7 +232,7 @@ static class ConvRuns
         {
             // The convolution's input gradient (with respect to relu(batchnorm(x))) and its weight gradient in one call.
             k.BatchNormReluConv2d.Forward(s, dx.View, mean.View, invstd.View, gamma.View, beta.View, dw.View, db.View, workspace.View, dy.View);
-            k.BatchNormReluConv2d.Backward(s, dx.View, mean.View, invstd.View, gamma.View, beta.View, dw.View, dgy.View, workspace.View, dgx.View, dgw.View);
+            k.BatchNormReluConv2d.Backward(s, dx.View, mean.View, invstd.View, gamma.View, beta.View, dw.View, dgy.View, dgx.View, dgw.View);
         }
         else
         {
