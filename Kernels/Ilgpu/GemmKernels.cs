@@ -169,7 +169,8 @@ public static class GemmKernels
         }
         if (default(TB).StagedWords(1) > 0)
         {
-            if (member) b.Stage(SharedMemory.GetDynamic<Quad>(), tid, threads);
+            // Floats seen as words: ILGPU's OpenCL backend cannot size a dynamic array of a struct type.
+            if (member) b.Stage(SharedMemory.GetDynamic<float>().Cast<Quad>(), tid, threads);
             Group.Barrier();
         }
 
@@ -483,7 +484,7 @@ public static class GemmKernels
         int counters = CounterInts(plan);
         var split = Split<TA, TB, TC, TDepth>(plan, g, partials > 0 ? k.Scratch(partials) : default, counters > 0 ? k.Counters(counters) : default, ref bytes);
         int staged = g.B.StagedWords(plan.SliceK);
-        var shared = staged > 0 ? SharedMemoryConfig.RequestDynamic<Quad>(staged) : SharedMemoryConfig.Empty;
+        var shared = staged > 0 ? SharedMemoryConfig.RequestDynamic<float>(4 * staged) : SharedMemoryConfig.Empty;
         var config = new KernelConfig(new Index3D(plan.BlocksN, plan.BlocksM, plan.Slices), new Index3D(plan.Threads, 1, 1), shared);
         long flops = 2L * g.M * g.N * g.K;
         k.Load<GemmArgs<TA, TB, TC>, GemmSplit>(TiledKernel<TA, TB, TC, TTiling, TRegisters, TDepth>)(
@@ -507,7 +508,7 @@ public static class GemmKernels
         var split2 = Split<TA2, TB2, TC2, TD2>(plan2, g2, partials2 > 0 ? scratch.SubView(partials1, partials2) : default,
             counters2 > 0 ? arrivals.SubView(counters1, counters2) : default, ref bytes2);
         int staged = Math.Max(g1.B.StagedWords(plan1.SliceK), g2.B.StagedWords(plan2.SliceK));
-        var shared = staged > 0 ? SharedMemoryConfig.RequestDynamic<Quad>(staged) : SharedMemoryConfig.Empty;
+        var shared = staged > 0 ? SharedMemoryConfig.RequestDynamic<float>(4 * staged) : SharedMemoryConfig.Empty;
         var config = new KernelConfig(new Index3D(split1.Groups + split2.Groups, 1, 1), new Index3D(Math.Max(plan1.Threads, plan2.Threads), 1, 1), shared);
         long flops1 = 2L * g1.M * g1.N * g1.K, flops2 = 2L * g2.M * g2.N * g2.K;
         var cost = new LaunchCost(flops1 + flops2, bytes1 + bytes2, $"{shape1} + {shape2}",

@@ -238,12 +238,10 @@ public readonly record struct GemmPlan(GemmTileShape Tile, int BlockK, int Slice
     /// <summary>
     /// The tiling and K split for C [m, n] with K = <paramref name="k"/> stepped by <paramref name="blockK"/>: the CPU
     /// accelerator's <see cref="Tile16x16"/> when <paramref name="small"/>; otherwise, among the GPU tilings, the one with
-    /// the best estimated throughput that starts at least <paramref name="targetGroups"/> groups (splitting K into the
-    /// fewest slices of at least <paramref name="minSliceSteps"/> steps that reach the target); when none reaches it, the
-    /// one starting the most groups. The estimate: the share of the tiles' work that lies inside C, times the register
-    /// tile's efficiency (a thread with 8×8 accumulators does 64 multiply-adds per 4 shared-memory loads, 4×4 only 16 per
-    /// 2), times a small cost per extra slice. <paramref name="fits"/> leaves out tilings the GEMM's loaders cannot take
-    /// (more register slots per thread than they have).
+    /// the best estimated throughput (<see cref="Score"/>) that starts at least <paramref name="targetGroups"/> groups
+    /// (splitting K into the fewest slices of at least <paramref name="minSliceSteps"/> steps that reach the target); when
+    /// none reaches it, the one starting the most groups. <paramref name="fits"/> leaves out tilings the GEMM's loaders
+    /// cannot take (more register slots per thread than they have).
     /// </summary>
     public static GemmPlan Choose(int m, int n, int k, int blockK, int targetGroups, int minSliceSteps, bool small, Func<GemmTileShape, bool>? fits = null)
     {
@@ -256,18 +254,28 @@ public readonly record struct GemmPlan(GemmTileShape Tile, int BlockK, int Slice
             var plan = Split(tile, m, n, k, blockK, Math.Max(1, targetGroups), Math.Max(1, minSliceSteps));
             if (plan.Groups > most.Groups) most = plan;
             if (plan.Groups < targetGroups) continue;
-            double score = Score(plan, m, n);
+            double score = Score(plan, m, n, k);
             if (score > bestScore) (best, bestScore) = (plan, score);
         }
         return bestScore >= 0 ? best : most;
     }
 
-    static double Score(GemmPlan plan, int m, int n)
+    /// <summary>
+    /// Estimated throughput of a plan, relative: the share of the tiles' work that lies inside C, times the share of a
+    /// thread's instructions that are multiply-adds, divided by what the split's partial sums add. Per k a thread issues
+    /// TM·TN multiply-adds, (TM + TN)/4 shared-memory loads, about 7.3 instructions for each value it loads ((BM + BN) /
+    /// threads of them) and its share of about 110 per K step (loop, barrier, addressing): constants fitted to this
+    /// kernel's SASS on sm_90 (forward 3×3 at 16×256 and 32×64: predicted FFMA shares 0.54 and 0.49, measured 0.55 and
+    /// 0.46). A split moves 2·M·N floats per extra slice against 2·M·N·K FLOPs; at H200's 14 FLOP per byte, half of that
+    /// assumed hidden behind the multiply-adds.
+    /// </summary>
+    static double Score(GemmPlan plan, int m, int n, int k)
     {
         var d = Dimensions(plan.Tile);
         double fill = (double)m * n / ((long)plan.BlocksM * d.BlockM * plan.BlocksN * d.BlockN);
-        double registers = d.Accumulators switch { >= 64 => 1.0, >= 32 => 0.85, _ => 0.7 };
-        return fill * registers / (1 + 0.02 * (plan.Slices - 1));
+        double perK = d.Accumulators + (d.ThreadRows + d.ThreadCols) / 4.0 + 7.3 * (d.BlockM + d.BlockN) / d.Threads + 110.0 / plan.BlockK;
+        double split = 1 + 28.0 * (plan.Slices - 1) / k;
+        return fill * d.Accumulators / perK / split;
     }
 
     /// <summary><paramref name="tile"/> for C [m, n], with K split into the fewest slices of at least <paramref name="minSliceSteps"/> steps that start <paramref name="targetGroups"/> groups.</summary>
