@@ -14,9 +14,13 @@ public sealed class KernelCalls
     /// <summary>When set, every call is timed into it: for `revnet bench step --profile`, not for training.</summary>
     public KernelCallProfile? Profile { get; set; }
 
+    /// <summary>When set, every call's entry point is appended to it in order: a host step's launch list for `revnet bench step --json`.</summary>
+    public List<string>? Log { get; set; }
+
     internal void Enter(string contract, string method)
     {
         Interlocked.Increment(ref count);
         Profile?.Enter($"{contract}.{method}");
+        Log?.Add($"{contract}.{method}");
     }
 }

@@ -16,6 +16,8 @@ public sealed class KernelSet
 
     public required BatchNormReluKernels BatchNormRelu { get; init; }
 
+    public required BatchNormReluConv2dKernels BatchNormReluConv2d { get; init; }
+
     public required SyncBatchNormKernels SyncBatchNorm { get; init; }
 
     public required PoolKernels Pool { get; init; }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Times, with PyTorch/cuDNN (fp32, TF32 off), the convolution shapes and passes in the JSON of `revnet bench convs
---json` on the same GPU, and prints both side by side. Forward is F.conv2d; grad-input and grad-weight are
+"""Times, with PyTorch/cuDNN (fp32; TF32 off unless --tf32, PyTorch's default for convolutions), the convolution shapes
+and passes in the JSON of `revnet bench convs --json` on the same GPU, and prints both side by side. Forward is F.conv2d; grad-input and grad-weight are
 torch.nn.grad.conv2d_input / conv2d_weight (cuDNN's backward-data and backward-filter). Each pass: median of --repeat
 synchronised calls after warm-up. Last line: RESULT conv revnet_over_torch_geomean=<geometric mean of time ratios>"""
 import argparse
@@ -32,9 +32,10 @@ def main():
     parser.add_argument("revnet_json", help="output of `revnet bench convs --json`")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--device", default="cuda", help="cuda (the comparison); cpu only to check this script")
+    parser.add_argument("--tf32", action="store_true", help="let cuDNN use TF32 tensor cores (PyTorch's default for convolutions)")
     args = parser.parse_args()
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = args.tf32
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = True
     rows = json.load(open(args.revnet_json))
     dev = torch.device(args.device)
@@ -59,7 +60,7 @@ def main():
         print(f"{shape:<34} {r['pass']:<12} {r['median_ms']:>10.3f} {ms:>10.3f} {ratio:>6.2f}x")
     total_revnet = sum(r["median_ms"] for r in rows)
     print(f"sum of medians: revnet {total_revnet:.2f} ms (each shape once; a step runs most of them several times)")
-    print(f"RESULT conv revnet_over_torch_geomean={math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}")
+    print(f"RESULT conv tf32={'on' if args.tf32 else 'off'} revnet_over_torch_geomean={math.exp(sum(map(math.log, ratios)) / len(ratios)):.2f}")
 
 
 if __name__ == "__main__":

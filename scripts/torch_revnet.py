@@ -278,12 +278,13 @@ def main():
     step.add_argument("--image", type=int, default=32)
     step.add_argument("--steps", type=int, default=30)
     step.add_argument("--warmup", type=int, default=5)
+    step.add_argument("--tf32", action="store_true", help="let cuDNN and cuBLAS use TF32 tensor cores (PyTorch's default for convolutions)")
     args = parser.parse_args()
     if args.command == "serve":
         serve()
         return
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
     torch.backends.cudnn.benchmark = True
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     model = ResidualNetwork(**MODELS[args.model]).to(device)
@@ -307,7 +308,7 @@ def main():
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    print(f"device={device} model={args.model} mode={args.mode} params={parameter_count(model)} batch={args.batch} "
+    print(f"device={device} model={args.model} mode={args.mode} tf32={'on' if args.tf32 else 'off'} params={parameter_count(model)} batch={args.batch} "
           f"ms_per_step={1000 * seconds / args.steps:.2f}")
     print(f"RESULT torch images_per_s={args.batch * args.steps / seconds:.1f}")
 

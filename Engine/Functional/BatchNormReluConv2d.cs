@@ -6,13 +6,13 @@ public static partial class Functional
 {
     /// <summary>
     /// conv2d(relu(batchnorm2d(x))) as one op that saves only x (with mean and invstd), not the normalised or the
-    /// activated tensor: backward recomputes a = relu(batchnorm(x)) with the same kernel (so the same bits) into a
-    /// temporary for the convolution's weight gradient, frees it, and the fused batch-norm-ReLU backward takes the mask
-    /// from x itself (<see cref="BatchNormReluKernels"/>; no division by gamma). A pre-activation unit's BN-ReLU-conv then
-    /// keeps one tensor instead of three (x, and the activation both the ReLU and the convolution would keep, plus the
-    /// batch norm's output), for one more normalisation pass in backward; at most one more tensor of x's size is alive at
-    /// once. Shapes and statistics as in <see cref="BatchNorm2d"/> and <see cref="Conv2d"/>; gradients: x, gamma, beta,
-    /// weight, bias (+=).
+    /// activated tensor: the convolution and its weight gradient read a = relu(batchnorm(x)) through
+    /// <see cref="BatchNormReluConv2dKernels"/>, which normalises as it loads x (GPU and ILGPU forms) or into a workspace
+    /// (host form), and the fused batch-norm-ReLU backward takes the mask from x itself (<see cref="BatchNormReluKernels"/>;
+    /// no division by gamma). A pre-activation unit's BN-ReLU-conv then keeps one tensor instead of three (x, and the
+    /// activation both the ReLU and the convolution would keep, plus the batch norm's output); the forward's workspace,
+    /// one more tensor of x's size, lives only during its kernel call (backward normalises into dL/da's own memory). Shapes and statistics as in <see cref="BatchNorm2d"/> and
+    /// <see cref="Conv2d"/>; gradients: x, gamma, beta, weight, bias (+=).
     /// </summary>
     public static Tensor BatchNormReluConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, bool batchStatistics,
         Tensor weight, Tensor? bias, int stride, int padding)
@@ -23,32 +23,22 @@ public static partial class Functional
         var device = x.Device;
         device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
-        using (var a = NormalizeRelu())
-            Launch(device, k => k.Conv2d.Forward(s, a.View, weight.View, bias?.View ?? default, y.View));
+        using (var workspace = Tensor.Empty(device, x.Shape))
+            Launch(device, k => k.BatchNormReluConv2d.Forward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, bias?.View ?? default,
+                workspace.View, y.View));
         device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
         {
             var gy = grads[0]!;
-            if (weight.Grad is { } gw)
-                using (var a = NormalizeRelu())
-                    Launch(device, k => k.Conv2d.BackwardWeight(s, a.View, gy.View, gw.View));
             if (bias?.Grad is { } gb) Launch(device, k => k.Channels.AccumulatePerChannel(s.N, s.K, s.OutH * s.OutW, gy.View, gb.View));
-            // dL/da, then batch norm + ReLU's backward in place over it: it becomes dL/dx.
+            // dL/da (and dL/dw in the same call), then batch norm + ReLU's backward in place over it: it becomes dL/dx.
             var g = Tensor.Empty(device, x.Shape);
-            Launch(device, k =>
-            {
-                k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View);
-                k.BatchNormRelu.Backward(n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
-                    gamma.Grad!.View, beta.Grad!.View, batchStatistics);
-            });
+            if (weight.Grad is { } gw)
+                Launch(device, k => k.BatchNormReluConv2d.Backward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, gy.View, g.View, gw.View));
+            else Launch(device, k => k.Conv2d.BackwardInput(s, gy.View, weight.View, g.View));
+            Launch(device, k => k.BatchNormRelu.Backward(n, c, hw, x.View, g.View, mean.View, invstd.View, gamma.View, beta.View, g.View,
+                gamma.Grad!.View, beta.Grad!.View, batchStatistics));
             return [g];
         }, hasParameters: weight.Grad is not null || gamma.Grad is not null);
         return y;
-
-        Tensor NormalizeRelu()
-        {
-            var a = Tensor.Empty(device, x.Shape);
-            Launch(device, k => k.BatchNormRelu.Forward(n, c, hw, x.View, mean.View, invstd.View, gamma.View, beta.View, a.View));
-            return a;
-        }
     }
 }

@@ -23,6 +23,7 @@ public sealed class HostBackend : Backend
             Conv2d = new Conv2d(Calls),
             BatchNorm = new BatchNorm(Calls),
             BatchNormRelu = new BatchNormRelu(Calls),
+            BatchNormReluConv2d = new BatchNormReluConv2d(Calls),
             SyncBatchNorm = new SyncBatchNorm(Calls),
             Pool = new Pool(Calls),
             Subsample = new Subsample(Calls),
@@ -117,6 +118,17 @@ public sealed class HostBackend : Backend
         protected override void BackwardCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> ga, ArrayView<float> mean, ArrayView<float> invstd,
             ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> gx, ArrayView<float> ggamma, ArrayView<float> gbeta, bool batchStatistics) =>
             BatchNormHost.BackwardRelu(n, c, hw, S(x), S(ga), S(mean), S(invstd), S(gamma), S(beta), S(gx), S(ggamma), S(gbeta), batchStatistics);
+    }
+
+    sealed class BatchNormReluConv2d(KernelCalls calls) : BatchNormReluConv2dKernels(calls)
+    {
+        protected override void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y) =>
+            BatchNormReluConv2dHost.Forward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(bias), S(workspace), S(y));
+
+        protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw) =>
+            BatchNormReluConv2dHost.Backward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(gy), S(ga), S(gw));
     }
 
     sealed class SyncBatchNorm(KernelCalls calls) : SyncBatchNormKernels(calls)

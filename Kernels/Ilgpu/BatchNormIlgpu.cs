@@ -115,9 +115,10 @@ internal static class BatchNormIlgpu
 
     static void NormalizeKernel(ChannelAffine p, ArrayView<float> x, ArrayView<float> beta, ArrayView<float> y)
     {
-        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step)
+        var at = Odometer.OfThread(p.Hw, p.C);
+        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step, at.Advance())
         {
-            int ch = i / p.Hw % p.C;
+            int ch = at.D1;
             y[i] = p.Gamma[ch] * (x[i] - p.Mean[ch]) * p.Invstd[ch] + beta[ch];
         }
     }
@@ -147,8 +148,8 @@ internal static class BatchNormIlgpu
         }
     }
 
-    /// <summary>Group (slice, channel): Σgy and Σgy·xhat over its slice, stored as the slice's partials.</summary>
-    static void BackwardSumsKernel(BackwardArgs a)
+    /// <summary>Group (slice, channel): Σgy and Σgy·xhat over its slice.</summary>
+    static (float Gy, float GyXhat) SliceSums(BackwardArgs a)
     {
         var p = a.Affine;
         int ch = Grid.IdxY;
@@ -160,41 +161,51 @@ internal static class BatchNormIlgpu
             sumGy += gy;
             sumGyXhat += gy * (a.X[walk.Index] - mu) * inv;
         }
-        sumGy = GroupReduction.Sum(sumGy);
-        sumGyXhat = GroupReduction.Sum(sumGyXhat);
+        return (GroupReduction.Sum(sumGy), GroupReduction.Sum(sumGyXhat));
+    }
+
+    /// <summary>Group (slice, channel) of a channel cut into several slices: its slice's sums, stored as the slice's partials.</summary>
+    static void BackwardSumsKernel(BackwardArgs a)
+    {
+        var (sumGy, sumGyXhat) = SliceSums(a);
         if (Group.IdxX != 0) return;
-        int at = (ch * a.Slices.Slices + Grid.IdxX) * 2;
+        int at = (Grid.IdxY * a.Slices.Slices + Grid.IdxX) * 2;
         a.Partials[at] = sumGy;
         a.Partials[at + 1] = sumGyXhat;
     }
 
     /// <summary>
-    /// Group (slice, channel): the channel's sums (its partials added in slice order, by every group alike), then gx over
-    /// the slice; slice 0 adds the sums to ggamma and gbeta.
+    /// Group (slice, channel): the channel's sums (its own when it holds the whole channel, else its partials added in
+    /// slice order, by every group alike), then gx over the slice; slice 0 adds the sums to ggamma and gbeta.
     /// </summary>
     static void BackwardKernel(BackwardArgs a)
     {
         var p = a.Affine;
         int ch = Grid.IdxY;
-        var sums = SharedMemory.Allocate<float>(2);
-        if (Group.IdxX == 0)
+        float sumGy, sumGyXhat;
+        if (a.Slices.Slices == 1) (sumGy, sumGyXhat) = SliceSums(a);
+        else
         {
-            float total = 0f, totalXhat = 0f;
-            for (int i = 0, at = ch * a.Slices.Slices * 2; i < a.Slices.Slices; i++, at += 2)
+            var sums = SharedMemory.Allocate<float>(2);
+            if (Group.IdxX == 0)
             {
-                total += a.Partials[at];
-                totalXhat += a.Partials[at + 1];
+                float total = 0f, totalXhat = 0f;
+                for (int i = 0, at = ch * a.Slices.Slices * 2; i < a.Slices.Slices; i++, at += 2)
+                {
+                    total += a.Partials[at];
+                    totalXhat += a.Partials[at + 1];
+                }
+                sums[0] = total;
+                sums[1] = totalXhat;
             }
-            sums[0] = total;
-            sums[1] = totalXhat;
-            if (Grid.IdxX == 0)
-            {
-                a.GGamma[ch] += totalXhat;
-                a.GBeta[ch] += total;
-            }
+            Group.Barrier();
+            (sumGy, sumGyXhat) = (sums[0], sums[1]);
         }
-        Group.Barrier();
-        float sumGy = sums[0], sumGyXhat = sums[1];
+        if (Group.IdxX == 0 && Grid.IdxX == 0)
+        {
+            a.GGamma[ch] += sumGyXhat;
+            a.GBeta[ch] += sumGy;
+        }
         int m = a.Slices.M(a.N);
         // With batch statistics, mean and invstd also move with x: that removes the gradient's mean and its projection on xhat.
         float meanGy = a.BatchStats != 0 ? sumGy / m : 0f;
@@ -223,7 +234,7 @@ internal static class BatchNormIlgpu
         args.Slices = slices;
         args.N = n;
         args.Eps = eps;
-        k.Load<StatsArgs>(BatchStatsKernel)(slices.ReductionLaunch(k), args);
+        k.Load<StatsArgs>(BatchStatsKernel)(slices.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 5, 2, 0), args);
     }
 
     /// <summary>The running-statistics arguments of <see cref="ComputeBatchStats"/> (<c>Unbias</c> = M/(M-1)).</summary>
@@ -234,7 +245,7 @@ internal static class BatchNormIlgpu
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> y)
     {
         var p = new ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw };
-        k.Load<ChannelAffine, ArrayView<float>, ArrayView<float>, ArrayView<float>>(NormalizeKernel)(k.GridStride(x.Length), p, x, beta, y);
+        k.Load<ChannelAffine, ArrayView<float>, ArrayView<float>, ArrayView<float>>(NormalizeKernel)(k.GridStride(x.Length), LaunchCost.Elementwise(x.Length, 4, 1, 1), p, x, beta, y);
     }
 
     internal static void UpdateRunningStats(KernelContext k, int c, int m, ArrayView<float> mean, ArrayView<float> invstd, float eps, float momentum,
@@ -242,13 +253,13 @@ internal static class BatchNormIlgpu
     {
         var u = new RunningUpdate { Eps = eps, Momentum = momentum, Unbias = (float)((double)m / (m - 1)) };
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, RunningUpdate>(RunningStatsKernel)(
-            k.GridStride(c), mean, invstd, runningMean, runningVar, u);
+            k.GridStride(c), LaunchCost.Elementwise(c, 10, 4, 2), mean, invstd, runningMean, runningVar, u);
     }
 
     internal static void EvalStats(KernelContext k, int c, ArrayView<float> runningMean, ArrayView<float> runningVar, float eps,
         ArrayView<float> mean, ArrayView<float> invstd) =>
         k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, float>(EvalStatsKernel)(
-            k.GridStride(c), runningMean, runningVar, mean, invstd, eps);
+            k.GridStride(c), LaunchCost.Elementwise(c, 2, 2, 2), runningMean, runningVar, mean, invstd, eps);
 
     internal static void Backward(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> mean,
         ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> gx, ArrayView<float> ggamma, ArrayView<float> gbeta, bool batchStatistics)
@@ -258,9 +269,14 @@ internal static class BatchNormIlgpu
         {
             Affine = new ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw },
             X = x, Gy = gy, Gx = gx, GGamma = ggamma, GBeta = gbeta, BatchStats = batchStatistics ? 1 : 0,
-            Partials = k.Scratch((long)c * slices.Slices * 2), Slices = slices, N = n,
+            Slices = slices, N = n,
         };
-        k.Load<BackwardArgs>(BackwardSumsKernel)(slices.ReductionLaunch(k), args);
-        k.Load<BackwardArgs>(BackwardKernel)(slices.Launch(k), args);
+        if (slices.Slices > 1)
+        {
+            args.Partials = k.Scratch((long)c * slices.Slices * 2);
+            k.Load<BackwardArgs>(BackwardSumsKernel)(slices.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 4, 2, 0), args);
+        }
+        // One slice per channel: the kernel sums its channel itself, reading x and gy twice.
+        k.Load<BackwardArgs>(BackwardKernel)(slices.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, slices.Slices > 1 ? 5 : 9, slices.Slices > 1 ? 2 : 4, 1), args);
     }
 }

@@ -8,8 +8,10 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// HW = H*W and per-channel gamma, beta, mean, invstd [C]; M = N*H*W values per channel. Backward reads only x and the statistics:
 /// it recomputes the pre-activation z = gamma*xhat + beta to mask the incoming gradient (ga where z &gt; 0), so a caller
 /// needs to keep neither the normalised nor the activated tensor, and never divides by gamma (no reconstruction of x
-/// from the output, hence safe for any gamma including 0). One group per channel, deterministic sums, as in
-/// <see cref="BatchNormIlgpu"/>; gx may be the same view as ga (each element is read before it is overwritten).
+/// from the output, hence safe for any gamma including 0). The backward's sums run several groups per channel
+/// (<see cref="ChannelSlices"/>, enough for two groups per SM) and combine in slice order, so they are deterministic;
+/// when one group holds a whole channel (the CPU accelerator) sums and gradient are one launch, else two. gx may be the
+/// same view as ga (each element is read before it is overwritten).
 /// </summary>
 public static class BatchNormReluIlgpu
 {
@@ -20,12 +22,16 @@ public static class BatchNormReluIlgpu
         public int C, Hw;
     }
 
-    /// <summary>Backward arguments; <c>BatchStats</c> is 1 in training mode (statistics depend on x), 0 with fixed statistics.</summary>
+    /// <summary>
+    /// Backward arguments; <c>BatchStats</c> is 1 in training mode (statistics depend on x), 0 with fixed statistics.
+    /// <c>Partials</c>: Σgz and Σgz·xhat of each (channel, slice), [C, Slices, 2], when a channel has several slices.
+    /// </summary>
     public struct BackwardArgs
     {
         public Affine Affine;
-        public ArrayView<float> X, Ga, Gx, GGamma, GBeta;
-        public int BatchStats;
+        public ArrayView<float> X, Ga, Gx, GGamma, GBeta, Partials;
+        public ChannelSlices Slices;
+        public int N, BatchStats;
     }
 
     /// <summary>
@@ -36,43 +42,84 @@ public static class BatchNormReluIlgpu
 
     static void ForwardKernel(Affine p, ArrayView<float> x, ArrayView<float> a)
     {
-        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step)
+        var at = Odometer.OfThread(p.Hw, p.C);
+        for (int i = GridLoop.Start, end = x.IntLength, step = GridLoop.Stride; i < end; i += step, at.Advance())
         {
-            int ch = i / p.Hw % p.C;
+            int ch = at.D1;
             a[i] = IntrinsicMath.Max(p.Gamma[ch] * (x[i] - p.Mean[ch]) * p.Invstd[ch] + p.Beta[ch], 0f);
         }
     }
 
-    static void BackwardKernel(BackwardArgs a)
+    /// <summary>Group (slice, channel): Σgz and Σgz·xhat over its slice of the channel.</summary>
+    static (float Gz, float GzXhat) SliceSums(BackwardArgs a)
     {
         var p = a.Affine;
-        int ch = Grid.IdxX;
-        int m = a.X.IntLength / p.C;
+        int ch = Grid.IdxY;
         float mu = p.Mean[ch], inv = p.Invstd[ch], gamma = p.Gamma[ch], beta = p.Beta[ch];
         float sumGz = 0f, sumGzXhat = 0f;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        for (var walk = new ChannelWalk(a.Slices, a.N); walk.Valid; walk.Advance())
         {
-            int i = ChannelIlgpu.ChannelElement(ch, j, p.C, p.Hw);
+            int i = walk.Index;
             float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
             sumGz += gz;
             sumGzXhat += gz * (a.X[i] - mu) * inv; // grouped as batch norm's own backward groups it: the same sums, bit for bit
         }
-        sumGz = GroupReduction.Sum(sumGz);
-        sumGzXhat = GroupReduction.Sum(sumGzXhat);
-        float meanGz = a.BatchStats != 0 ? sumGz / m : 0f;
-        float meanGzXhat = a.BatchStats != 0 ? sumGzXhat / m : 0f;
-        float scale = gamma * inv;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        return (GroupReduction.Sum(sumGz), GroupReduction.Sum(sumGzXhat));
+    }
+
+    /// <summary>Group (slice, channel) of a channel cut into several slices: its slice's sums, stored as the slice's partials.</summary>
+    static void BackwardSumsKernel(BackwardArgs a)
+    {
+        var (gz, gzXhat) = SliceSums(a);
+        if (Group.IdxX != 0) return;
+        int at = (Grid.IdxY * a.Slices.Slices + Grid.IdxX) * 2;
+        a.Partials[at] = gz;
+        a.Partials[at + 1] = gzXhat;
+    }
+
+    /// <summary>
+    /// Group (slice, channel): the channel's sums (its own, when it holds the whole channel; else the partials added in
+    /// slice order, by every group alike), then gx over the slice; slice 0 adds the sums to ggamma and gbeta.
+    /// </summary>
+    static void BackwardKernel(BackwardArgs a)
+    {
+        var p = a.Affine;
+        int ch = Grid.IdxY;
+        float sumGz, sumGzXhat;
+        if (a.Slices.Slices == 1) (sumGz, sumGzXhat) = SliceSums(a);
+        else
         {
-            int i = ChannelIlgpu.ChannelElement(ch, j, p.C, p.Hw);
-            float xhat = (a.X[i] - mu) * inv;
-            float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
-            a.Gx[i] = scale * (gz - meanGz - xhat * meanGzXhat);
+            var sums = SharedMemory.Allocate<float>(2);
+            if (Group.IdxX == 0)
+            {
+                float total = 0f, totalXhat = 0f;
+                for (int i = 0, at = ch * a.Slices.Slices * 2; i < a.Slices.Slices; i++, at += 2)
+                {
+                    total += a.Partials[at];
+                    totalXhat += a.Partials[at + 1];
+                }
+                sums[0] = total;
+                sums[1] = totalXhat;
+            }
+            Group.Barrier();
+            (sumGz, sumGzXhat) = (sums[0], sums[1]);
         }
-        if (Group.IdxX == 0)
+        if (Group.IdxX == 0 && Grid.IdxX == 0)
         {
             a.GGamma[ch] += sumGzXhat;
             a.GBeta[ch] += sumGz;
+        }
+        int m = a.Slices.M(a.N);
+        float meanGz = a.BatchStats != 0 ? sumGz / m : 0f;
+        float meanGzXhat = a.BatchStats != 0 ? sumGzXhat / m : 0f;
+        float mu = p.Mean[ch], inv = p.Invstd[ch], gamma = p.Gamma[ch], beta = p.Beta[ch];
+        float scale = gamma * inv;
+        for (var walk = new ChannelWalk(a.Slices, a.N); walk.Valid; walk.Advance())
+        {
+            int i = walk.Index;
+            float xhat = (a.X[i] - mu) * inv;
+            float gz = a.Ga[i] * Active(a.X[i], mu, inv, gamma, beta);
+            a.Gx[i] = scale * (gz - meanGz - xhat * meanGzXhat);
         }
     }
 
@@ -80,18 +127,27 @@ public static class BatchNormReluIlgpu
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> a)
     {
         var p = new Affine { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, Hw = hw };
-        k.Load<Affine, ArrayView<float>, ArrayView<float>>(ForwardKernel)(k.GridStride(x.Length), p, x, a);
+        k.Load<Affine, ArrayView<float>, ArrayView<float>>(ForwardKernel)(k.GridStride(x.Length), LaunchCost.Elementwise(x.Length, 5, 1, 1), p, x, a);
     }
 
-    internal static void Backward(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> ga, ArrayView<float> mean,
+    internal static void Backward(KernelContext k, int n, int c, int hw, ArrayView<float> x, ArrayView<float> ga, ArrayView<float> mean,
         ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> gx, ArrayView<float> ggamma, ArrayView<float> gbeta,
         bool batchStatistics)
     {
+        var slices = ChannelSlices.For(k, n, c, hw);
         var args = new BackwardArgs
         {
             Affine = new Affine { Mean = mean, Invstd = invstd, Gamma = gamma, Beta = beta, C = c, Hw = hw },
             X = x, Ga = ga, Gx = gx, GGamma = ggamma, GBeta = gbeta, BatchStats = batchStatistics ? 1 : 0,
+            Slices = slices, N = n,
         };
-        k.Load<BackwardArgs>(BackwardKernel)(k.GroupPerItem(c), args);
+        if (slices.Slices > 1)
+        {
+            args.Partials = k.Scratch((long)c * slices.Slices * 2);
+            k.Load<BackwardArgs>(BackwardSumsKernel)(slices.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 9, 2, 0), args);
+        }
+        // One slice per channel: the kernel sums its channel itself, reading x and ga twice.
+        int reads = slices.Slices > 1 ? 2 : 4;
+        k.Load<BackwardArgs>(BackwardKernel)(slices.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, slices.Slices > 1 ? 11 : 20, reads, 1), args);
     }
 }

@@ -29,18 +29,16 @@ public static class ChannelIlgpu
         public int N, C, C1, Hw;
     }
 
-    /// <summary>Flat index of element <paramref name="j"/> (0 ≤ j &lt; N*HW, image-major) of channel <paramref name="ch"/>.</summary>
-    internal static int ChannelElement(int ch, int j, int c, int hw) => (j / hw * c + ch) * hw + j % hw;
-
-    /// <summary><paramref name="accumulate"/> is 0 (sum = …) or 1 (sum += …): an int, as OpenCL kernels take no bool.</summary>
-    static void SumPerChannelKernel(ArrayView<float> x, ArrayView<float> sum, Index2D channelsAndHw, int accumulate)
+    /// <summary>
+    /// One group per channel (a channel walk of one slice): sum[ch] = (or, with <paramref name="accumulate"/> 1, +=) Σ of
+    /// the channel. <paramref name="accumulate"/> is an int, as OpenCL kernels take no bool.
+    /// </summary>
+    static void SumPerChannelKernel(ArrayView<float> x, ArrayView<float> sum, ChannelSlices channel, int accumulate)
     {
-        int c = channelsAndHw.X, hw = channelsAndHw.Y;
-        int ch = Grid.IdxX;
-        int m = x.IntLength / c;
+        int ch = Grid.IdxY;
         float partial = 0f;
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
-            partial += x[ChannelElement(ch, j, c, hw)];
+        for (var walk = new ChannelWalk(channel, x.IntLength / (channel.C * channel.Hw)); walk.Valid; walk.Advance())
+            partial += x[walk.Index];
         float total = GroupReduction.Sum(partial);
         if (Group.IdxX == 0) sum[ch] = accumulate != 0 ? sum[ch] + total : total;
     }
@@ -48,9 +46,10 @@ public static class ChannelIlgpu
     static void CopyBlockKernel(ArrayView<float> src, ArrayView<float> dst, ChannelBlock b)
     {
         int perImage = b.Count * b.Hw;
-        for (int i = GridLoop.Start, end = b.N * perImage, step = GridLoop.Stride; i < end; i += step)
+        var at = Odometer.OfThread(perImage);
+        for (int i = GridLoop.Start, end = b.N * perImage, step = GridLoop.Stride; i < end; i += step, at.Advance())
         {
-            int image = i / perImage, r = i % perImage;
+            int image = at.D1, r = at.D0;
             dst[(image * b.DstChannels + b.DstStart) * b.Hw + r] = src[(image * b.SrcChannels + b.SrcStart) * b.Hw + r];
         }
     }
@@ -94,28 +93,36 @@ public static class ChannelIlgpu
     static void PadKernel(ArrayView<float> x, ArrayView<float> y, int c, int cOut, int hw)
     {
         int inPerImage = c * hw, outPerImage = cOut * hw;
-        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step)
+        var at = Odometer.OfThread(outPerImage);
+        for (int i = GridLoop.Start, end = y.IntLength, step = GridLoop.Stride; i < end; i += step, at.Advance())
         {
-            int image = i / outPerImage, r = i % outPerImage;
+            int image = at.D1, r = at.D0;
             y[i] = r < inPerImage ? x[image * inPerImage + r] : 0f;
         }
     }
 
     /// <summary>sum[c] = (or += with <paramref name="accumulate"/>) Σ over n and hw of x[n,c,hw]: one group per channel.</summary>
-    internal static void SumPerChannel(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> sum, bool accumulate) =>
-        k.Load<ArrayView<float>, ArrayView<float>, Index2D, int>(SumPerChannelKernel)(k.GroupPerItem(c), x, sum, new Index2D(c, hw), accumulate ? 1 : 0);
+    internal static void SumPerChannel(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> sum, bool accumulate)
+    {
+        var channel = new ChannelSlices(c, hw, 1, x.IntLength / c);
+        k.Load<ArrayView<float>, ArrayView<float>, ChannelSlices, int>(SumPerChannelKernel)(
+            channel.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 1, 1, 0), x, sum, channel, accumulate ? 1 : 0);
+    }
 
     /// <summary>Split (gather false: x → a, b) or concat (true: a, b → x) in one launch.</summary>
     internal static void SplitConcat(KernelContext k, ArrayView<float> x, ArrayView<float> a, ArrayView<float> b, ChannelHalves s, bool gather) =>
-        k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ChannelHalves, int>(SplitConcatKernel)(k.GridStride(x.Length), x, a, b, s, gather ? 1 : 0);
+        k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ChannelHalves, int>(SplitConcatKernel)(
+            k.GridStride(x.Length), LaunchCost.Elementwise(x.Length, 0, 1, 1), x, a, b, s, gather ? 1 : 0);
 
     internal static void PadChannels(KernelContext k, int c, int cOut, int hw, ArrayView<float> x, ArrayView<float> y) =>
-        k.Load<ArrayView<float>, ArrayView<float>, int, int, int>(PadKernel)(k.GridStride(y.Length), x, y, c, cOut, hw);
+        k.Load<ArrayView<float>, ArrayView<float>, int, int, int>(PadKernel)(
+            k.GridStride(y.Length), new LaunchCost(0, (x.Length + y.Length) * sizeof(float)), x, y, c, cOut, hw);
 
     /// <summary>gx = gy[:, :c], as one channel block copy.</summary>
     internal static void PadChannelsBackward(KernelContext k, int n, int c, int cOut, int hw, ArrayView<float> gy, ArrayView<float> gx)
     {
         var b = new ChannelBlock { N = n, Hw = hw, Count = c, SrcChannels = cOut, SrcStart = 0, DstChannels = c, DstStart = 0 };
-        k.Load<ArrayView<float>, ArrayView<float>, ChannelBlock>(CopyBlockKernel)(k.GridStride((long)b.N * b.Count * b.Hw), gy, gx, b);
+        k.Load<ArrayView<float>, ArrayView<float>, ChannelBlock>(CopyBlockKernel)(
+            k.GridStride((long)b.N * b.Count * b.Hw), LaunchCost.Elementwise(gx.Length, 0, 1, 1), gy, gx, b);
     }
 }

@@ -34,9 +34,6 @@ public readonly record struct ChannelSlices(int C, int Hw, int Slices, int Slice
     /// <summary>Group (slice, channel) with <see cref="KernelContext.ReductionGroupSize"/> threads and one shared float each, for <see cref="GroupReduction"/>.</summary>
     public KernelConfig ReductionLaunch(KernelContext k) =>
         new(new Index2D(Slices, C), new Index2D(k.ReductionGroupSize, 1), SharedMemoryConfig.RequestDynamic<float>(k.ReductionGroupSize));
-
-    /// <summary>Group (slice, channel) with <see cref="KernelContext.ReductionGroupSize"/> threads, for kernels that walk the slices without reducing.</summary>
-    public KernelConfig Launch(KernelContext k) => new(new Index2D(Slices, C), new Index2D(k.ReductionGroupSize, 1));
 }
 
 /// <summary>

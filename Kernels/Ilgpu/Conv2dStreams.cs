@@ -2,35 +2,39 @@ using ILGPU;
 
 namespace RevNetIlgpu.Kernels.Ilgpu;
 
-// The operands of the three implicit GEMMs of a convolution (see Conv2dKernels), as K-streams for the tiled GEMM:
-// each decodes its indices once in Seek and then steps counters, so the K loop has no division.
+// The operands of the three implicit GEMMs of a convolution (see Conv2dKernels), as K-streams read element by element:
+// the tiled GEMM's scalar path for shapes its 16-byte loaders (ConvLoaders.cs) do not take. Each decodes its indices
+// once in Seek and then steps counters, so the K loop has no division.
 
 /// <summary>
 /// B of the forward GEMM: im2col(x) [C·KH·KW, N·OutH·OutW] with the column i = (n, oh, ow) fixed and k = (c, kh, kw)
-/// walking; element x[n, c, oh·S − P + kh, ow·S − P + kw], zero outside the input.
+/// walking; element <typeparamref name="TInput"/>(x)[n, c, oh·S − P + kh, ow·S − P + kw], zero outside the input.
 /// </summary>
-public struct Im2colStream : IKStream<Im2colStream>
+public struct Im2colStream<TInput> : IKStream<Im2colStream<TInput>> where TInput : struct, IConvInput
 {
     readonly ArrayView<float> x;
     readonly Conv2dShape s;
-    int plane, ih0, iw0, kh, kw; // plane: offset of x[n, c]
+    readonly TInput input;
+    int plane, channel, ih0, iw0, kh, kw; // plane: offset of x[n, channel]
 
-    public Im2colStream(ArrayView<float> x, Conv2dShape s)
+    public Im2colStream(ArrayView<float> x, Conv2dShape s, TInput input)
     {
         this.x = x;
         this.s = s;
-        plane = ih0 = iw0 = kh = kw = 0;
+        this.input = input;
+        plane = channel = ih0 = iw0 = kh = kw = 0;
     }
 
-    public readonly Im2colStream Seek(int i, int k)
+    public readonly Im2colStream<TInput> Seek(int i, int k)
     {
         var r = this;
         int outW = s.OutW, outHW = s.OutH * outW, taps = s.KH * s.KW;
         int n = i / outHW, q = i - n * outHW, oh = q / outW, ow = q - oh * outW;
-        int c = k / taps, tap = k - c * taps;
+        r.channel = k / taps;
+        int tap = k - r.channel * taps;
         r.kh = tap / s.KW;
         r.kw = tap - r.kh * s.KW;
-        r.plane = (n * s.C + c) * s.H * s.W;
+        r.plane = (n * s.C + r.channel) * s.H * s.W;
         r.ih0 = oh * s.Stride - s.Pad;
         r.iw0 = ow * s.Stride - s.Pad;
         return r;
@@ -41,7 +45,9 @@ public struct Im2colStream : IKStream<Im2colStream>
         get
         {
             int ih = ih0 + kh, iw = iw0 + kw;
-            return ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? x[plane + ih * s.W + iw] : 0f;
+            if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) return 0f;
+            float v = x[plane + ih * s.W + iw];
+            return default(TInput).Identity ? v : input.Apply(v, input.Channel(channel));
         }
     }
 
@@ -52,27 +58,32 @@ public struct Im2colStream : IKStream<Im2colStream>
         int channels = 0;
         Carry.Wrap(ref kh, ref channels, s.KH);
         plane += channels * s.H * s.W;
+        channel += channels;
     }
 }
 
 /// <summary>
 /// B of the weight-gradient GEMM: im2col(x)ᵀ [N·OutH·OutW, C·KH·KW] with the column i = (c, kh, kw) fixed and
-/// k = (n, oh, ow) walking; the same elements as <see cref="Im2colStream"/>, walked the other way.
+/// k = (n, oh, ow) walking; the same elements as <see cref="Im2colStream{TInput}"/>, walked the other way.
 /// </summary>
-public struct Im2colTransposeStream : IKStream<Im2colTransposeStream>
+public struct Im2colTransposeStream<TInput> : IKStream<Im2colTransposeStream<TInput>> where TInput : struct, IConvInput
 {
     readonly ArrayView<float> x;
     readonly Conv2dShape s;
+    readonly TInput input;
+    Quad parameters;
     int plane, ih, iw, oh, ow;
 
-    public Im2colTransposeStream(ArrayView<float> x, Conv2dShape s)
+    public Im2colTransposeStream(ArrayView<float> x, Conv2dShape s, TInput input)
     {
         this.x = x;
         this.s = s;
+        this.input = input;
+        parameters = default;
         plane = ih = iw = oh = ow = 0;
     }
 
-    public readonly Im2colTransposeStream Seek(int i, int k)
+    public readonly Im2colTransposeStream<TInput> Seek(int i, int k)
     {
         var r = this;
         int outW = s.OutW, outHW = s.OutH * outW, taps = s.KH * s.KW;
@@ -83,10 +94,19 @@ public struct Im2colTransposeStream : IKStream<Im2colTransposeStream>
         r.plane = (n * s.C + c) * s.H * s.W;
         r.ih = r.oh * s.Stride - s.Pad + kh;
         r.iw = r.ow * s.Stride - s.Pad + kw;
+        if (!default(TInput).Identity) r.parameters = input.Channel(c);
         return r;
     }
 
-    public readonly float Value => ih >= 0 && ih < s.H && iw >= 0 && iw < s.W ? x[plane + ih * s.W + iw] : 0f;
+    public readonly float Value
+    {
+        get
+        {
+            if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) return 0f;
+            float v = x[plane + ih * s.W + iw];
+            return default(TInput).Identity ? v : input.Apply(v, parameters);
+        }
+    }
 
     public void Advance(int steps)
     {

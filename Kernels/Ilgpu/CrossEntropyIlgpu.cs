@@ -31,9 +31,10 @@ public static class CrossEntropyIlgpu
 
     static void BackwardKernel(ArrayView<float> probs, ArrayView<int> labels, ArrayView<float> glogits, int classes, float scale)
     {
-        for (int i = GridLoop.Start, end = glogits.IntLength, step = GridLoop.Stride; i < end; i += step)
+        var at = Odometer.OfThread(classes);
+        for (int i = GridLoop.Start, end = glogits.IntLength, step = GridLoop.Stride; i < end; i += step, at.Advance())
         {
-            float onehot = labels[i / classes] == i % classes ? 1f : 0f;
+            float onehot = labels[at.D1] == at.D0 ? 1f : 0f;
             glogits[i] = (probs[i] - onehot) * scale;
         }
     }
@@ -53,14 +54,17 @@ public static class CrossEntropyIlgpu
     }
 
     internal static void Forward(KernelContext k, int classes, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probs, ArrayView<float> loss) =>
-        k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(ForwardKernel)(k.GroupPerItem(1), logits, labels, probs, loss, classes);
+        k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int>(ForwardKernel)(
+            k.GroupPerItem(1), new LaunchCost(5L * logits.Length, 2 * logits.Length * sizeof(float)), logits, labels, probs, loss, classes);
 
     internal static void Backward(KernelContext k, int n, int classes, ArrayView<float> probs, ArrayView<int> labels, float gradScale, ArrayView<float> glogits) =>
-        k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(BackwardKernel)(k.GridStride(glogits.Length), probs, labels, glogits, classes, gradScale / n);
+        k.Load<ArrayView<float>, ArrayView<int>, ArrayView<float>, int, float>(BackwardKernel)(
+            k.GridStride(glogits.Length), LaunchCost.Elementwise(glogits.Length, 2, 1, 1), probs, labels, glogits, classes, gradScale / n);
 
     internal static void CountCorrect(KernelContext k, int n, int classes, ArrayView<float> logits, ArrayView<int> labels, ArrayView<int> correct)
     {
         correct.MemSetToZero();
-        k.Load<ArrayView<float>, ArrayView<int>, ArrayView<int>, int>(CountCorrectKernel)(k.GridStride(n), logits, labels, correct, classes);
+        k.Load<ArrayView<float>, ArrayView<int>, ArrayView<int>, int>(CountCorrectKernel)(
+            k.GridStride(n), LaunchCost.Elementwise(logits.Length, 1, 1, 0), logits, labels, correct, classes);
     }
 }

@@ -31,14 +31,14 @@ public static class ElementwiseIlgpu
     }
 
     internal static void Map<TOp>(KernelContext k, TOp op, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IUnaryOp =>
-        k.Load<TOp, ArrayView<float>, ArrayView<float>>(MapKernel)(k.GridStride(y.Length), op, x, y);
+        k.Load<TOp, ArrayView<float>, ArrayView<float>>(MapKernel)(k.GridStride(y.Length), LaunchCost.Elementwise(y.Length, 1, 1, 1), op, x, y);
 
     internal static void Zip<TOp>(KernelContext k, TOp op, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) where TOp : struct, IBinaryOp =>
-        k.Load<TOp, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ZipKernel)(k.GridStride(y.Length), op, a, b, y);
+        k.Load<TOp, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ZipKernel)(k.GridStride(y.Length), LaunchCost.Elementwise(y.Length, 1, 2, 1), op, a, b, y);
 
     internal static void CountNonFinite(KernelContext k, ArrayView<float> x, ArrayView<int> count)
     {
         count.MemSetToZero();
-        k.Load<ArrayView<float>, ArrayView<int>>(CountNonFiniteKernel)(k.GridStride(x.Length), x, count);
+        k.Load<ArrayView<float>, ArrayView<int>>(CountNonFiniteKernel)(k.GridStride(x.Length), LaunchCost.Elementwise(x.Length, 1, 1, 0), x, count);
     }
 }

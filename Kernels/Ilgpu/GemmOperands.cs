@@ -12,22 +12,33 @@ public interface IGemmOperand
     float Load(int row, int col);
 }
 
-/// <summary>How <see cref="GemmKernels"/> writes one finished output element (overwrite, accumulate, add bias...).</summary>
+/// <summary>How <see cref="GemmKernels"/> writes finished output elements (overwrite, accumulate, add bias...).</summary>
 public interface IGemmOutput
 {
     void Store(int row, int col, float sum);
+
+    /// <summary>Elements (row, col .. col + 3) at once, one 16-byte store; only where <see cref="QuadColumns"/> holds and col is a multiple of 4.</summary>
+    void StoreQuad(int row, int col, Quad sums);
+
+    /// <summary>True when four consecutive columns from a multiple of 4 are one aligned 16-byte word of the output.</summary>
+    bool QuadColumns { get; }
 }
 
 /// <summary>Where element (row, col) of a logical matrix sits in a flat view.</summary>
 public interface IMatrixLayout
 {
     int Index(int row, int col);
+
+    /// <summary>True when columns col .. col + 3 (col a multiple of 4) are consecutive floats starting at a multiple of 4.</summary>
+    bool QuadColumns { get; }
 }
 
 /// <summary>A row-major [rows, Cols] matrix.</summary>
 public readonly record struct RowMajor(int Cols) : IMatrixLayout
 {
     public int Index(int row, int col) => row * Cols + col;
+
+    public bool QuadColumns => (Cols & 3) == 0;
 }
 
 /// <summary>
@@ -42,6 +53,8 @@ public readonly record struct ChannelRows(int Channels, int Spatial) : IMatrixLa
         int n = col / Spatial;
         return (n * Channels + row) * Spatial + (col - n * Spatial);
     }
+
+    public bool QuadColumns => (Spatial & 3) == 0;
 }
 
 /// <summary>A matrix stored in a view with the given layout.</summary>
@@ -91,4 +104,27 @@ public readonly record struct DenseOutput<TLayout>(
         if (Bias.Length > 0) sum += Bias[BiasAxis == BiasAxis.Row ? row : col];
         Data[i] = Mode == OutputMode.Accumulate ? Data[i] + sum : sum;
     }
+
+    public void StoreQuad(int row, int col, Quad sums)
+    {
+        var quads = Data.Cast<Quad>();
+        int i = Layout.Index(row, col) >> 2;
+        if (Bias.Length > 0)
+        {
+            if (BiasAxis == BiasAxis.Row)
+            {
+                float b = Bias[row];
+                sums = new Quad(sums.V0 + b, sums.V1 + b, sums.V2 + b, sums.V3 + b);
+            }
+            else sums = new Quad(sums.V0 + Bias[col], sums.V1 + Bias[col + 1], sums.V2 + Bias[col + 2], sums.V3 + Bias[col + 3]);
+        }
+        if (Mode == OutputMode.Accumulate)
+        {
+            var old = quads[i];
+            sums = new Quad(old.V0 + sums.V0, old.V1 + sums.V1, old.V2 + sums.V2, old.V3 + sums.V3);
+        }
+        quads[i] = sums;
+    }
+
+    public bool QuadColumns => Layout.QuadColumns;
 }

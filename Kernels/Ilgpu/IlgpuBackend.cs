@@ -25,6 +25,7 @@ public sealed class IlgpuBackend : Backend
             Conv2d = new Conv2d(k, Calls),
             BatchNorm = new BatchNorm(k, Calls),
             BatchNormRelu = new BatchNormRelu(k, Calls),
+            BatchNormReluConv2d = new BatchNormReluConv2d(k, Calls),
             SyncBatchNorm = new SyncBatchNorm(k, Calls),
             Pool = new Pool(k, Calls),
             Subsample = new Subsample(k, Calls),
@@ -83,13 +84,13 @@ public sealed class IlgpuBackend : Backend
     sealed class Conv2d(KernelContext k, KernelCalls calls) : Conv2dKernels(calls)
     {
         protected override void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y) =>
-            Conv2dIlgpu.Forward(k, s, x, w, bias, y);
+            Conv2dIlgpu.Forward(k, s, x, default(RawInput), w, bias, y);
 
         protected override void BackwardInputCore(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx) =>
             Conv2dIlgpu.BackwardInput(k, s, gy, w, gx);
 
         protected override void BackwardWeightCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw) =>
-            Conv2dIlgpu.BackwardWeight(k, s, x, gy, gw);
+            Conv2dIlgpu.BackwardWeight(k, s, x, default(RawInput), gy, gw);
     }
 
     sealed class BatchNorm(KernelContext k, KernelCalls calls) : BatchNormKernels(calls)
@@ -125,7 +126,18 @@ public sealed class IlgpuBackend : Backend
 
         protected override void BackwardCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> ga, ArrayView<float> mean, ArrayView<float> invstd,
             ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> gx, ArrayView<float> ggamma, ArrayView<float> gbeta, bool batchStatistics) =>
-            BatchNormReluIlgpu.Backward(k, c, hw, x, ga, mean, invstd, gamma, beta, gx, ggamma, gbeta, batchStatistics);
+            BatchNormReluIlgpu.Backward(k, n, c, hw, x, ga, mean, invstd, gamma, beta, gx, ggamma, gbeta, batchStatistics);
+    }
+
+    sealed class BatchNormReluConv2d(KernelContext k, KernelCalls calls) : BatchNormReluConv2dKernels(calls)
+    {
+        protected override void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y) =>
+            BatchNormReluConv2dIlgpu.Forward(k, s, x, mean, invstd, gamma, beta, w, bias, y);
+
+        protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw) =>
+            BatchNormReluConv2dIlgpu.Backward(k, s, x, mean, invstd, gamma, beta, w, gy, ga, gw);
     }
 
     sealed class SyncBatchNorm(KernelContext k, KernelCalls calls) : SyncBatchNormKernels(calls)

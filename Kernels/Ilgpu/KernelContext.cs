@@ -7,11 +7,13 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// <summary>
 /// Everything a kernel launch needs from one accelerator: the loaded-kernel cache (loading compiles,
 /// so each kernel is loaded once per accelerator), the launch shapes, and whether the tiled kernels
-/// or their plain grid-stride references run.
+/// or their plain grid-stride references run. With <see cref="UseGpuProfile"/> and <see cref="Planning"/> it plans the
+/// launches a GPU would make (shapes, tilings, splits) on any accelerator without running them: what ptx-check assembles.
 /// </summary>
 public sealed class KernelContext : IDisposable
 {
     readonly ConcurrentDictionary<System.Reflection.MethodInfo, Delegate> loaded = new();
+    readonly ConcurrentDictionary<System.Reflection.MethodInfo, byte> planned = new();
     long ilgpuLaunches;
     MemoryBuffer1D<float, Stride1D.Dense>? scratch;
     MemoryBuffer1D<int, Stride1D.Dense>? counters;
@@ -19,24 +21,65 @@ public sealed class KernelContext : IDisposable
     public KernelContext(Accelerator accelerator)
     {
         Accelerator = accelerator;
-        bool isCpu = accelerator.AcceleratorType == AcceleratorType.CPU;
-        // The CPU accelerator runs every simulated thread as an OS thread and every barrier costs ~0.1 ms:
-        // small groups, few groups, and the barrier-free reference kernels are what make it fast there.
-        GroupSize = isCpu ? Math.Min(accelerator.MaxNumThreadsPerGroup, 16) : 256;
-        MaxGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : accelerator.NumMultiprocessors * 8;
-        SmallGemmTiles = isCpu;
-        TargetGroups = isCpu ? Math.Max(1, Environment.ProcessorCount) : 2 * accelerator.NumMultiprocessors;
-        ReductionGroupSize = isCpu ? 1 : GroupSize;
-        UseTiled = !isCpu;
+        WarpShuffles = accelerator.AcceleratorType != AcceleratorType.OpenCL;
+        if (accelerator.AcceleratorType == AcceleratorType.CPU)
+        {
+            // The CPU accelerator runs every simulated thread as an OS thread and every barrier costs ~0.1 ms:
+            // small groups, few groups, and the barrier-free reference kernels are what make it fast there.
+            GroupSize = Math.Min(accelerator.MaxNumThreadsPerGroup, 16);
+            MaxGroups = Math.Max(1, Environment.ProcessorCount);
+            SmallGemmTiles = true;
+            TargetGroups = Math.Max(1, Environment.ProcessorCount);
+            ReductionGroupSize = 1;
+            UseTiled = false;
+            Multiprocessors = Environment.ProcessorCount;
+        }
+        else UseGpuProfile(accelerator.NumMultiprocessors);
     }
 
     public Accelerator Accelerator { get; }
 
+    /// <summary>Multiprocessors the launch shapes are made for (the CPU accelerator: its cores).</summary>
+    public int Multiprocessors { get; private set; }
+
+    /// <summary>Lanes per warp the launches are made for: the accelerator's, or a GPU's 32 while planning.</summary>
+    public int WarpSize => Planning ? 32 : Accelerator.WarpSize;
+
+    /// <summary>
+    /// Whether kernels may exchange values between a warp's lanes (shuffles): CUDA and the CPU accelerator can; ILGPU's
+    /// OpenCL backend only with sub-group extensions, which this project does not assume, so not on OpenCL.
+    /// </summary>
+    public bool WarpShuffles { get; set; }
+
+    /// <summary>
+    /// Launch shapes of a GPU with <paramref name="multiprocessors"/> SMs: 256-thread groups, the GPU tilings, and launches
+    /// that split their work until two groups per SM run. Set on GPUs, and by planning on any accelerator.
+    /// </summary>
+    public void UseGpuProfile(int multiprocessors)
+    {
+        Multiprocessors = Math.Max(1, multiprocessors);
+        GroupSize = 256;
+        MaxGroups = Multiprocessors * 8;
+        SmallGemmTiles = false;
+        TargetGroups = 2 * Multiprocessors;
+        ReductionGroupSize = GroupSize;
+        UseTiled = true;
+    }
+
+    /// <summary>
+    /// True: launches are recorded (when <see cref="Recorder"/> is set) but not run, so a step runs on the host without
+    /// computing anything: how ptx-check plans a GPU's launches without one. Memory copies still happen; values are garbage.
+    /// </summary>
+    public bool Planning { get; set; }
+
+    /// <summary>When set, every launch (run or planned) is added to it.</summary>
+    public LaunchRecorder? Recorder { get; set; }
+
     /// <summary>Threads per group for grid-stride kernels.</summary>
-    public int GroupSize { get; }
+    public int GroupSize { get; private set; }
 
     /// <summary>Upper bound on groups in a grid-stride launch; each thread loops over the rest.</summary>
-    public int MaxGroups { get; }
+    public int MaxGroups { get; private set; }
 
     /// <summary>
     /// Threads per group of the one-group-per-item reductions (<see cref="GroupPerItem"/>). 1 on the CPU accelerator, where a
@@ -59,9 +102,20 @@ public sealed class KernelContext : IDisposable
     /// <summary>Fewest BlockK steps in one K slice of a split GEMM (<see cref="GemmPlan.MinSliceSteps"/> unless a test lowers it).</summary>
     public int GemmMinSliceSteps { get; set; } = GemmPlan.MinSliceSteps;
 
-    /// <summary>How the tiled GEMM of C [m, n] over K = <paramref name="kDim"/> is launched on this accelerator.</summary>
-    public GemmPlan GemmPlanFor(int m, int n, int kDim) =>
-        GemmPlan.Choose(m, n, kDim, TargetGroups, GemmMinSliceSteps, SmallGemmTiles);
+    /// <summary>
+    /// When set, every tiled GEMM whose loaders can take it uses this tiling (with the K split the target asks for): how
+    /// tests run each GPU tiling and offline compilation finds each one's kernels.
+    /// </summary>
+    public GemmTileShape? GemmTile { get; set; }
+
+    /// <summary>
+    /// How the tiled GEMM of C [m, n] over K = <paramref name="kDim"/>, stepped by <paramref name="blockK"/>, is launched on
+    /// this accelerator; <paramref name="fits"/> says which tilings its loaders can take.
+    /// </summary>
+    public GemmPlan GemmPlanFor(int m, int n, int kDim, int blockK, Func<GemmTileShape, bool>? fits = null) =>
+        GemmTile is { } tile && (fits?.Invoke(tile) ?? true)
+            ? GemmPlan.Split(tile, m, n, kDim, blockK, TargetGroups, GemmMinSliceSteps)
+            : GemmPlan.Choose(m, n, kDim, blockK, TargetGroups, GemmMinSliceSteps, SmallGemmTiles, fits);
 
     /// <summary>
     /// A scratch view of at least <paramref name="length"/> floats for partial sums between two launches of one op
@@ -102,15 +156,26 @@ public sealed class KernelContext : IDisposable
     public KernelProfile? Profile { get; set; }
 
     /// <summary>
-    /// ILGPU kernel launches made so far through <see cref="Load{T1}"/> and its siblings: the loaded launcher counts
-    /// itself, so no launch is missed. Read before and after a step for launches per step.
+    /// ILGPU kernel launches made so far through <see cref="Load{T1}"/> and its siblings (planned launches not included):
+    /// the launcher counts itself, so no launch is missed. Read before and after a step for launches per step.
     /// </summary>
     public long IlgpuLaunches => Interlocked.Read(ref ilgpuLaunches);
 
-    void CountIlgpuLaunch() => Interlocked.Increment(ref ilgpuLaunches);
+    /// <summary>Every kernel method launched or planned so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
+    public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.Union(planned.Keys).ToList();
 
-    /// <summary>Every kernel method loaded so far (closed generic methods included): what offline PTX/OpenCL checks compile.</summary>
-    public IReadOnlyCollection<System.Reflection.MethodInfo> LoadedKernels => loaded.Keys.ToList();
+    /// <summary>Records the launch; true when it is only planned (then it must not run), else counts it.</summary>
+    bool Launched(System.Reflection.MethodInfo kernel, KernelConfig config, LaunchCost cost, Func<object?[]> arguments)
+    {
+        Recorder?.Add(kernel, config, cost, arguments());
+        if (Planning)
+        {
+            planned.TryAdd(kernel, 0);
+            return true;
+        }
+        Interlocked.Increment(ref ilgpuLaunches);
+        return false;
+    }
 
     /// <summary>A 1-D launch for a grid-stride loop over <paramref name="count"/> elements.</summary>
     public KernelConfig GridStride(long count)
@@ -123,76 +188,82 @@ public sealed class KernelContext : IDisposable
     public KernelConfig GroupPerItem(int items) =>
         new(Math.Max(items, 1), ReductionGroupSize, SharedMemoryConfig.RequestDynamic<float>(ReductionGroupSize));
 
-    public Action<KernelConfig, T1> Load<T1>(Action<T1> kernel)
+    public Action<KernelConfig, LaunchCost, T1> Load<T1>(Action<T1> kernel)
         where T1 : struct
     {
-        var launch = (Action<KernelConfig, T1>)loaded.GetOrAdd(kernel.Method, _ =>
+        var method = kernel.Method;
+        return (config, cost, a1) =>
         {
-            var run = Accelerator.LoadStreamKernel(kernel);
-            return new Action<KernelConfig, T1>((config, a1) => { CountIlgpuLaunch(); run(config, a1); });
-        });
-        if (Profile is not { } profile) return launch;
-        return (config, a1) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1));
+            if (Launched(method, config, cost, () => [a1])) return;
+            var run = (Action<KernelConfig, T1>)loaded.GetOrAdd(method, _ => Accelerator.LoadStreamKernel(kernel));
+            if (Profile is { } profile) profile.Time(Accelerator, method, () => run(config, a1));
+            else run(config, a1);
+        };
     }
 
-    public Action<KernelConfig, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
+    public Action<KernelConfig, LaunchCost, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
         where T1 : struct where T2 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(kernel.Method, _ =>
+        var method = kernel.Method;
+        return (config, cost, a1, a2) =>
         {
-            var run = Accelerator.LoadStreamKernel(kernel);
-            return new Action<KernelConfig, T1, T2>((config, a1, a2) => { CountIlgpuLaunch(); run(config, a1, a2); });
-        });
-        if (Profile is not { } profile) return launch;
-        return (config, a1, a2) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2));
+            if (Launched(method, config, cost, () => [a1, a2])) return;
+            var run = (Action<KernelConfig, T1, T2>)loaded.GetOrAdd(method, _ => Accelerator.LoadStreamKernel(kernel));
+            if (Profile is { } profile) profile.Time(Accelerator, method, () => run(config, a1, a2));
+            else run(config, a1, a2);
+        };
     }
 
-    public Action<KernelConfig, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
+    public Action<KernelConfig, LaunchCost, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(kernel.Method, _ =>
+        var method = kernel.Method;
+        return (config, cost, a1, a2, a3) =>
         {
-            var run = Accelerator.LoadStreamKernel(kernel);
-            return new Action<KernelConfig, T1, T2, T3>((config, a1, a2, a3) => { CountIlgpuLaunch(); run(config, a1, a2, a3); });
-        });
-        if (Profile is not { } profile) return launch;
-        return (config, a1, a2, a3) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3));
+            if (Launched(method, config, cost, () => [a1, a2, a3])) return;
+            var run = (Action<KernelConfig, T1, T2, T3>)loaded.GetOrAdd(method, _ => Accelerator.LoadStreamKernel(kernel));
+            if (Profile is { } profile) profile.Time(Accelerator, method, () => run(config, a1, a2, a3));
+            else run(config, a1, a2, a3);
+        };
     }
 
-    public Action<KernelConfig, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
+    public Action<KernelConfig, LaunchCost, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(kernel.Method, _ =>
+        var method = kernel.Method;
+        return (config, cost, a1, a2, a3, a4) =>
         {
-            var run = Accelerator.LoadStreamKernel(kernel);
-            return new Action<KernelConfig, T1, T2, T3, T4>((config, a1, a2, a3, a4) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4); });
-        });
-        if (Profile is not { } profile) return launch;
-        return (config, a1, a2, a3, a4) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4));
+            if (Launched(method, config, cost, () => [a1, a2, a3, a4])) return;
+            var run = (Action<KernelConfig, T1, T2, T3, T4>)loaded.GetOrAdd(method, _ => Accelerator.LoadStreamKernel(kernel));
+            if (Profile is { } profile) profile.Time(Accelerator, method, () => run(config, a1, a2, a3, a4));
+            else run(config, a1, a2, a3, a4);
+        };
     }
 
-    public Action<KernelConfig, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
+    public Action<KernelConfig, LaunchCost, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(kernel.Method, _ =>
+        var method = kernel.Method;
+        return (config, cost, a1, a2, a3, a4, a5) =>
         {
-            var run = Accelerator.LoadStreamKernel(kernel);
-            return new Action<KernelConfig, T1, T2, T3, T4, T5>((config, a1, a2, a3, a4, a5) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5); });
-        });
-        if (Profile is not { } profile) return launch;
-        return (config, a1, a2, a3, a4, a5) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5));
+            if (Launched(method, config, cost, () => [a1, a2, a3, a4, a5])) return;
+            var run = (Action<KernelConfig, T1, T2, T3, T4, T5>)loaded.GetOrAdd(method, _ => Accelerator.LoadStreamKernel(kernel));
+            if (Profile is { } profile) profile.Time(Accelerator, method, () => run(config, a1, a2, a3, a4, a5));
+            else run(config, a1, a2, a3, a4, a5);
+        };
     }
 
-    public Action<KernelConfig, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
+    public Action<KernelConfig, LaunchCost, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
     {
-        var launch = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(kernel.Method, _ =>
+        var method = kernel.Method;
+        return (config, cost, a1, a2, a3, a4, a5, a6) =>
         {
-            var run = Accelerator.LoadStreamKernel(kernel);
-            return new Action<KernelConfig, T1, T2, T3, T4, T5, T6>((config, a1, a2, a3, a4, a5, a6) => { CountIlgpuLaunch(); run(config, a1, a2, a3, a4, a5, a6); });
-        });
-        if (Profile is not { } profile) return launch;
-        return (config, a1, a2, a3, a4, a5, a6) => profile.Time(Accelerator, kernel.Method, () => launch(config, a1, a2, a3, a4, a5, a6));
+            if (Launched(method, config, cost, () => [a1, a2, a3, a4, a5, a6])) return;
+            var run = (Action<KernelConfig, T1, T2, T3, T4, T5, T6>)loaded.GetOrAdd(method, _ => Accelerator.LoadStreamKernel(kernel));
+            if (Profile is { } profile) profile.Time(Accelerator, method, () => run(config, a1, a2, a3, a4, a5, a6));
+            else run(config, a1, a2, a3, a4, a5, a6);
+        };
     }
 
     /// <summary>Frees the scratch buffers (the loaded kernels go with the accelerator).</summary>

@@ -17,5 +17,6 @@ public static class SgdIlgpu
     }
 
     internal static void Step(KernelContext k, SgdUpdate update, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer, int decayedCount) =>
-        k.Load<SgdUpdate, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(StepKernel)(k.GridStride(weights.Length), update, weights, grads, momentumBuffer, decayedCount);
+        k.Load<SgdUpdate, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(StepKernel)(
+            k.GridStride(weights.Length), LaunchCost.Elementwise(weights.Length, 6, 3, 2), update, weights, grads, momentumBuffer, decayedCount);
 }

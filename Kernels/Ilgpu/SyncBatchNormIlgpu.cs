@@ -12,7 +12,8 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// Sums are compensated (<see cref="CompensatedSum"/>; written as [2,C]: high parts, then low parts): batch-norm
 /// gradients are small differences of large sums, and plain float32 sums taken per slice and then added would move them
 /// by ~1e-4 relative against one process's. Reductions run one group per channel (each thread compensated, the group's
-/// parts added in a float32 tree) and are deterministic.
+/// parts added in a float32 tree) and are deterministic. Only --sync-bn runs them; unlike the other batch-norm reductions they are not split
+/// over several groups per channel, so narrow layers start fewer than two groups per SM.
 /// </summary>
 internal static class SyncBatchNormIlgpu
 {
@@ -20,6 +21,7 @@ internal static class SyncBatchNormIlgpu
     public struct BackwardReduction
     {
         public ArrayView<float> X, Gy, Mean, Invstd, Sums, GGamma, GBeta;
+        public ChannelSlices Channel;
         public int C, Hw;
     }
 
@@ -42,42 +44,39 @@ internal static class SyncBatchNormIlgpu
         }
     }
 
-    static void ChannelSumsKernel(ArrayView<float> x, ArrayView<float> sums, Index2D channelsAndHw)
+    // One group per channel (a channel walk of one slice).
+
+    static void ChannelSumsKernel(ArrayView<float> x, ArrayView<float> sums, ChannelSlices channel)
     {
-        int c = channelsAndHw.X, hw = channelsAndHw.Y;
-        int ch = Grid.IdxX;
-        int m = x.IntLength / c;
+        int ch = Grid.IdxY;
         var sum = new CompensatedSum();
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
-            sum.Add(x[ChannelIlgpu.ChannelElement(ch, j, c, hw)]);
-        WriteGroupSum(sum, sums, ch, c);
+        for (var walk = new ChannelWalk(channel, x.IntLength / (channel.C * channel.Hw)); walk.Valid; walk.Advance())
+            sum.Add(x[walk.Index]);
+        WriteGroupSum(sum, sums, ch, channel.C);
     }
 
-    static void CentredSquareSumsKernel(ArrayView<float> x, ArrayView<float> mean, ArrayView<float> squares, Index2D channelsAndHw)
+    static void CentredSquareSumsKernel(ArrayView<float> x, ArrayView<float> mean, ArrayView<float> squares, ChannelSlices channel)
     {
-        int c = channelsAndHw.X, hw = channelsAndHw.Y;
-        int ch = Grid.IdxX;
-        int m = x.IntLength / c;
+        int ch = Grid.IdxY;
         float mu = mean[ch];
         var sum = new CompensatedSum();
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        for (var walk = new ChannelWalk(channel, x.IntLength / (channel.C * channel.Hw)); walk.Valid; walk.Advance())
         {
-            float d = x[ChannelIlgpu.ChannelElement(ch, j, c, hw)] - mu;
+            float d = x[walk.Index] - mu;
             sum.Add(d * d);
         }
-        WriteGroupSum(sum, squares, ch, c);
+        WriteGroupSum(sum, squares, ch, channel.C);
     }
 
     static void BackwardSumsKernel(BackwardReduction a)
     {
-        int ch = Grid.IdxX;
-        int m = a.X.IntLength / a.C;
+        int ch = Grid.IdxY;
         float mu = a.Mean[ch], inv = a.Invstd[ch];
         var sumGy = new CompensatedSum();
         var sumGyXhat = new CompensatedSum();
-        for (int j = Group.IdxX, step = Group.DimX; j < m; j += step)
+        for (var walk = new ChannelWalk(a.Channel, a.X.IntLength / (a.C * a.Hw)); walk.Valid; walk.Advance())
         {
-            int i = ChannelIlgpu.ChannelElement(ch, j, a.C, a.Hw);
+            int i = walk.Index;
             sumGy.Add(a.Gy[i]);
             sumGyXhat.Add(a.Gy[i] * ((a.X[i] - mu) * inv));
         }
@@ -94,26 +93,40 @@ internal static class SyncBatchNormIlgpu
     static void BackwardApplyKernel(BackwardApplication a)
     {
         var p = a.Affine;
-        for (int i = GridLoop.Start, end = a.X.IntLength, step = GridLoop.Stride; i < end; i += step)
+        var at = Odometer.OfThread(p.Hw, p.C);
+        for (int i = GridLoop.Start, end = a.X.IntLength, step = GridLoop.Stride; i < end; i += step, at.Advance())
         {
-            int ch = i / p.Hw % p.C;
+            int ch = at.D1;
             float inv = p.Invstd[ch];
             float xhat = (a.X[i] - p.Mean[ch]) * inv;
             a.Gx[i] = p.Gamma[ch] * inv * (a.Gy[i] - a.GradientMeans[ch] - xhat * a.GradientMeans[p.C + ch]);
         }
     }
 
-    internal static void ChannelSums(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> sums) =>
-        k.Load<ArrayView<float>, ArrayView<float>, Index2D>(ChannelSumsKernel)(k.GroupPerItem(c), x, sums, new Index2D(c, hw));
+    /// <summary>Each channel as one slice: one group walks it all.</summary>
+    static ChannelSlices Whole(int c, int hw, ArrayView<float> x) => new(c, hw, 1, x.IntLength / c);
 
-    internal static void CentredSquareSums(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> squares) =>
-        k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, Index2D>(CentredSquareSumsKernel)(k.GroupPerItem(c), x, mean, squares, new Index2D(c, hw));
+    internal static void ChannelSums(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> sums)
+    {
+        var channel = Whole(c, hw, x);
+        k.Load<ArrayView<float>, ArrayView<float>, ChannelSlices>(ChannelSumsKernel)(channel.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 4, 1, 0), x, sums, channel);
+    }
+
+    internal static void CentredSquareSums(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> squares)
+    {
+        var channel = Whole(c, hw, x);
+        k.Load<ArrayView<float>, ArrayView<float>, ArrayView<float>, ChannelSlices>(CentredSquareSumsKernel)(
+            channel.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 6, 1, 0), x, mean, squares, channel);
+    }
 
     internal static void BackwardSums(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> mean,
         ArrayView<float> invstd, ArrayView<float> sums, ArrayView<float> ggamma, ArrayView<float> gbeta)
     {
-        var args = new BackwardReduction { X = x, Gy = gy, Mean = mean, Invstd = invstd, Sums = sums, GGamma = ggamma, GBeta = gbeta, C = c, Hw = hw };
-        k.Load<BackwardReduction>(BackwardSumsKernel)(k.GroupPerItem(c), args);
+        var args = new BackwardReduction
+        {
+            X = x, Gy = gy, Mean = mean, Invstd = invstd, Sums = sums, GGamma = ggamma, GBeta = gbeta, Channel = Whole(c, hw, x), C = c, Hw = hw,
+        };
+        k.Load<BackwardReduction>(BackwardSumsKernel)(args.Channel.ReductionLaunch(k), LaunchCost.Elementwise(x.Length, 11, 2, 0), args);
     }
 
     internal static void BackwardApply(KernelContext k, int c, int hw, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> mean,
@@ -124,6 +137,6 @@ internal static class SyncBatchNormIlgpu
             Affine = new BatchNormIlgpu.ChannelAffine { Mean = mean, Invstd = invstd, Gamma = gamma, C = c, Hw = hw },
             X = x, Gy = gy, GradientMeans = gradientMeans, Gx = gx,
         };
-        k.Load<BackwardApplication>(BackwardApplyKernel)(k.GridStride(x.Length), args);
+        k.Load<BackwardApplication>(BackwardApplyKernel)(k.GridStride(x.Length), LaunchCost.Elementwise(x.Length, 6, 2, 1), args);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using RevNetIlgpu.Engine;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.Kernels.Host;
+using RevNetIlgpu.Kernels.Ilgpu;
 using RevNetIlgpu.RevNet.Layers;
 using RevNetIlgpu.RevNet.Models;
 using RevNetIlgpu.RevNet.Reversible;
@@ -11,7 +12,8 @@ namespace RevNetIlgpu.RevNet.Benchmarks;
 
 /// <summary>
 /// `revnet bench step`: training-step time (forward, backward, SGD) of a RevNet reconstructing vs storing
-/// activations, and of a ResNet of about equal parameters, with the kernel launches each step makes. The three run
+/// activations, and of a ResNet of about equal parameters, with the kernel launches each step makes (and the list of one
+/// step's launches: kernel, specialisation, grid, group, FLOPs, bytes, from an extra untimed step). The three run
 /// alternately step by step in one process, so drift in a shared machine's speed hits all of them alike; the reported
 /// ratios are medians of per-step ratios. Given a <see cref="PyTorchPeer"/>, each round also times PyTorch's copy of the
 /// RevNet in both its modes, right after ours.
@@ -63,7 +65,7 @@ public static class StepBenchmark
         {
             // Reverse the order every other step so neither mode always runs right after the other.
             foreach (var model in s % 2 == 0 ? order : order.Reverse())
-                model.Step(x, y, timed: s >= warmup);
+                model.Step(x, y, timed: s >= warmup, listLaunches: false);
             if (peer is null) continue;
             foreach (string mode in s % 2 == 0 ? peerModes : peerModes.Reverse())
             {
@@ -71,6 +73,8 @@ public static class StepBenchmark
                 if (s >= warmup) peerMs[mode].Add(ms);
             }
         }
+        // One more untimed step of each model lists its launches (recording slows a step a little).
+        foreach (var model in order) model.Step(x, y, timed: false, listLaunches: true);
         PyTorchComparison? comparison = null;
         SampleStatistics? ratio = null;
         if (peer is not null)
@@ -104,7 +108,7 @@ public static class StepBenchmark
                 int which = s % 2 == 0 ? m : 1 - m;
                 device.Synchronize();
                 device.Backend.Calls.Profile = profiles[which];
-                try { order[which].Step(x, y, timed: false); }
+                try { order[which].Step(x, y, timed: false, listLaunches: false); }
                 finally { device.Backend.Calls.Profile = null; }
                 profiles[which].Stop();
             }
@@ -123,7 +127,8 @@ public static class StepBenchmark
 
     /// <summary>
     /// One model instance with its parameters and optimizer, and the synchronised wall time and kernel launches of each
-    /// timed step. Launches are read from the device's counters before and after the step (a few nanoseconds each).
+    /// timed step. Launches are read from the device's counters before and after the step (a few nanoseconds each); the
+    /// launch list of one step is recorded when asked (ILGPU launches with their shapes and costs, or host calls).
     /// </summary>
     sealed class TimedModel : IDisposable
     {
@@ -148,24 +153,38 @@ public static class StepBenchmark
 
         public List<double> StepMs { get; } = [];
 
-        public void Step(Tensor x, Tensor y, bool timed)
+        List<LaunchEntry>? launchList;
+
+        public void Step(Tensor x, Tensor y, bool timed, bool listLaunches)
         {
             var backend = device.Backend;
             device.Synchronize();
+            var recorder = listLaunches && backend is IlgpuBackend ? new LaunchRecorder() : null;
+            var hostLog = listLaunches && backend is not IlgpuBackend ? new List<string>() : null;
+            if (recorder is not null) ((IlgpuBackend)backend).Context.Recorder = recorder;
+            backend.Calls.Log = hostLog;
             long before = backend.KernelLaunches;
             var clock = Stopwatch.StartNew();
-            TrainingStep.Run(model, store, x, y);
-            sgd.Step();
-            device.Synchronize();
+            try
+            {
+                TrainingStep.Run(model, store, x, y);
+                sgd.Step();
+                device.Synchronize();
+            }
+            finally
+            {
+                if (recorder is not null) ((IlgpuBackend)backend).Context.Recorder = null;
+                backend.Calls.Log = null;
+            }
+            if (recorder is not null) launchList = recorder.Launches.Select(LaunchEntry.Of).ToList();
+            if (hostLog is not null) launchList = hostLog.Select(LaunchEntry.HostCall).ToList();
             if (!timed) return;
             StepMs.Add(clock.Elapsed.TotalMilliseconds);
             launches.Add(backend.KernelLaunches - before);
         }
 
-        public StepTiming Timing(int batch)
-        {
-            return StepBenchmark.Timing(model.Config.Name, Mode, store.ParameterCount, batch, StepMs, Median(launches), device.Backend.LaunchKind);
-        }
+        public StepTiming Timing(int batch) =>
+            StepBenchmark.Timing(model.Config.Name, Mode, store.ParameterCount, batch, StepMs, Median(launches), device.Backend.LaunchKind) with { LaunchList = launchList };
 
         static long Median(List<long> counts) => (long)SampleStatistics.Of(counts.Select(c => (double)c)).Median;
 

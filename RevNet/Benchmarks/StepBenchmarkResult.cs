@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using RevNetIlgpu.Kernels.Ilgpu;
 
 namespace RevNetIlgpu.RevNet.Benchmarks;
 
@@ -6,10 +7,25 @@ namespace RevNetIlgpu.RevNet.Benchmarks;
 /// One model in one mode over the timed steps of a <see cref="StepBenchmark"/> (times in milliseconds).
 /// <paramref name="KernelLaunches"/> is per step (the median over timed steps); <paramref name="KernelLaunchKind"/> says what was
 /// counted: "ilgpu" (ILGPU kernel launches: ilgpu-cpu and GPUs), "host" (host kernel calls: the cpu device) or "ilgpu+host".
-/// Both are null for PyTorch's timings, whose launches are not ours to count.
+/// <paramref name="LaunchList"/> lists the last timed step's launches in order. All three are null for PyTorch's timings,
+/// whose launches are not ours to count.
 /// </summary>
 public sealed record StepTiming(string Model, string Mode, long Params, double MedianMs, double ImagesPerSecond, IReadOnlyList<double> StepMs,
-    long? KernelLaunches, string? KernelLaunchKind);
+    long? KernelLaunches, string? KernelLaunchKind, IReadOnlyList<LaunchEntry>? LaunchList = null);
+
+/// <summary>
+/// One launch of a step: the kernel ("Class.Method" for an ILGPU kernel, "Contract.Method" for a host kernel call), and for
+/// ILGPU launches the type arguments it is closed over (its specialisation: tiling, loaders, operator), the grid and group
+/// (x, y, z), dynamic shared memory, floating-point operations and the bytes it must move at least
+/// (<see cref="LaunchCost"/>), and for a GEMM what it computes. Host calls carry the kernel only.
+/// </summary>
+public sealed record LaunchEntry(string Kernel, string? Specialisation, int[]? Grid, int[]? Group, int? DynamicSharedBytes, long? Flops, long? Bytes, string? Shape)
+{
+    public static LaunchEntry Of(LaunchRecord r) =>
+        new(r.Name, r.Specialisation, [r.Grid.X, r.Grid.Y, r.Grid.Z], [r.Group.X, r.Group.Y, r.Group.Z], r.DynamicSharedBytes, r.Flops, r.Bytes, r.Shape);
+
+    public static LaunchEntry HostCall(string entryPoint) => new(entryPoint, null, null, null, null, null, null, null);
+}
 
 /// <summary>
 /// PyTorch on the same network (equal parameter count, checked), batch, image size and thread count, on <paramref name="Device"/>

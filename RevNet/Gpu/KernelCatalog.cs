@@ -16,8 +16,11 @@ namespace RevNetIlgpu.RevNet.Gpu;
 /// <summary>
 /// Finds every kernel the engine launches without a GPU: a small workload (the golden cases, one training step of small
 /// RevNet/ResNet models with and without bottlenecks, an affine-coupling block, an SGD step) runs on the CPU accelerator
-/// once with the tiled kernels and once with the plain ones, and the kernels it loaded are collected. Kernel methods the
-/// workload never loaded are reported, so a new kernel cannot silently escape offline compilation.
+/// once with the tiled kernels and once with the plain ones, then is planned as a GPU would launch it (launch shapes of a
+/// 132-SM GPU, nothing run; with and without warp shuffles, as CUDA and OpenCL launch it), and each GPU tiling is
+/// planned on one convolution's GEMMs; the kernels loaded or planned are collected (the CPU accelerator's own 16-thread
+/// tiling left out). Kernel methods the workload never loaded are reported, so a new kernel cannot silently escape
+/// offline compilation.
 /// </summary>
 public static class KernelCatalog
 {
@@ -26,7 +29,7 @@ public static class KernelCatalog
     /// <summary>Runs the workload on the CPU accelerator; <paramref name="goldenDirectory"/> (optional) adds its golden cases.</summary>
     public static KernelDiscovery Discover(string? goldenDirectory)
     {
-        // One device for both passes: kernels the two paths share are loaded (compiled for the CPU) once.
+        // One device for every pass: kernels the passes share are loaded (compiled for the CPU) once.
         using var device = Device.Create("ilgpu-cpu");
         var context = ((IlgpuBackend)device.Backend).Context;
         foreach (bool tiled in new[] { false, true })
@@ -35,33 +38,39 @@ public static class KernelCatalog
             if (goldenDirectory is not null) new GoldenRunner(device).RunDirectory(goldenDirectory);
             RunTrainingWorkload(device);
         }
-        // Once more with every GEMM split over K (as GPU launches of small C are): the split variants of each GEMM.
-        (context.TargetGroups, context.GemmMinSliceSteps) = (int.MaxValue, 1);
+        // As a GPU would launch it: its reductions and grid-stride shapes, and the tilings the plans choose.
+        context.UseGpuProfile(GpuProfile.H200.Multiprocessors);
+        context.Planning = true;
         RunTrainingWorkload(device);
-        var kernels = context.LoadedKernels.SelectMany(WithGpuTilings).Distinct().OrderBy(DisplayName, StringComparer.Ordinal).ToList();
-        var loadedDefinitions = kernels.Select(Definition).ToHashSet();
+        // Each GPU tiling on one convolution's GEMMs, raw and normalising its input.
+        foreach (var tile in GemmPlan.GpuTiles)
+        {
+            context.GemmTile = tile;
+            RunConvolution(device);
+        }
+        context.GemmTile = null;
+        // Once with small reduction groups: the workload's channels are too short to split at 256 threads, as a batch of
+        // 128 splits them; this loads the split reductions' kernels.
+        context.ReductionGroupSize = 1;
+        RunTrainingWorkload(device);
+        // As an OpenCL device launches them: without warp shuffles.
+        context.WarpShuffles = false;
+        RunTrainingWorkload(device);
+        var kernels = context.LoadedKernels.Where(k => !k.GetGenericArguments().Any(ClosedOverCpuTiling))
+            .Distinct().OrderBy(DisplayName, StringComparer.Ordinal).ToList();
+        var loadedDefinitions = context.LoadedKernels.Select(Definition).ToHashSet();
         var neverLoaded = DeclaredKernels().Where(m => !loadedDefinitions.Contains(m)).ToList();
         return new KernelDiscovery(kernels, neverLoaded);
     }
 
-    /// <summary>
-    /// A tiled GEMM kernel (one with an <see cref="IGemmTiling"/> type argument) closed over every tiling a GPU launch can
-    /// choose, in place of the CPU-accelerator tiling it was discovered with; any other kernel as it is.
-    /// </summary>
-    static IEnumerable<MethodInfo> WithGpuTilings(MethodInfo kernel)
-    {
-        if (!kernel.IsGenericMethod || !kernel.GetGenericArguments().Any(IsTiling))
-            return [kernel];
-        var arguments = kernel.GetGenericArguments();
-        return GemmPlan.GpuTiles.Select(shape =>
-        {
-            var (tiling, registers) = GemmPlan.KernelTypes(shape);
-            var closed = arguments.Select(a => IsTiling(a) ? tiling : typeof(IRegisterTile).IsAssignableFrom(a) ? registers : a).ToArray();
-            return kernel.GetGenericMethodDefinition().MakeGenericMethod(closed);
-        });
-    }
+    /// <summary>True for a kernel that exchanges values between lanes (<see cref="NeighbourLanes"/>): CUDA only, never launched on OpenCL.</summary>
+    public static bool NeedsWarpShuffles(MethodInfo kernel) => kernel.IsGenericMethod && kernel.GetGenericArguments().Any(Mentions<NeighbourLanes>);
 
-    static bool IsTiling(Type t) => typeof(IGemmTiling).IsAssignableFrom(t);
+    static bool Mentions<T>(Type t) => t == typeof(T) || (t.IsGenericType && t.GetGenericArguments().Any(Mentions<T>));
+
+    /// <summary>True for the CPU accelerator's <see cref="Tile16x16"/>, alone or inside a loader's tile side.</summary>
+    static bool ClosedOverCpuTiling(Type t) =>
+        t == typeof(Tile16x16) || (t.IsGenericType && t.GetGenericArguments().Any(ClosedOverCpuTiling));
 
     /// <summary>Every static method of the ILGPU backend whose name ends in "Kernel" (the convention all kernels follow).</summary>
     public static IReadOnlyList<MethodInfo> DeclaredKernels() =>
@@ -78,14 +87,40 @@ public static class KernelCatalog
         return kernel.IsGenericMethod ? $"{name}<{string.Join(",", kernel.GetGenericArguments().Select(TypeName))}>" : name;
     }
 
-    /// <summary><see cref="DisplayName"/> with everything but letters, digits, '.', '-' and '_' replaced by '_'.</summary>
-    public static string FileName(MethodInfo kernel) =>
-        Regex.Replace(DisplayName(kernel).TrimEnd('>'), "[^A-Za-z0-9._-]", "_");
+    /// <summary>
+    /// <see cref="DisplayName"/> with everything but letters, digits, '.', '-' and '_' replaced by '_'; names longer than
+    /// file systems take (a pair kernel's two GEMMs) keep their first 160 characters and a hash of the whole name.
+    /// </summary>
+    public static string FileName(MethodInfo kernel)
+    {
+        string name = Regex.Replace(DisplayName(kernel).TrimEnd('>'), "[^A-Za-z0-9._-]", "_");
+        if (name.Length <= 200) return name;
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name));
+        return $"{name[..160]}_{Convert.ToHexString(hash)[..16]}";
+    }
 
     static string TypeName(Type t) =>
         t.IsGenericType ? $"{t.Name[..t.Name.IndexOf('`')]}<{string.Join(",", t.GetGenericArguments().Select(TypeName))}>" : t.Name;
 
     static MethodInfo Definition(MethodInfo m) => m.IsGenericMethod ? m.GetGenericMethodDefinition() : m;
+
+    /// <summary>The three GEMMs of one 3×3 convolution (rows that fit a warp's lanes), raw and after batch-norm-ReLU.</summary>
+    static void RunConvolution(Device device)
+    {
+        var s = new Conv2dShape(N: Batch, C: 8, H: Image, W: Image, K: 8, KH: 3, KW: 3, Stride: 1, Pad: 1);
+        using var x = Tensor.Zeros(device, s.N, s.C, s.H, s.W);
+        using var w = Tensor.Zeros(device, s.K, s.C, s.KH, s.KW);
+        using var y = Tensor.Zeros(device, s.N, s.K, s.OutH, s.OutW);
+        using var c = Tensor.Zeros(device, s.C);
+        device.Run(k =>
+        {
+            k.Conv2d.Forward(s, x.View, w.View, default, y.View);
+            k.Conv2d.BackwardInput(s, y.View, w.View, x.View);
+            k.Conv2d.BackwardWeight(s, x.View, y.View, w.View);
+            k.BatchNormReluConv2d.Forward(s, x.View, c.View, c.View, c.View, c.View, w.View, default, x.View, y.View);
+            k.BatchNormReluConv2d.Backward(s, x.View, c.View, c.View, c.View, c.View, w.View, y.View, x.View, w.View);
+        });
+    }
 
     static void RunTrainingWorkload(Device device)
     {

@@ -34,7 +34,6 @@ public class StepBenchmarkTests
             AssertSpread(ratio);
         foreach (var timing in new[] { result.Reconstruct, result.Stored, result.Baseline })
             Assert.That(timing.KernelLaunches, Is.GreaterThan(50), $"{timing.Model} {timing.Mode}: a step launches a kernel per op");
-        Assert.That(result.Reconstruct.KernelLaunches, Is.GreaterThan(result.Stored.KernelLaunches), "reconstruction re-runs F and G in backward");
         Assert.That(result.Reconstruct.KernelLaunchKind, Is.EqualTo(device.Backend.LaunchKind));
         Assert.That(result.PyTorch, Is.Null);
         Assert.That(result.Ratio, Is.Null);
@@ -116,8 +115,10 @@ public class StepBenchmarkTests
         var profile = result.HostProfile!;
         Assert.That(profile.Sum(p => p.ReconstructCalls), Is.EqualTo(result.Reconstruct.KernelLaunches), "every host call of a reconstructing step");
         Assert.That(profile.Sum(p => p.StoredCalls), Is.EqualTo(result.Stored.KernelLaunches), "every host call of a stored step");
-        Assert.That(profile.Single(p => p.EntryPoint == "Conv2dKernels.Forward").ReconstructCalls,
-            Is.GreaterThan(profile.Single(p => p.EntryPoint == "Conv2dKernels.Forward").StoredCalls), "reconstruction runs the blocks' convolutions again");
+        // Reconstructing, a BN-ReLU-conv runs as one fused op; either way a convolution's forward is one call.
+        long ConvForwards(Func<HostCallTiming, long> calls) =>
+            profile.Where(p => p.EntryPoint is "Conv2dKernels.Forward" or "BatchNormReluConv2dKernels.Forward").Sum(calls);
+        Assert.That(ConvForwards(p => p.ReconstructCalls), Is.GreaterThan(ConvForwards(p => p.StoredCalls)), "reconstruction runs the blocks' convolutions again");
         Assert.That(profile.All(p => p.ReconstructMs >= 0 && p.StoredMs >= 0));
     }
 

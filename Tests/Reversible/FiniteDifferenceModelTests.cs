@@ -58,12 +58,11 @@ public class FiniteDifferenceModelTests
             return (Loss(plus) - Loss(minus)) / (2 * h);
         }
 
-        int checkedCount = 0, offset = 0;
+        int checkedCount = 0;
         var failures = new List<string>();
         foreach (var (path, p) in store.Learnable)
         {
-            int index = offset + random.Next((int)p.Length);
-            offset += (int)p.Length;
+            int offset = (int)store.Offset(p), index = offset + random.Next((int)p.Length);
             // Float32 differences resolve about ulp(loss)/h ≈ 1e-4 here, and a ReLU kink within ±h bends one estimate:
             // gradients below 1e-3 are skipped, each estimate may differ by 10% plus that noise floor, and a parameter
             // fails only if the estimates at three step sizes all disagree. A wiring error (a missing path, a wrong
@@ -72,7 +71,7 @@ public class FiniteDifferenceModelTests
             checkedCount++;
             var estimates = new[] { 5e-4f, 1e-3f, 2e-3f }.Select(h => Central(index, h)).ToArray();
             if (estimates.All(numeric => Math.Abs(numeric - grads[index]) > 0.1 * Math.Max(Math.Abs(numeric), Math.Abs(grads[index])) + 5e-4))
-                failures.Add($"{path}[{index - offset + p.Length}]: analytic {grads[index]:E3} numeric {string.Join(" / ", estimates.Select(e => e.ToString("E3")))}");
+                failures.Add($"{path}[{index - offset}]: analytic {grads[index]:E3} numeric {string.Join(" / ", estimates.Select(e => e.ToString("E3")))}");
         }
         store.Values.CopyFrom(values);
         TestContext.Out.WriteLine($"{checkedCount} parameters checked");
