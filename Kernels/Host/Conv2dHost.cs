@@ -17,7 +17,8 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <item>grad-weight: gw [K, C·KH·KW] += gy [K, N·OutH·OutW] · im2col(x)ᵀ, a long reduction split into groups of
 /// images fixed by the shape; each group's partial is summed in group order, so the bits do not depend on threads.</item>
 /// </list>
-/// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>.
+/// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>. Forward and grad-input of
+/// 3x3 stride-1 layers go to <see cref="WinogradHost"/> where <see cref="HostConvAlgorithm"/> says.
 /// </summary>
 public static unsafe class Conv2dHost
 {
@@ -39,6 +40,11 @@ public static unsafe class Conv2dHost
         CheckOutput(op, s, "y", y.Length);
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
+            if (HostConvAlgorithm.Choose(s, ConvPass.Forward) is not ConvAlgorithm.Direct and var tile)
+            {
+                WinogradHost.Forward(s, tile, px, pw, pb, py);
+                return;
+            }
             switch (HostSimd.Active)
             {
                 case SimdLevel.Vector512: Forward<Avx512MicroKernel>(s, px, pw, pb, py); break;
@@ -58,6 +64,11 @@ public static unsafe class Conv2dHost
         CheckInput(op, s, "gx", gx.Length);
         fixed (float* pgy = gy, pw = w, pgx = gx)
         {
+            if (HostConvAlgorithm.Choose(s, ConvPass.GradInput) is not ConvAlgorithm.Direct and var tile)
+            {
+                WinogradHost.BackwardInput(s, tile, pgy, pw, pgx);
+                return;
+            }
             switch (HostSimd.Active)
             {
                 case SimdLevel.Vector512: BackwardInput<Avx512MicroKernel>(s, pgy, pw, pgx); break;
@@ -393,9 +404,9 @@ public static unsafe class Conv2dHost
 
     static int DivideRoundUp(int value, int divisor) => (value + divisor - 1) / divisor;
 
-    static void CheckInput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.C * s.H * s.W);
+    internal static void CheckInput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.C * s.H * s.W);
 
-    static void CheckWeight(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.K * s.C * s.KH * s.KW);
+    internal static void CheckWeight(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.K * s.C * s.KH * s.KW);
 
-    static void CheckOutput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.K * s.OutH * s.OutW);
+    internal static void CheckOutput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.K * s.OutH * s.OutW);
 }

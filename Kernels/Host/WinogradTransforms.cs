@@ -1,0 +1,201 @@
+using System.Runtime.CompilerServices;
+
+namespace RevNetIlgpu.Kernels.Host;
+
+/// <summary>
+/// One Winograd minimal-filtering algorithm F(m x m, 3x3) (Lavin and Gray 2016): an m x m output tile from an
+/// α x α input tile, α = m + 2, as Y = Aᵀ[(G g Gᵀ) ⊙ (Bᵀ d B)]A. The transforms act on registers of tiles
+/// (<see cref="IWinogradVector{TSelf}"/>), one tile per lane, and each 2-D transform is a 1-D one along rows and then
+/// along columns (inputs) or along columns and then rows (outputs). A row of Count input tiles arrives as the m floats
+/// each tile starts with, side by side, and the same shifted by m (the α − m floats a tile shares with its right
+/// neighbour come first there); a row of outputs leaves as m floats per tile, side by side.
+/// </summary>
+public unsafe interface IWinogradTile
+{
+    /// <summary>Outputs per tile side.</summary>
+    static abstract int M { get; }
+
+    /// <summary>Inputs per tile side: M + 2.</summary>
+    static abstract int Alpha { get; }
+
+    /// <summary>G [Alpha, 3], row-major: the filter transform (applied in float64).</summary>
+    static abstract ReadOnlySpan<double> FilterTransform { get; }
+
+    /// <summary>
+    /// Bᵀ along one input row of Count tiles, given as M registers of M·Count floats: tile l's input j is float M·l + j
+    /// of the registers at <paramref name="starts"/> for j &lt; M, and float M·l + j − M of those at
+    /// <paramref name="shifted"/> past that; transformed value k goes to <paramref name="destination"/>[k·stride + l].
+    /// </summary>
+    static abstract void InputRow<T>(float** starts, float** shifted, float* destination, int stride) where T : struct, IWinogradVector<T>;
+
+    /// <summary>Bᵀ along a column: Alpha registers <paramref name="sourceStride"/> apart in, Alpha out.</summary>
+    static abstract void InputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
+
+    /// <summary>Aᵀ along a column: Alpha registers in, M out.</summary>
+    static abstract void OutputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
+
+    /// <summary>
+    /// Aᵀ along a row of Count tiles plus <paramref name="bias"/>: Alpha registers in, and M·Count floats out, tile after
+    /// tile as they lie in an output row, register q to <paramref name="destinations"/>[q].
+    /// </summary>
+    static abstract void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations) where T : struct, IWinogradVector<T>;
+}
+
+/// <summary>
+/// F(2x2, 3x3) on the points 0, 1, −1, ∞: 16 products per 4 outputs, transforms of additions only, and about the
+/// error of the direct convolution.
+/// </summary>
+public readonly unsafe struct WinogradF2 : IWinogradTile
+{
+    public static int M => 2;
+
+    public static int Alpha => 4;
+
+    public static ReadOnlySpan<double> FilterTransform =>
+    [
+        1, 0, 0,
+        0.5, 0.5, 0.5,
+        0.5, -0.5, 0.5,
+        0, 0, 1,
+    ];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputRow<T>(float** starts, float** shifted, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T.Deinterleave(T.Load(starts[0]), T.Load(starts[1]), out var d0, out var d1);
+        T.Deinterleave(T.Load(shifted[0]), T.Load(shifted[1]), out var d2, out var d3);
+        Input(d0, d1, d2, d3, destination, stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T> =>
+        Input(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride), destination, destinationStride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>
+    {
+        Output(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride), out var y0, out var y1);
+        T.Store(y0, destination);
+        T.Store(y1, destination + destinationStride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations) where T : struct, IWinogradVector<T>
+    {
+        Output(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride), out var y0, out var y1);
+        T.Interleave(y0 + bias, y1 + bias, out var low, out var high);
+        T.Store(low, destinations[0]);
+        T.Store(high, destinations[1]);
+    }
+
+    // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Input<T>(T d0, T d1, T d2, T d3, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T.Store(d0 - d2, destination);
+        T.Store(d1 + d2, destination + stride);
+        T.Store(d2 - d1, destination + 2 * stride);
+        T.Store(d1 - d3, destination + 3 * stride);
+    }
+
+    // Aᵀ = [1 1 1 0; 0 1 −1 −1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Output<T>(T m0, T m1, T m2, T m3, out T y0, out T y1) where T : struct, IWinogradVector<T>
+    {
+        y0 = m0 + m1 + m2;
+        y1 = m1 - m2 - m3;
+    }
+}
+
+/// <summary>
+/// F(4x4, 3x3) on the points 0, 1, −1, 2, −2, ∞ (Lavin and Gray's matrices): 36 products per 16 outputs; the
+/// transforms' constants (up to 8 in Aᵀ) make its error several times the direct convolution's.
+/// </summary>
+public readonly unsafe struct WinogradF4 : IWinogradTile
+{
+    public static int M => 4;
+
+    public static int Alpha => 6;
+
+    public static ReadOnlySpan<double> FilterTransform =>
+    [
+        1.0 / 4, 0, 0,
+        -1.0 / 6, -1.0 / 6, -1.0 / 6,
+        -1.0 / 6, 1.0 / 6, -1.0 / 6,
+        1.0 / 24, 1.0 / 12, 1.0 / 6,
+        1.0 / 24, -1.0 / 12, 1.0 / 6,
+        0, 0, 1,
+    ];
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputRow<T>(float** starts, float** shifted, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        // Four registers of 4 floats per tile: split into evens and odds, then each again (stride 4 in two steps).
+        T.Deinterleave(T.Load(starts[0]), T.Load(starts[1]), out var even0, out var odd0);
+        T.Deinterleave(T.Load(starts[2]), T.Load(starts[3]), out var even1, out var odd1);
+        T.Deinterleave(even0, even1, out var d0, out var d2);
+        T.Deinterleave(odd0, odd1, out var d1, out var d3);
+        T.Deinterleave(T.Load(shifted[0]), T.Load(shifted[1]), out var shiftedEven0, out var shiftedOdd0);
+        T.Deinterleave(T.Load(shifted[2]), T.Load(shifted[3]), out var shiftedEven1, out var shiftedOdd1);
+        T.Deinterleave(shiftedEven0, shiftedEven1, out var d4, out _);
+        T.Deinterleave(shiftedOdd0, shiftedOdd1, out var d5, out _);
+        Input(d0, d1, d2, d3, d4, d5, destination, stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void InputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T> =>
+        Input(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride),
+            T.Load(source + 4 * sourceStride), T.Load(source + 5 * sourceStride), destination, destinationStride);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>
+    {
+        Output(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride),
+            T.Load(source + 4 * sourceStride), T.Load(source + 5 * sourceStride), out var y0, out var y1, out var y2, out var y3);
+        T.Store(y0, destination);
+        T.Store(y1, destination + destinationStride);
+        T.Store(y2, destination + 2 * destinationStride);
+        T.Store(y3, destination + 3 * destinationStride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations) where T : struct, IWinogradVector<T>
+    {
+        Output(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride),
+            T.Load(source + 4 * sourceStride), T.Load(source + 5 * sourceStride), out var y0, out var y1, out var y2, out var y3);
+        // Interleave by 4 as two interleaves by 2: (y0, y2) and (y1, y3) give the even and odd floats of the row.
+        T.Interleave(y0 + bias, y2 + bias, out var even0, out var even1);
+        T.Interleave(y1 + bias, y3 + bias, out var odd0, out var odd1);
+        T.Interleave(even0, odd0, out var r0, out var r1);
+        T.Interleave(even1, odd1, out var r2, out var r3);
+        T.Store(r0, destinations[0]);
+        T.Store(r1, destinations[1]);
+        T.Store(r2, destinations[2]);
+        T.Store(r3, destinations[3]);
+    }
+
+    // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Input<T>(T d0, T d1, T d2, T d3, T d4, T d5, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T four = T.Broadcast(4f), minusFour = T.Broadcast(-4f), minusFive = T.Broadcast(-5f), two = T.Broadcast(2f), minusTwo = T.Broadcast(-2f);
+        T d4MinusD2 = d4 - d2, d3MinusD1 = d3 - d1;
+        T.Store(T.MultiplyAdd(four, d0, T.MultiplyAdd(minusFive, d2, d4)), destination);
+        T.Store(T.MultiplyAdd(minusFour, d1 + d2, d3 + d4), destination + stride);
+        T.Store(T.MultiplyAdd(four, d1 - d2, d4 - d3), destination + 2 * stride);
+        T.Store(T.MultiplyAdd(two, d3MinusD1, d4MinusD2), destination + 3 * stride);
+        T.Store(T.MultiplyAdd(minusTwo, d3MinusD1, d4MinusD2), destination + 4 * stride);
+        T.Store(T.MultiplyAdd(four, d1, T.MultiplyAdd(minusFive, d3, d5)), destination + 5 * stride);
+    }
+
+    // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Output<T>(T m0, T m1, T m2, T m3, T m4, T m5, out T y0, out T y1, out T y2, out T y3) where T : struct, IWinogradVector<T>
+    {
+        T sum12 = m1 + m2, difference12 = m1 - m2, sum34 = m3 + m4, difference34 = m3 - m4;
+        y0 = m0 + sum12 + sum34;
+        y1 = T.MultiplyAdd(T.Broadcast(2f), difference34, difference12);
+        y2 = T.MultiplyAdd(T.Broadcast(4f), sum34, sum12);
+        y3 = T.MultiplyAdd(T.Broadcast(8f), difference34, difference12) + m5;
+    }
+}
