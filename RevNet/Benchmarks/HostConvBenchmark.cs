@@ -1,23 +1,28 @@
 using System.Diagnostics;
 using RevNetIlgpu.Kernels;
 using RevNetIlgpu.Kernels.Host;
+using RevNetIlgpu.RevNet.Models;
 
 namespace RevNetIlgpu.RevNet.Benchmarks;
 
 /// <summary>
-/// One host conv kernel at one RevNet-38 shape: the fastest and the median time of the timed calls, the GFLOP/s of the
-/// fastest (on a shared machine the least disturbed call, comparable with the best-of FMA peak) and that rate as a
-/// fraction of the FMA peak on the same threads.
+/// One host conv kernel by one algorithm at one shape: the fastest and the median time of the timed calls, the
+/// direct-equivalent GFLOP/s of the fastest (2·MACs of the direct convolution per second, so Winograd can pass the FMA
+/// peak; on a shared machine the least disturbed call, comparable with the best-of FMA peak), that rate as a fraction of
+/// the FMA peak on the same threads, the error against float64 (max |error| / max |value|) and the settings of
+/// --conv-algorithm (direct, auto, winograd) that run this algorithm here.
 /// </summary>
-public sealed record HostConvTiming(string Kernel, string Layer, string Shape, int PerForward, double BestMs, double MedianMs, double Gflops, double FractionOfPeak);
+public sealed record HostConvTiming(string Kernel, string Algorithm, IReadOnlyList<string> RunBy, string Layer, string Shape, int PerForward,
+    double BestMs, double MedianMs, double Gflops, double FractionOfPeak, double RelativeError);
 
 /// <summary>The host conv table with the FMA peaks measured in the same run (<see cref="FmaPeak"/>).</summary>
-public sealed record HostConvReport(string Simd, int Threads, double PeakOneThreadGflops, double PeakAllThreadsGflops, IReadOnlyList<HostConvTiming> Timings);
+public sealed record HostConvReport(string Simd, int Threads, int ErrorBatch, double PeakOneThreadGflops, double PeakAllThreadsGflops, IReadOnlyList<HostConvTiming> Timings);
 
 /// <summary>
 /// `revnet bench kernels` on the host device: <see cref="Conv2dHost"/>'s forward, grad-input and grad-weight on every
-/// distinct convolution of RevNet-38 (32x32x3 input) at a batch, in GFLOP/s (2·MACs per second) next to this
-/// machine's FMA peak measured in the same run, so the table reads as a fraction of the physical limit.
+/// distinct convolution of a model (RevNet-38 by default, 32x32 input) at a batch, by every algorithm the pass has at
+/// that shape (direct; Winograd F(2x2,3x3) and F(4x4,3x3) at 3x3 stride 1), in GFLOP/s next to this machine's FMA
+/// peak measured in the same run, so the table reads as a fraction of the physical limit.
 /// </summary>
 public static class HostConvBenchmark
 {
@@ -35,59 +40,135 @@ public static class HostConvBenchmark
         ("stage3 F/G", new(batch, 56, 8, 8, 56, 3, 3, 1, 1), 11),
     ];
 
+    /// <summary>Every distinct convolution of <paramref name="config"/> (image 32x32) and how many of each its forward pass runs, named by order of first use.</summary>
+    public static IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)> OfModel(ModelConfig config, int batch) =>
+        ModelConvShapes.CountsOf(config, batch).Select((c, i) => ($"conv {i + 1}", c.Shape, c.Count)).ToList();
+
     /// <summary>Least time each kernel is called before it is timed.</summary>
     public const int WarmUpMs = 20;
 
+    /// <summary>Images in the float64 error measurement (the error of one output does not depend on the batch).</summary>
+    public const int ErrorBatch = 2;
+
+    /// <summary>The algorithms <paramref name="pass"/> has at <paramref name="s"/>: direct, and both Winograd tiles where they apply.</summary>
+    public static IReadOnlyList<ConvAlgorithm> AlgorithmsFor(Conv2dShape s, ConvPass pass) =>
+        WinogradPlan.Applies(s) && pass != ConvPass.GradWeight ? [ConvAlgorithm.Direct, ConvAlgorithm.WinogradF2, ConvAlgorithm.WinogradF4] : [ConvAlgorithm.Direct];
+
     /// <summary>
-    /// Times each kernel at each shape (<paramref name="repeat"/> calls after <see cref="WarmUpMs"/> of warm-up calls, at
-    /// least two) and measures the FMA peaks before and after the table, keeping the higher of each: the ceiling the
-    /// machine reached during the run.
+    /// Times each pass at each shape by each of its algorithms (<paramref name="repeat"/> calls after <see cref="WarmUpMs"/>
+    /// of warm-up calls, at least two), measures each one's error on <see cref="ErrorBatch"/> images, and measures the
+    /// FMA peaks before and after the table, keeping the higher of each: the ceiling the machine reached during the run.
     /// </summary>
     public static HostConvReport Run(int batch, int repeat, IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)>? shapes = null)
     {
         if (batch <= 0) throw new ArgumentException($"batch must be positive, got {batch}");
         if (repeat <= 0) throw new ArgumentException($"repeat must be positive, got {repeat}");
         double peakOne = FmaPeak.Measure(1), peakAll = FmaPeak.Measure(HostThreads.Count);
-        var measured = new List<(string Kernel, string Layer, string Shape, int PerForward, double Best, double Median, double Flops)>();
+        var measured = new List<(string Kernel, ConvAlgorithm Algorithm, IReadOnlyList<string> RunBy, string Layer, string Shape, int PerForward, double Best, double Median, double Flops, double Error)>();
         foreach (var (layer, s, perForward) in shapes ?? RevNet38(batch))
         {
             var random = new Random(measured.Count);
             float[] Random(long length) => Enumerable.Range(0, checked((int)length)).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            var x = Random((long)s.N * s.C * s.H * s.W);
-            var w = Random((long)s.K * s.C * s.KH * s.KW);
-            var bias = Random(s.K);
-            var y = Random((long)s.N * s.K * s.OutH * s.OutW);
-            var gx = new float[x.Length];
-            var gw = new float[w.Length];
             string shape = $"{s.C}->{s.K} {s.H}x{s.W} {s.KH}x{s.KW}/{s.Stride}";
             double flops = 2.0 * s.N * s.K * s.OutH * s.OutW * s.C * s.KH * s.KW;
-            void Time(string kernel, Action call)
+            var small = s with { N = Math.Min(s.N, ErrorBatch) };
+            var (x, w, gy) = (Random((long)s.N * s.C * s.H * s.W), Random((long)s.K * s.C * s.KH * s.KW), Random((long)s.N * s.K * s.OutH * s.OutW));
+            var (smallX, smallGy) = (x[..(small.N * s.C * s.H * s.W)], gy[..(small.N * s.K * s.OutH * s.OutW)]);
+            var bias = Random(s.K);
+            var y = new float[gy.Length];
+            var gx = new float[x.Length];
+            var gw = new float[w.Length];
+            foreach (var pass in Enum.GetValues<ConvPass>())
             {
-                // At least two calls and 20 ms: a new helper thread starts on its creator's core and the scheduler
-                // spreads the two only after a few ms, so the first kernel timed in a process ran near one thread's rate.
-                var warmUp = Stopwatch.StartNew();
-                for (int calls = 0; calls < 2 || warmUp.ElapsedMilliseconds < WarmUpMs; calls++) call();
-                var ms = new double[repeat];
-                for (int r = 0; r < repeat; r++)
+                double[] reference = pass switch
                 {
-                    var clock = Stopwatch.StartNew();
-                    call();
-                    ms[r] = clock.Elapsed.TotalMilliseconds;
+                    ConvPass.Forward => Conv2dFloat64Reference.Forward(small, smallX, w),
+                    ConvPass.GradInput => Conv2dFloat64Reference.BackwardInput(small, smallGy, w),
+                    _ => Conv2dFloat64Reference.BackwardWeight(small, smallX, smallGy),
+                };
+                foreach (var algorithm in AlgorithmsFor(s, pass))
+                {
+                    var (best, median) = Time(() => Call(pass, algorithm, s, x, w, bias, gy, y, gx, gw), repeat);
+                    float[] smallResult = pass switch
+                    {
+                        ConvPass.Forward => new float[small.N * s.K * s.OutH * s.OutW],
+                        ConvPass.GradInput => new float[smallX.Length],
+                        _ => new float[w.Length],
+                    };
+                    switch (pass)
+                    {
+                        case ConvPass.Forward: Call(pass, algorithm, small, smallX, w, default, smallGy, smallResult, null, null); break;
+                        case ConvPass.GradInput: Call(pass, algorithm, small, smallX, w, default, smallGy, null, smallResult, null); break;
+                        default: Call(pass, algorithm, small, smallX, w, default, smallGy, null, null, smallResult); break;
+                    }
+                    var runBy = Enum.GetValues<ConvAlgorithmSetting>().Where(setting => HostConvAlgorithm.Choose(s, pass, setting) == algorithm)
+                        .Select(setting => setting.ToString().ToLowerInvariant()).ToList();
+                    measured.Add((KernelName(pass), algorithm, runBy, layer, shape, perForward, best, median, flops,
+                        Conv2dFloat64Reference.RelativeError(smallResult, reference)));
                 }
-                var stats = SampleStatistics.Of(ms);
-                measured.Add((kernel, layer, shape, perForward, stats.Min, stats.Median, flops));
             }
-            Time("forward", () => Conv2dHost.Forward(s, x, w, bias, y));
-            Time("grad-input", () => Conv2dHost.BackwardInput(s, y, w, gx));
-            Time("grad-weight", () => Conv2dHost.BackwardWeight(s, x, y, gw));
         }
         peakOne = Math.Max(peakOne, FmaPeak.Measure(1));
         peakAll = Math.Max(peakAll, FmaPeak.Measure(HostThreads.Count));
         var timings = measured.Select(m =>
         {
             double gflops = m.Flops / (m.Best / 1000) / 1e9;
-            return new HostConvTiming(m.Kernel, m.Layer, m.Shape, m.PerForward, m.Best, m.Median, gflops, gflops / peakAll);
+            return new HostConvTiming(m.Kernel, AlgorithmName(m.Algorithm), m.RunBy, m.Layer, m.Shape, m.PerForward, m.Best, m.Median, gflops, gflops / peakAll, m.Error);
         }).ToList();
-        return new HostConvReport(HostSimd.Active.ToString(), HostThreads.Count, peakOne, peakAll, timings);
+        return new HostConvReport(HostSimd.Active.ToString(), HostThreads.Count, ErrorBatch, peakOne, peakAll, timings);
+    }
+
+    /// <summary>The table's name of a pass.</summary>
+    public static string KernelName(ConvPass pass) => pass switch { ConvPass.Forward => "forward", ConvPass.GradInput => "grad-input", _ => "grad-weight" };
+
+    /// <summary>The table's name of an algorithm.</summary>
+    public static string AlgorithmName(ConvAlgorithm algorithm) => algorithm switch
+    {
+        ConvAlgorithm.WinogradF2 => "winograd F(2x2,3x3)",
+        ConvAlgorithm.WinogradF4 => "winograd F(4x4,3x3)",
+        _ => "direct",
+    };
+
+    /// <summary>One call of <paramref name="pass"/> by <paramref name="algorithm"/>: into y, gx (overwritten) or gw (accumulated).</summary>
+    static void Call(ConvPass pass, ConvAlgorithm algorithm, Conv2dShape s, float[] x, float[] w, float[] bias, float[] gy, float[]? y, float[]? gx, float[]? gw)
+    {
+        if (algorithm != ConvAlgorithm.Direct)
+        {
+            if (pass == ConvPass.Forward) WinogradHost.Forward(s, algorithm, x, w, bias, y);
+            else WinogradHost.BackwardInput(s, algorithm, gy, w, gx);
+            return;
+        }
+        var setting = HostConvAlgorithm.Active;
+        HostConvAlgorithm.Active = ConvAlgorithmSetting.Direct;
+        try
+        {
+            if (pass == ConvPass.Forward) Conv2dHost.Forward(s, x, w, bias, y);
+            else if (pass == ConvPass.GradInput) Conv2dHost.BackwardInput(s, gy, w, gx);
+            else Conv2dHost.BackwardWeight(s, x, gy, gw);
+        }
+        finally
+        {
+            HostConvAlgorithm.Active = setting;
+        }
+    }
+
+    /// <summary>
+    /// The fastest and the median of <paramref name="repeat"/> timed calls, after at least two calls and 20 ms: a new helper
+    /// thread starts on its creator's core and the scheduler spreads the two only after a few ms, so the first kernel timed
+    /// in a process ran near one thread's rate.
+    /// </summary>
+    static (double Best, double Median) Time(Action call, int repeat)
+    {
+        var warmUp = Stopwatch.StartNew();
+        for (int calls = 0; calls < 2 || warmUp.ElapsedMilliseconds < WarmUpMs; calls++) call();
+        var ms = new double[repeat];
+        for (int r = 0; r < repeat; r++)
+        {
+            var clock = Stopwatch.StartNew();
+            call();
+            ms[r] = clock.Elapsed.TotalMilliseconds;
+        }
+        var stats = SampleStatistics.Of(ms);
+        return (stats.Min, stats.Median);
     }
 }
