@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace RevNetIlgpu.Cli;
 
 /// <summary>
-/// The options every `revnet bench` subcommand shares (--device, --json, --out) and what they do with a result:
+/// The options every `revnet bench` subcommand shares (--device, --conv-algorithm, --json, --out) and what they do with a result:
 /// a table or JSON on stdout, and with --out a markdown file (headed by the command line and device, so a reader can
 /// rerun it) and a JSON file.
 /// </summary>
@@ -14,6 +14,8 @@ public sealed class BenchmarkOutput
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public Option<string?> Device { get; } = CommonOptions.Device();
+
+    public Option<string?> ConvAlgorithm { get; } = CommonOptions.ConvAlgorithm();
 
     public Option<bool> Json { get; } = new("--json") { Description = "print JSON instead of a table" };
 
@@ -25,6 +27,7 @@ public sealed class BenchmarkOutput
     public void AddTo(Command command)
     {
         command.Add(Device);
+        command.Add(ConvAlgorithm);
         command.Add(Json);
         command.Add(Out);
     }

@@ -21,7 +21,7 @@ public static class BenchConvsCommand
         output.AddTo(command);
         command.SetAction(parse =>
         {
-            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
+            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device), parse.GetValue(output.ConvAlgorithm));
             var config = ModelConfig.Named(parse.GetValue(model)!);
             int b = parse.GetValue(batch);
             var timings = ConvShapeBenchmark.Run(device, config, b, parse.GetValue(repeat));

@@ -22,7 +22,7 @@ public static class BenchMemoryCommand
         {
             var sizes = parse.GetValue(batches)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(int.Parse).ToList();
             int size = parse.GetValue(image);
-            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
+            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device), parse.GetValue(output.ConvAlgorithm));
             var reports = MemoryBenchmark.Run(device, MemoryBenchmark.PaperModels, sizes, size);
             string notes = "MiB = 2^20 bytes, from the allocator's exact counters. \"peak step\" is the step's peak minus what was held before it "
                 + "(parameters, gradients, momentum, the batch); \"peak in use\" includes them; \"peak held\" is the most the allocator held from the device during the step. \"PyTorch ref\" is PyTorch 1.13 on the CPU at batch 64: bytes saved for backward "

@@ -39,7 +39,7 @@ public static class BenchStepCommand
                 ?? throw new ArgumentException($"no ResNet of equal parameters known for {revnet.Name}; pass --baseline");
             int b = parse.GetValue(batch);
             if (b <= 0) throw new ArgumentException($"--batch must be positive, got {b}");
-            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device));
+            using var device = CommonOptions.OpenDevice(parse.GetValue(output.Device), parse.GetValue(output.ConvAlgorithm));
             string skipped = "--no-pytorch";
             using var peer = parse.GetValue(noPyTorch) ? null : PyTorchPeer.TryStart(parse.GetValue(python)!, out skipped);
             var result = StepBenchmark.Run(device, revnet, ModelConfig.Named(resnetName, inputChannels), b, parse.GetValue(image), parse.GetValue(steps), parse.GetValue(warmup),

@@ -18,7 +18,8 @@ public static class EvalCommand
         var testLimit = new Option<int?>("--test-limit") { Description = "evaluate on only the first N test images" };
         var batch = new Option<int>("--batch") { DefaultValueFactory = _ => 100 };
         var device = CommonOptions.Device();
-        var command = new Command("eval", "report the test accuracy of a checkpoint") { checkpoint, data, testLimit, batch, device };
+        var convAlgorithm = CommonOptions.ConvAlgorithm();
+        var command = new Command("eval", "report the test accuracy of a checkpoint") { checkpoint, data, testLimit, batch, device, convAlgorithm };
         command.SetAction(parse =>
         {
             string path = parse.GetValue(checkpoint)!;
@@ -36,7 +37,7 @@ public static class EvalCommand
             var test = Trainer.LoadTest(options);
             if (test.Channels != config.InputChannels || test.ClassCount != config.Classes)
                 throw new InvalidDataException($"{path}: model expects {config.InputChannels} channels and {config.Classes} classes, {test.Name} has {test.Channels} and {test.ClassCount}");
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(convAlgorithm));
             var model = new ResidualNetwork(config);
             using var store = ParameterStore.Allocate(dev, model, seed: 0);
             var state = Checkpoint.Load(content, path, model, optimizer: null);

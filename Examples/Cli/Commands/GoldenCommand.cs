@@ -10,10 +10,11 @@ public static class GoldenCommand
     {
         var dir = new Argument<string>("dir") { Description = "directory of golden cases (CASE.json manifests with CASE.TENSOR.bin files)" };
         var device = CommonOptions.Device();
-        var command = new Command("golden", "check the engine against PyTorch-computed reference cases") { dir, device };
+        var convAlgorithm = CommonOptions.ConvAlgorithm();
+        var command = new Command("golden", "check the engine against PyTorch-computed reference cases") { dir, device, convAlgorithm };
         command.SetAction(parse =>
         {
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(convAlgorithm));
             var manifests = GoldenCase.FindManifests(parse.GetValue(dir)!);
             var runner = new GoldenRunner(dev);
             int passed = 0, failed = 0;

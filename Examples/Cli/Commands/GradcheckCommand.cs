@@ -19,11 +19,12 @@ public static class GradcheckCommand
         var image = new Option<int>("--image") { Description = "image height and width", DefaultValueFactory = _ => 32 };
         var seed = new Option<int>("--seed") { Description = "weights and batch seed", DefaultValueFactory = _ => 0 };
         var device = CommonOptions.Device();
-        var command = new Command("gradcheck", "compare the reconstructing backward with the stored-activation backward") { model, batch, image, seed, device };
+        var convAlgorithm = CommonOptions.ConvAlgorithm();
+        var command = new Command("gradcheck", "compare the reconstructing backward with the stored-activation backward") { model, batch, image, seed, device, convAlgorithm };
         command.SetAction(parse =>
         {
             var config = ModelConfig.Named(parse.GetValue(model)!);
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(convAlgorithm));
             if (dev.IsMeta) throw new ArgumentException("gradcheck compares values; the meta device has none (use --device cpu or cuda)");
             var r = GradientCheck.Run(dev, config, parse.GetValue(batch), parse.GetValue(image), parse.GetValue(seed));
             var inv = CultureInfo.InvariantCulture;

@@ -21,9 +21,10 @@ public static class MemoryCommand
         var channels = new Option<int>("--channels") { Description = "input channels", DefaultValueFactory = _ => 3 };
         var json = new Option<bool>("--json") { Description = "print a JSON array (one object per model and mode) instead of a table" };
         var device = CommonOptions.Device();
+        var convAlgorithm = CommonOptions.ConvAlgorithm();
         var command = new Command("memory", "measure training-step memory of models, reconstructing vs stored activations")
         {
-            models, batch, image, channels, json, device,
+            models, batch, image, channels, json, device, convAlgorithm,
         };
         command.SetAction(parse =>
         {
@@ -31,7 +32,7 @@ public static class MemoryCommand
             int b = parse.GetValue(batch), size = parse.GetValue(image), c = parse.GetValue(channels);
             if (b <= 0) throw new ArgumentException($"--batch must be positive, got {b}");
             var configs = names.Select(n => ModelConfig.Named(n, inputChannels: c)).ToList();
-            using var dev = CommonOptions.OpenDevice(parse.GetValue(device));
+            using var dev = CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(convAlgorithm));
             var reports = configs.SelectMany(config => MemoryProfile.MeasureEveryMode(dev, config, b, size)).ToList();
             if (parse.GetValue(json)) Console.WriteLine(ToJson(reports));
             else AnsiConsole.Write(ToTable(reports, dev.Name));

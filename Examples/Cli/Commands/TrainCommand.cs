@@ -49,10 +49,11 @@ public static class TrainCommand
         };
         var memoryLimit = new Option<string?>("--memory-limit") { Description = "cap device memory, e.g. 64MiB (rehearses running out)", Hidden = true };
         var device = CommonOptions.Device();
+        var convAlgorithm = CommonOptions.ConvAlgorithm();
         var command = new Command("train", "train a RevNet (default: revnet-fmnist on Fashion-MNIST; --time-budget bounds the wall time)")
         {
             model, dataset, data, epochs, batch, lr, schedule, milestones, momentum, weightDecay, seed, trainLimit, testLimit, maxSteps,
-            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit, device,
+            warmupSteps, timeBudget, crop, flip, stored, recompute, output, resume, checkOps, checkpointEvery, syncBn, rankTimeout, memoryLimit, device, convAlgorithm,
         };
         command.SetAction(parse =>
         {
@@ -89,7 +90,8 @@ public static class TrainCommand
             // Not disposed on an error: MPI_Finalize would wait for ranks still inside a collective; exiting without it makes mpirun stop them.
             ICommunicator ranks = MpiCommunicator.LaunchedByMpirun ? MpiCommunicator.Initialize(TimeSpan.FromSeconds(parse.GetValue(rankTimeout))) : new SingleProcess();
             bool writer = ranks.Rank == 0;
-            using (var dev = writer ? CommonOptions.OpenDevice(parse.GetValue(device), limit) : Engine.Device.Create(parse.GetValue(device), limit))
+            if (!writer) CommonOptions.ApplyConvAlgorithm(parse.GetValue(convAlgorithm)); // every rank runs the same algorithm
+            using (var dev = writer ? CommonOptions.OpenDevice(parse.GetValue(device), parse.GetValue(convAlgorithm), limit) : Engine.Device.Create(parse.GetValue(device), limit))
             {
                 if (dev.IsMeta) throw new ArgumentException("training needs a real device (cpu, ilgpu-cpu, cuda or opencl); use `revnet memory --device meta` to plan memory");
                 var trainer = new Trainer(dev, options, ranks);
