@@ -17,8 +17,8 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <item>grad-weight: gw [K, C·KH·KW] += gy [K, N·OutH·OutW] · im2col(x)ᵀ, a long reduction split into groups of
 /// images fixed by the shape; each group's partial is summed in group order, so the bits do not depend on threads.</item>
 /// </list>
-/// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>. Forward and grad-input of
-/// 3x3 stride-1 layers go to <see cref="WinogradHost"/> where <see cref="HostConvAlgorithm"/> says.
+/// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>. Any pass of a 3x3
+/// stride-1 layer goes to <see cref="WinogradHost"/> instead where <see cref="HostConvAlgorithm"/> says.
 /// </summary>
 public static unsafe class Conv2dHost
 {
@@ -88,6 +88,11 @@ public static unsafe class Conv2dHost
         CheckWeight(op, s, "gw", gw.Length);
         fixed (float* px = x, pgy = gy, pgw = gw)
         {
+            if (HostConvAlgorithm.Choose(s, ConvPass.GradWeight) is not ConvAlgorithm.Direct and var tile)
+            {
+                WinogradHost.BackwardWeight(s, tile, px, pgy, pgw);
+                return;
+            }
             switch (HostSimd.Active)
             {
                 case SimdLevel.Vector512: BackwardWeight<Avx512MicroKernel>(s, px, pgy, pgw); break;

@@ -6,21 +6,25 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <summary>
 /// 3x3 stride-1 convolution on the CPU by Winograd's minimal filtering (Lavin and Gray 2016), F(2x2,3x3) or
 /// F(4x4,3x3) (<see cref="IWinogradTile"/>): the same contract as <see cref="Conv2dHost"/>, which calls it where
-/// <see cref="HostConvAlgorithm"/> says. Grad-input is the same computation: gx is gy, padded by 2 − pad, correlated
-/// with the filters transposed to [C, K] and flipped.
-/// <para>The output tiles of every image form one sequence, cut into blocks of TileColumns tiles (the parallel work,
-/// each tile's values computed by one fixed sequence of operations, so the bits do not depend on the thread count).
-/// Per block: the input transform writes the transformed tiles straight into the GEMM's packed operand V [α², C, tiles]
-/// (one lane per tile: each input row is first laid out tile after tile, then shuffled into one register per tile
-/// column); for each α² point the register-tiled micro-kernel (<see cref="IConvMicroKernel"/>) multiplies a block of
-/// the transformed filters U [α², K, C] by V; and the output transform of those products, plus the bias, is written
-/// into y as the epilogue of each block of output channels.</para>
+/// <see cref="HostConvAlgorithm"/> says. Every pass is a <see cref="WinogradCorrelation"/> over the output tiles, cut into
+/// blocks of TileColumns tiles (<see cref="WinogradTiling"/>, <see cref="WinogradBlock"/>), with the input zero-padded once
+/// into a canvas; each tile's values come from one fixed sequence of operations, so the bits do not depend on the
+/// thread count.
+/// <list type="bullet">
+/// <item>forward: per block (the parallel work) the input transform writes V [α², C, tiles] straight into the GEMM's packed
+/// operand; for each α² point the register-tiled micro-kernel (<see cref="IConvMicroKernel"/>) multiplies a block of the
+/// transformed filters U [α², K, C] by V; the output transform of those products, plus the bias, is written into y as
+/// the epilogue of each block of output channels;</item>
+/// <item>grad-input: the same computation on gy padded by 2 − pad, with the filters transposed to [C, K] and flipped;</item>
+/// <item>grad-weight: dU_e [K, C] = Σ_tiles (A gy Aᵀ)_e (Bᵀ x B)_eᵀ by the dot-product micro-kernel over groups of blocks
+/// fixed by the shape (the parallel work), the groups' sums added in group order, then gw += Gᵀ dU G.</item>
+/// </list>
 /// </summary>
 public static unsafe class WinogradHost
 {
-    // Scratch slots: the caller thread's transformed filters, their staging and the padded input, then each block's workspace
-    // (distinct from Conv2dHost's, whose buffers a caller may still hold).
-    const int FiltersSlot = 5, FilterTapsSlot = 6, CanvasSlot = 7, WorkspaceSlot = 12;
+    // Scratch slots: the caller thread's transformed filters, their staging, the canvases and the groups' sums, then
+    // each work item's own (all distinct from Conv2dHost's, whose buffers a caller may still hold).
+    const int FiltersSlot = 5, FilterTapsSlot = 6, CanvasSlot = 7, GradientCanvasSlot = 13, PartialsSlot = 14, BlockSlot = 12, WorkspaceSlot = 15;
 
     /// <summary>y = conv2d(x, w) + bias by <paramref name="tile"/> (a Winograd algorithm); <paramref name="bias"/> may be empty.</summary>
     public static void Forward(Conv2dShape s, ConvAlgorithm tile, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
@@ -45,11 +49,36 @@ public static unsafe class WinogradHost
         fixed (float* pgy = gy, pw = w, pgx = gx) BackwardInput(s, tile, pgy, pw, pgx);
     }
 
+    /// <summary>gw += dL/dw from x and gy = dL/dy by <paramref name="tile"/> (a Winograd algorithm).</summary>
+    public static void BackwardWeight(Conv2dShape s, ConvAlgorithm tile, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw)
+    {
+        const string op = "conv2d backward weight (host winograd)";
+        Validate(op, s, tile);
+        Conv2dHost.CheckInput(op, s, "x", x.Length);
+        Conv2dHost.CheckOutput(op, s, "gy", gy.Length);
+        Conv2dHost.CheckWeight(op, s, "gw", gw.Length);
+        fixed (float* px = x, pgy = gy, pgw = gw) BackwardWeight(s, tile, px, pgy, pgw);
+    }
+
     internal static void Forward(Conv2dShape s, ConvAlgorithm tile, float* x, float* w, float* bias, float* y) =>
-        Correlate(new Correlation(s.N, s.C, s.H, s.W, s.K, s.OutH, s.OutW, s.Pad), tile, w, transposedFilters: false, bias, x, y);
+        Correlate(WinogradCorrelation.Forward(s), tile, w, transposedFilters: false, bias, x, y);
 
     internal static void BackwardInput(Conv2dShape s, ConvAlgorithm tile, float* gy, float* w, float* gx) =>
-        Correlate(new Correlation(s.N, s.K, s.OutH, s.OutW, s.C, s.H, s.W, 2 - s.Pad), tile, w, transposedFilters: true, null, gy, gx);
+        Correlate(WinogradCorrelation.GradInput(s), tile, w, transposedFilters: true, null, gy, gx);
+
+    internal static void BackwardWeight(Conv2dShape s, ConvAlgorithm tile, float* x, float* gy, float* gw)
+    {
+        var p = WinogradCorrelation.Forward(s);
+        switch (HostSimd.Active, tile)
+        {
+            case (SimdLevel.Vector512, ConvAlgorithm.WinogradF2): WeightGradient<Avx512MicroKernel, WinogradVector512, WinogradF2>(p, x, gy, gw); break;
+            case (SimdLevel.Vector512, _): WeightGradient<Avx512MicroKernel, WinogradVector512, WinogradF4>(p, x, gy, gw); break;
+            case (SimdLevel.Vector256, ConvAlgorithm.WinogradF2): WeightGradient<Avx2MicroKernel, WinogradVector256, WinogradF2>(p, x, gy, gw); break;
+            case (SimdLevel.Vector256, _): WeightGradient<Avx2MicroKernel, WinogradVector256, WinogradF4>(p, x, gy, gw); break;
+            case (_, ConvAlgorithm.WinogradF2): WeightGradient<ScalarMicroKernel, WinogradScalar, WinogradF2>(p, x, gy, gw); break;
+            default: WeightGradient<ScalarMicroKernel, WinogradScalar, WinogradF4>(p, x, gy, gw); break;
+        }
+    }
 
     static void Validate(string op, Conv2dShape s, ConvAlgorithm tile)
     {
@@ -59,13 +88,7 @@ public static unsafe class WinogradHost
         if (tile == ConvAlgorithm.Direct) throw new ArgumentException($"{op}: {tile} is not a Winograd algorithm");
     }
 
-    /// <summary>
-    /// A 3x3 stride-1 correlation: output [Images, OutChannels, OutH, OutW] from input [Images, InChannels, InH, InW]
-    /// zero-padded by <see cref="Pad"/> on every side (a negative pad crops).
-    /// </summary>
-    readonly record struct Correlation(int Images, int InChannels, int InH, int InW, int OutChannels, int OutH, int OutW, int Pad);
-
-    static void Correlate(Correlation p, ConvAlgorithm tile, float* w, bool transposedFilters, float* bias, float* source, float* output)
+    static void Correlate(WinogradCorrelation p, ConvAlgorithm tile, float* w, bool transposedFilters, float* bias, float* source, float* output)
     {
         switch (HostSimd.Active, tile)
         {
@@ -78,13 +101,13 @@ public static unsafe class WinogradHost
         }
     }
 
-    static void Correlate<TKernel, TVector, TTile>(Correlation p, float* w, bool transposedFilters, float* bias, float* source, float* output)
+    static void Correlate<TKernel, TVector, TTile>(WinogradCorrelation p, float* w, bool transposedFilters, float* bias, float* source, float* output)
         where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         var filters = TransformFilters<TKernel, TVector, TTile>(p, w, transposedFilters);
-        var tiling = new Tiling(p, TTile.M, TKernel.TileColumns, TVector.Count);
+        var tiling = new WinogradTiling(p, TTile.M, TKernel.TileColumns, TVector.Count);
         float* canvas = PadInput(tiling, source);
-        HostThreads.For(tiling.Blocks, block => Block<TKernel, TVector, TTile>(tiling, filters, bias, canvas, output, block));
+        HostThreads.For(tiling.Blocks, block => ForwardBlock<TKernel, TVector, TTile>(tiling, filters, bias, canvas, output, block));
     }
 
     /// <summary>
@@ -101,7 +124,7 @@ public static unsafe class WinogradHost
         public float* Zeros(int pointCount) => points + pointCount * stride;
     }
 
-    static TransformedFilters TransformFilters<TKernel, TVector, TTile>(Correlation p, float* w, bool transposed)
+    static TransformedFilters TransformFilters<TKernel, TVector, TTile>(WinogradCorrelation p, float* w, bool transposed)
         where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         int tileRows = TKernel.TileRows, alpha = TTile.Alpha, lanes = Vector<double>.Count;
@@ -145,197 +168,39 @@ public static unsafe class WinogradHost
     }
 
     /// <summary>
-    /// The output tiles, image after image and row after row, cut into blocks of <see cref="Width"/>. A block's tiles
-    /// fall into runs, each the consecutive tiles of one tile row of one image. Laid side by side (M floats per tile), a
-    /// block's row of tiles is read and written one register at a time; a register holds one run's tiles (loaded
-    /// straight from the input's zero-padded canvas, or stored straight into the output) or, for runs shorter than a
-    /// register, pieces of several (<see cref="Piece"/>), assembled and scattered lane by lane.
+    /// The input of every image zero-padded into its canvas (<see cref="WinogradTiling"/>), image after image with a zeroed
+    /// margin before and after, in this thread's <see cref="CanvasSlot"/>; returns the first image's canvas.
     /// </summary>
-    readonly struct Tiling
-    {
-        public readonly Correlation Problem;
-        public readonly int M, Width, Count, TilesH, TilesW, CanvasH, CanvasW;
-        public readonly long Tiles;
-        public readonly int Blocks;
-
-        public Tiling(Correlation p, int m, int width, int count)
-        {
-            (Problem, M, Width, Count) = (p, m, width, count);
-            TilesH = DivideRoundUp(p.OutH, m);
-            TilesW = DivideRoundUp(p.OutW, m);
-            // Every tile's α x α inputs, α = M + 2, lie inside the canvas: row i of it is input row i − pad.
-            CanvasH = M * TilesH + 2;
-            CanvasW = M * TilesW + 2;
-            Tiles = (long)p.Images * TilesH * TilesW;
-            Blocks = checked((int)((Tiles + width - 1) / width));
-        }
-
-        /// <summary>Floats of one channel of one image's canvas.</summary>
-        public long CanvasPlane => (long)CanvasH * CanvasW;
-
-        /// <summary>
-        /// Floats before and after the canvases: loads of lanes past a run (whose values are discarded) may reach that far.
-        /// </summary>
-        public int CanvasMargin => Count + M;
-
-        /// <summary>Registers in a block's row of tiles.</summary>
-        public int Registers => M * Width / Count;
-
-        /// <summary>Most pieces a block has: one per register plus one more wherever a run ends inside a register.</summary>
-        public int MostPieces => Registers + Width;
-
-        /// <summary>
-        /// Fills <paramref name="pieces"/> with the pieces of <paramref name="block"/>'s registers, register after register;
-        /// register j's are [<paramref name="firstPiece"/>[j], <paramref name="firstPiece"/>[j + 1]).
-        /// </summary>
-        public void PiecesOf(int block, Piece* pieces, int* firstPiece)
-        {
-            var p = Problem;
-            long first = (long)block * Width, end = Math.Min(Tiles, first + Width);
-            int count = 0, register = 0, perImage = TilesH * TilesW;
-            for (long t = first; t < end;)
-            {
-                int image = (int)(t / perImage), inImage = (int)(t % perImage), tileRow = inImage / TilesW, tileColumn = inImage % TilesW;
-                int lane = (int)(t - first), length = (int)Math.Min(TilesW - tileColumn, end - t);
-                int from = M * lane, to = M * (lane + length);
-                for (int j = from / Count; j * Count < to; j++)
-                {
-                    for (; register <= j; register++) firstPiece[register] = count;
-                    // The column, in the canvas and the output row, of the register's first float.
-                    int column = M * (tileColumn - lane) + j * Count, low = Math.Max(from - j * Count, 0), high = Math.Min(to - j * Count, Count);
-                    pieces[count++] = new Piece
-                    {
-                        Lanes = new LaneRange(low, high),
-                        Out = new LaneRange(low, Math.Max(low, Math.Min(high, p.OutW - column))),
-                        Canvas = (long)image * p.InChannels * CanvasPlane + (long)tileRow * M * CanvasW + column,
-                        OutputRow = tileRow * M,
-                        Output = ((long)image * p.OutChannels * p.OutH + tileRow * M) * p.OutW + column,
-                    };
-                }
-                t += length;
-            }
-            for (; register <= Registers; register++) firstPiece[register] = count;
-        }
-    }
-
-    /// <summary>
-    /// The lanes of one register of a block's row of tiles that belong to one run, those of them inside the output's width,
-    /// and where the register's first float lies for the run: in the canvas (channel 0, the tile row's first input row)
-    /// and in the output (channel 0, the tile row's first output row, <see cref="OutputRow"/>).
-    /// </summary>
-    struct Piece
-    {
-        public LaneRange Lanes, Out;
-        public int OutputRow;
-        public long Canvas, Output;
-    }
-
-    /// <summary>Lanes [First, End) of a register.</summary>
-    readonly record struct LaneRange(int First, int End)
-    {
-        public bool IsEmpty => End <= First;
-
-        public bool IsWhole(int count) => First == 0 && End == count;
-    }
-
-    /// <summary>
-    /// The input of every image zero-padded into a canvas [InChannels, CanvasH, CanvasW] (<see cref="ZeroPaddedImage"/>),
-    /// image after image with a zeroed margin before and after, in this thread's <see cref="CanvasSlot"/>; returns the first
-    /// image's canvas.
-    /// </summary>
-    static float* PadInput(Tiling tiling, float* source)
+    static float* PadInput(WinogradTiling tiling, float* source)
     {
         var p = tiling.Problem;
-        long perImage = p.InChannels * tiling.CanvasPlane;
+        long length = p.Images * p.InChannels * tiling.CanvasPlane;
         int margin = tiling.CanvasMargin;
-        float* canvas = ThreadScratch.Get(CanvasSlot, p.Images * perImage + 2 * margin) + margin;
+        float* canvas = ThreadScratch.Get(CanvasSlot, length + 2 * margin) + margin;
         new Span<float>(canvas - margin, margin).Clear();
-        new Span<float>(canvas + p.Images * perImage, margin).Clear();
-        var padded = new ZeroPaddedImage(p.InChannels, p.InH, p.InW, p.Pad, p.Pad, tiling.CanvasH, tiling.CanvasW);
-        HostThreads.For(p.Images, n => padded.Fill(source + (long)n * p.InChannels * p.InH * p.InW, canvas + n * perImage));
+        new Span<float>(canvas + length, margin).Clear();
+        HostThreads.For(p.Images, n => tiling.PadInput(source, canvas, n));
         return canvas;
     }
 
     /// <summary>One block of output tiles: input transform into V, then per block of output channels the products and the output transform into the output.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    static void Block<TKernel, TVector, TTile>(Tiling tiling, TransformedFilters filters, float* bias, float* canvas, float* output, int block)
+    static void ForwardBlock<TKernel, TVector, TTile>(WinogradTiling tiling, TransformedFilters filters, float* bias, float* canvas, float* output, int block)
         where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         var p = tiling.Problem;
-        int m = TTile.M, alpha = TTile.Alpha, points = alpha * alpha, count = TVector.Count;
-        int width = TKernel.TileColumns, tileRows = TKernel.TileRows, segment = width / 4, vectors = width / count;
-        int inC = p.InChannels, outC = p.OutChannels, rowLength = m * width, registers = tiling.Registers;
+        int alpha = TTile.Alpha, points = alpha * alpha, width = TKernel.TileColumns, tileRows = TKernel.TileRows, segment = width / 4;
+        int inC = p.InChannels, outC = p.OutChannels;
         // Planes of V and of the products a cache line more than a power of two apart, so that the α² stores of one
         // transform do not all fall into the same few L1 sets.
         int transformedPlane = inC * width + 16, productPlane = tileRows * width + 16;
-        long outPlane = (long)p.OutH * p.OutW, transformedLength = (long)points * transformedPlane;
-        float* assembled = ThreadScratch.Get(WorkspaceSlot, 3 * rowLength + points * width + transformedLength + points * productPlane + m * alpha * width
-            + tiling.MostPieces * count + inC);
-        float* assembledShifted = assembled + rowLength;            // registers made of several runs: the tile starts, and M floats on
-        float* outputRow = assembledShifted + rowLength;            // output registers stored piece by piece (and registers past the block)
-        float* rowPoints = outputRow + rowLength;                   // [α rows][α][tiles]: Bᵀ applied along the rows
-        float* transformed = rowPoints + points * width;            // V [α²][InChannels][tiles]
-        float* products = transformed + transformedLength;          // [α²][TileRows][tiles]
-        float* columns = products + points * productPlane;      // [M][α][tiles]: Aᵀ applied along the columns
-        float* masks = columns + m * alpha * width;                 // per piece: the mask of its lanes
-        int* rowOffsets = (int*)(masks + tiling.MostPieces * count);
+        var layout = WinogradBlock.Create<TVector>(tiling, block, ThreadScratch.Get(BlockSlot, WinogradBlock.WorkspaceFloats(tiling, alpha)), alpha);
+        float* transformed = ThreadScratch.Get(WorkspaceSlot, (long)points * (transformedPlane + productPlane) + inC);
+        float* products = transformed + (long)points * transformedPlane;
+        int* rowOffsets = (int*)(products + points * productPlane);
         for (int r = 0; r < inC; r++) rowOffsets[r] = r * width;
-        Piece* pieces = stackalloc Piece[tiling.MostPieces];
-        int* firstPiece = stackalloc int[registers + 1];
-        tiling.PiecesOf(block, pieces, firstPiece);
-        for (int i = 0; i < firstPiece[registers]; i++) TVector.Store(TVector.LaneMask(pieces[i].Lanes.First, pieces[i].Lanes.End), masks + i * count);
-        // Registers of one run read the canvas in place (any other lanes lie past the block's last tile); those of
-        // several runs are assembled. Registers past the last tile read the canvas's start: finite values, discarded.
-        float** starts = stackalloc float*[registers], shifted = stackalloc float*[registers];
-        long* inPlace = stackalloc long[registers];
-        for (int j = 0; j < registers; j++)
-        {
-            int piecesOfRegister = firstPiece[j + 1] - firstPiece[j];
-            inPlace[j] = piecesOfRegister == 1 ? pieces[firstPiece[j]].Canvas : piecesOfRegister == 0 ? 0 : -1;
-            starts[j] = assembled + j * count;
-            shifted[j] = assembledShifted + j * count;
-        }
 
-        for (int c = 0; c < inC; c++)
-        {
-            for (int r = 0; r < alpha; r++)
-            {
-                long row = c * tiling.CanvasPlane + r * tiling.CanvasW;
-                for (int j = 0; j < registers; j++)
-                {
-                    if (inPlace[j] >= 0)
-                    {
-                        starts[j] = canvas + inPlace[j] + row;
-                        shifted[j] = starts[j] + m;
-                        continue;
-                    }
-                    TVector start = default, next = default;
-                    for (int i = firstPiece[j]; i < firstPiece[j + 1]; i++)
-                    {
-                        float* at = canvas + pieces[i].Canvas + row;
-                        var mask = TVector.Load(masks + i * count);
-                        start = TVector.Select(mask, TVector.Load(at), start);
-                        next = TVector.Select(mask, TVector.Load(at + m), next);
-                    }
-                    TVector.Store(start, starts[j]);
-                    TVector.Store(next, shifted[j]);
-                }
-                for (int v = 0; v < vectors; v++)
-                    TTile.InputRow<TVector>(starts + m * v, shifted + m * v, rowPoints + r * alpha * width + v * count, width);
-            }
-            for (int v = 0; v < vectors; v++)
-                for (int k = 0; k < alpha; k++)
-                    TTile.InputColumn<TVector>(rowPoints + k * width + v * count, alpha * width, transformed + k * transformedPlane + c * width + v * count, alpha * transformedPlane);
-        }
-
-        // Output registers of one run that covers all their lanes go straight into the output row (where it exists).
-        float** destinations = stackalloc float*[registers];
-        long* direct = stackalloc long[registers];
-        for (int j = 0; j < registers; j++)
-        {
-            bool whole = firstPiece[j + 1] - firstPiece[j] == 1 && pieces[firstPiece[j]].Out.IsWhole(count);
-            direct[j] = whole ? pieces[firstPiece[j]].Output : -1;
-        }
+        layout.InputTransform<TVector, TTile>(canvas, transformed, transformedPlane, width);
         float* zeros = filters.Zeros(points);
         for (int m0 = 0; m0 < outC; m0 += tileRows)
         {
@@ -346,32 +211,122 @@ public static unsafe class WinogradHost
                     operand, operand + segment, operand + 2 * segment, operand + 3 * segment, zeros, products + e * productPlane, width);
             }
             for (int i = 0, rows = Math.Min(tileRows, outC - m0); i < rows; i++)
+                layout.OutputTransform<TVector, TTile>(products, productPlane, i, bias is null ? 0f : bias[m0 + i], output, m0 + i);
+        }
+    }
+
+    /// <summary>Bytes of transformed tiles (input and output gradient) a weight-gradient group holds: about half this machine's L2.</summary>
+    const int GroupBytes = 512 * 1024;
+
+    static void WeightGradient<TKernel, TVector, TTile>(WinogradCorrelation p, float* x, float* gy, float* gw)
+        where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
+    {
+        int alpha = TTile.Alpha, points = alpha * alpha, width = TKernel.TileColumns;
+        int outRows = RoundUp(p.OutChannels, TKernel.DotRows), inRows = RoundUp(p.InChannels, TKernel.DotColumns);
+        var tiling = new WinogradTiling(p, TTile.M, width, TVector.Count);
+        float* canvas = PadInput(tiling, x), gradient = gy;
+        if (!tiling.GradientIsOutput)
+        {
+            gradient = ThreadScratch.Get(GradientCanvasSlot, p.Images * p.OutChannels * tiling.GradientPlane);
+            HostThreads.For(p.Images, n => tiling.PadGradient(gy, gradient, n));
+        }
+        // Groups of blocks fixed by the shape (never by the thread count): each sums its tiles in a fixed order, and the
+        // groups' sums are added in group order, so the bits repeat on any number of threads.
+        long bytesPerBlock = (long)points * (inRows + outRows) * width * sizeof(float);
+        int blocksPerGroup = (int)Math.Clamp(GroupBytes / bytesPerBlock, 1, tiling.Blocks);
+        int groups = DivideRoundUp(tiling.Blocks, blocksPerGroup);
+        long partialLength = (long)points * outRows * inRows;
+        float* partials = ThreadScratch.Get(PartialsSlot, groups * partialLength);
+        HostThreads.For(groups, g => WeightGradientOfGroup<TKernel, TVector, TTile>(tiling, canvas, gradient, g * blocksPerGroup,
+            Math.Min(tiling.Blocks, (g + 1) * blocksPerGroup), blocksPerGroup, partials + g * partialLength, outRows, inRows));
+        // The groups' sums into the first group's, in group order (vectors across the partial, so the order per element is fixed).
+        for (int g = 1; g < groups; g++) AddTo(partials, partials + g * partialLength, partialLength);
+        HostThreads.For(p.OutChannels, k => AddFilterGradients<TTile>(p, partials, outRows, inRows, k, gw));
+    }
+
+    /// <summary>
+    /// partial[e][k][c] = Σ over blocks [firstBlock, endBlock) and their tiles of (A gy Aᵀ)_e at output channel k times
+    /// (Bᵀ x B)_e at input channel c (rows past the channels zero), by the dot-product micro-kernel over the group's tiles.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    static void WeightGradientOfGroup<TKernel, TVector, TTile>(WinogradTiling tiling, float* canvas, float* gradient, int firstBlock, int endBlock,
+        int blocksPerGroup, float* partial, int outRows, int inRows)
+        where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
+    {
+        var p = tiling.Problem;
+        int alpha = TTile.Alpha, points = alpha * alpha, width = TKernel.TileColumns, dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns;
+        int row = blocksPerGroup * width, used = (endBlock - firstBlock) * width, vectors = used / TKernel.VectorWidth;
+        int inPlane = checked(inRows * row + 16), outPlane = checked(outRows * row + 16);
+        float* transformed = ThreadScratch.Get(WorkspaceSlot, (long)points * (inPlane + outPlane) + 2 * vectors + dotColumns);
+        float* gradients = transformed + (long)points * inPlane;
+        int* segmentOffsets = (int*)(gradients + (long)points * outPlane), rowOffsets = segmentOffsets + 2 * vectors;
+        for (int e = 0; e < points; e++)
+        {
+            new Span<float>(transformed + (long)e * inPlane + (long)p.InChannels * row, (inRows - p.InChannels) * row).Clear();
+            new Span<float>(gradients + (long)e * outPlane + (long)p.OutChannels * row, (outRows - p.OutChannels) * row).Clear();
+        }
+        float* workspace = ThreadScratch.Get(BlockSlot, WinogradBlock.WorkspaceFloats(tiling, alpha));
+        for (int block = firstBlock; block < endBlock; block++)
+        {
+            var layout = WinogradBlock.Create<TVector>(tiling, block, workspace, alpha);
+            int column = (block - firstBlock) * width;
+            layout.InputTransform<TVector, TTile>(canvas, transformed + column, inPlane, row);
+            layout.GradientTransform<TVector, TTile>(gradient, gradients + column, outPlane, row);
+        }
+        // Each DotColumns x DotRows block of sums runs along the group's tiles, TileColumns-wide halves of a vector apart.
+        int half = TKernel.VectorWidth / 2;
+        for (int v = 0; v < 2 * vectors; v++) segmentOffsets[v] = v * half;
+        new Span<float>(partial, checked((int)((long)points * outRows * inRows))).Clear();
+        for (int e = 0; e < points; e++)
+            for (int c0 = 0; c0 < inRows; c0 += dotColumns)
             {
-                int k = m0 + i;
-                var offset = TVector.Broadcast(bias is null ? 0f : bias[k]);
-                for (int v = 0; v < vectors; v++)
-                    for (int kk = 0; kk < alpha; kk++)
-                        TTile.OutputColumn<TVector>(products + kk * productPlane + i * width + v * count, alpha * productPlane, columns + kk * width + v * count, alpha * width);
-                for (int a = 0; a < m; a++)
-                {
-                    long row = k * outPlane + a * p.OutW;
-                    for (int j = 0; j < registers; j++)
-                        destinations[j] = direct[j] >= 0 && pieces[firstPiece[j]].OutputRow + a < p.OutH ? output + direct[j] + row : outputRow + j * count;
-                    for (int v = 0; v < vectors; v++)
-                        TTile.OutputRow<TVector>(columns + a * alpha * width + v * count, width, offset, destinations + m * v);
-                    for (int j = 0; j < registers; j++)
-                    {
-                        if (direct[j] >= 0) continue;
-                        var value = TVector.Load(outputRow + j * count);
-                        for (int n = firstPiece[j]; n < firstPiece[j + 1]; n++)
-                        {
-                            ref var piece = ref pieces[n];
-                            if (piece.Out.IsEmpty || piece.OutputRow + a >= p.OutH) continue;
-                            TVector.StoreLanes(value, output + piece.Output + row, piece.Out.First, piece.Out.End);
-                        }
-                    }
-                }
+                for (int j = 0; j < dotColumns; j++) rowOffsets[j] = (c0 + j) * row;
+                for (int k0 = 0; k0 < outRows; k0 += dotRows)
+                    TKernel.DotProducts<WholeSegments>(vectors, gradients + (long)e * outPlane + (long)k0 * row, row, transformed + (long)e * inPlane, segmentOffsets, rowOffsets,
+                        partial + ((long)e * outRows + k0) * inRows + c0, inRows);
             }
+    }
+
+    /// <summary>sum[i] += addend[i] for i &lt; length.</summary>
+    static void AddTo(float* sum, float* addend, long length)
+    {
+        long i = 0;
+        for (; i <= length - Vector<float>.Count; i += Vector<float>.Count)
+            Vector.Store(Vector.Load(sum + i) + Vector.Load(addend + i), sum + i);
+        for (; i < length; i++) sum[i] += addend[i];
+    }
+
+    /// <summary>gw[k, c] += Gᵀ dU G for output channel <paramref name="k"/> and every input channel c, dU_e = dU[e][k][c]; in float64, rounded once.</summary>
+    static void AddFilterGradients<TTile>(WinogradCorrelation p, float* dU, int outRows, int inRows, int k, float* gw) where TTile : struct, IWinogradTile
+    {
+        int alpha = TTile.Alpha, lanes = Vector<double>.Count;
+        ReadOnlySpan<double> g = TTile.FilterTransform;
+        var point = stackalloc Vector<double>[alpha * alpha];
+        var half = stackalloc Vector<double>[alpha * 3]; // dU G: [alpha][3]
+        double* lane = stackalloc double[lanes];
+        // Lanes run over input channels; past the last channel they read the zero rows of the padded partial.
+        for (int c0 = 0; c0 < p.InChannels; c0 += lanes)
+        {
+            for (int e = 0; e < alpha * alpha; e++)
+            {
+                float* from = dU + ((long)e * outRows + k) * inRows + c0;
+                for (int l = 0; l < lanes; l++) lane[l] = c0 + l < inRows ? from[l] : 0;
+                point[e] = Vector.Load(lane);
+            }
+            for (int x = 0; x < alpha; x++)
+                for (int b = 0; b < 3; b++)
+                {
+                    var sum = Vector<double>.Zero;
+                    for (int y = 0; y < alpha; y++) sum += point[x * alpha + y] * g[y * 3 + b];
+                    half[x * 3 + b] = sum;
+                }
+            for (int a = 0; a < 3; a++)
+                for (int b = 0; b < 3; b++)
+                {
+                    var sum = Vector<double>.Zero;
+                    for (int x = 0; x < alpha; x++) sum += g[x * 3 + a] * half[x * 3 + b];
+                    for (int l = 0; l < lanes && c0 + l < p.InChannels; l++) gw[((long)k * p.InChannels + c0 + l) * 9 + a * 3 + b] += (float)sum[l];
+                }
         }
     }
 

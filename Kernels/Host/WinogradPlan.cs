@@ -15,7 +15,7 @@ public static class WinogradPlan
     /// </summary>
     public static ConvAlgorithm TileFor(Conv2dShape s, ConvPass pass, bool forced)
     {
-        if (pass == ConvPass.GradWeight) return ConvAlgorithm.Direct;
+        if (pass == ConvPass.GradWeight && !forced) return ConvAlgorithm.Direct;
         return ConvAlgorithm.WinogradF4;
     }
 }

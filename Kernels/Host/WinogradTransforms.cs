@@ -31,6 +31,16 @@ public unsafe interface IWinogradTile
     /// <summary>Bᵀ along a column: Alpha registers <paramref name="sourceStride"/> apart in, Alpha out.</summary>
     static abstract void InputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
 
+    /// <summary>
+    /// A (= (Aᵀ)ᵀ, the transpose of the output transform) along one row of Count output-gradient tiles, given as M
+    /// registers of M·Count floats (tile l's values at M·l … M·l + M − 1): value i to <paramref name="destination"/>[i·stride].
+    /// The weight gradient's transform of gy, since Σ_tiles ⟨g, Aᵀ X A⟩ = Σ_tiles ⟨A g Aᵀ, X⟩.
+    /// </summary>
+    static abstract void GradientRow<T>(float** registers, float* destination, int stride) where T : struct, IWinogradVector<T>;
+
+    /// <summary>A along a column: M registers <paramref name="sourceStride"/> apart in, Alpha out.</summary>
+    static abstract void GradientColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
+
     /// <summary>Aᵀ along a column: Alpha registers in, M out.</summary>
     static abstract void OutputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
 
@@ -86,6 +96,27 @@ public readonly unsafe struct WinogradF2 : IWinogradTile
         T.Interleave(y0 + bias, y1 + bias, out var low, out var high);
         T.Store(low, destinations[0]);
         T.Store(high, destinations[1]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientRow<T>(float** registers, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T.Deinterleave(T.Load(registers[0]), T.Load(registers[1]), out var g0, out var g1);
+        Gradient(g0, g1, destination, stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T> =>
+        Gradient(T.Load(source), T.Load(source + sourceStride), destination, destinationStride);
+
+    // A = [1 0; 1 1; 1 −1; 0 −1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Gradient<T>(T g0, T g1, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T.Store(g0, destination);
+        T.Store(g0 + g1, destination + stride);
+        T.Store(g0 - g1, destination + 2 * stride);
+        T.Store(T.Broadcast(0f) - g1, destination + 3 * stride);
     }
 
     // Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
@@ -174,6 +205,33 @@ public readonly unsafe struct WinogradF4 : IWinogradTile
         T.Store(r1, destinations[1]);
         T.Store(r2, destinations[2]);
         T.Store(r3, destinations[3]);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientRow<T>(float** registers, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T.Deinterleave(T.Load(registers[0]), T.Load(registers[1]), out var even0, out var odd0);
+        T.Deinterleave(T.Load(registers[2]), T.Load(registers[3]), out var even1, out var odd1);
+        T.Deinterleave(even0, even1, out var g0, out var g2);
+        T.Deinterleave(odd0, odd1, out var g1, out var g3);
+        Gradient(g0, g1, g2, g3, destination, stride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void GradientColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T> =>
+        Gradient(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride), destination, destinationStride);
+
+    // A = [1 0 0 0; 1 1 1 1; 1 −1 1 −1; 1 2 4 8; 1 −0.5 0.25 −0.125; 0 0 0 1]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void Gradient<T>(T g0, T g1, T g2, T g3, float* destination, int stride) where T : struct, IWinogradVector<T>
+    {
+        T sum02 = g0 + g2, sum13 = g1 + g3;
+        T.Store(g0, destination);
+        T.Store(sum02 + sum13, destination + stride);
+        T.Store(sum02 - sum13, destination + 2 * stride);
+        T.Store(T.MultiplyAdd(T.Broadcast(2f), g1, T.MultiplyAdd(T.Broadcast(4f), g2, T.MultiplyAdd(T.Broadcast(8f), g3, g0))), destination + 3 * stride);
+        T.Store(T.MultiplyAdd(T.Broadcast(-0.5f), g1, T.MultiplyAdd(T.Broadcast(0.25f), g2, T.MultiplyAdd(T.Broadcast(-0.125f), g3, g0))), destination + 4 * stride);
+        T.Store(g3, destination + 5 * stride);
     }
 
     // Bᵀ = [1 1.5 −2 −1.5 1 0; 0 −1 −2.5 −0.5 1 0; 0 1 0.5 −2.5 1 0; 0 −0.5 −1 0.5 1 0; 0 2 −1 −2 1 0; 0 1 1.5 −2 −1.5 1]
