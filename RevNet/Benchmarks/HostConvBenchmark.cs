@@ -52,7 +52,7 @@ public static class HostConvBenchmark
 
     /// <summary>The algorithms <paramref name="pass"/> has at <paramref name="s"/>: direct, and both Winograd tiles where they apply.</summary>
     public static IReadOnlyList<ConvAlgorithm> AlgorithmsFor(Conv2dShape s, ConvPass pass) =>
-        WinogradPlan.Applies(s) && pass != ConvPass.GradWeight ? [ConvAlgorithm.Direct, ConvAlgorithm.WinogradF2, ConvAlgorithm.WinogradF4] : [ConvAlgorithm.Direct];
+        WinogradPlan.Applies(s) ? [ConvAlgorithm.Direct, ConvAlgorithm.WinogradF2, ConvAlgorithm.WinogradF4] : [ConvAlgorithm.Direct];
 
     /// <summary>
     /// Times each pass at each shape by each of its algorithms (<paramref name="repeat"/> calls after <see cref="WarmUpMs"/>
@@ -135,7 +135,8 @@ public static class HostConvBenchmark
         if (algorithm != ConvAlgorithm.Direct)
         {
             if (pass == ConvPass.Forward) WinogradHost.Forward(s, algorithm, x, w, bias, y);
-            else WinogradHost.BackwardInput(s, algorithm, gy, w, gx);
+            else if (pass == ConvPass.GradInput) WinogradHost.BackwardInput(s, algorithm, gy, w, gx);
+            else WinogradHost.BackwardWeight(s, algorithm, x, gy, gw);
             return;
         }
         var setting = HostConvAlgorithm.Active;

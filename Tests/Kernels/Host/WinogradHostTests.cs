@@ -5,7 +5,7 @@ using RevNetIlgpu.Kernels.Host;
 namespace RevNetIlgpu.Tests.Kernels.Host;
 
 /// <summary>
-/// The Winograd host convolution (<see cref="WinogradHost"/>, both tile sizes) against the float64 loop references of
+/// The Winograd host convolution (<see cref="WinogradHost"/>, both tile sizes, all three passes) against the float64 loop references of
 /// <see cref="Conv2dKernelsTests"/> and finite differences at every <see cref="SimdLevel"/> this processor supports;
 /// the same bits on every thread count; and <see cref="Conv2dHost"/> taking it exactly where
 /// <see cref="HostConvAlgorithm"/> says.
@@ -67,6 +67,13 @@ public class WinogradHostTests : GemmTestBase
         return gx;
     }
 
+    static float[] BackwardWeight(Conv2dShape s, ConvAlgorithm tile, float[] x, float[] gy, float[] initial)
+    {
+        var gw = (float[])initial.Clone();
+        WinogradHost.BackwardWeight(s, tile, x, gy, gw);
+        return gw;
+    }
+
     static float[] Filled(int length, float value)
     {
         var a = new float[length];
@@ -95,26 +102,38 @@ public class WinogradHostTests : GemmTestBase
         AssertClose(BackwardInput(s, tile, gy, w), expected, Tolerance, $"gx at {level}");
     }
 
+    [TestCaseSource(nameof(ShapesAtEveryLevel))]
+    public void BackwardWeight_AccumulatesFloat64Reference(Conv2dShape s, SimdLevel level, ConvAlgorithm tile)
+    {
+        HostSimd.Active = level;
+        var (x, w, gy, initial) = (RandomArray(XLength(s)), RandomArray(WLength(s)), RandomArray(YLength(s)), RandomArray(WLength(s)));
+        var gradient = Conv2dKernelsTests.ReferenceBackward(s, ToDouble(x), ToDouble(w), ToDouble(gy)).Gw;
+        var expected = gradient.Select((g, i) => g + initial[i]).ToArray();
+        AssertClose(BackwardWeight(s, tile, x, gy, initial), expected, Tolerance, $"gw (+= onto random values) at {level}");
+    }
+
     [TestCaseSource(nameof(TilesAtEveryLevel))]
-    public void BackwardInput_MatchesFiniteDifferencesOfForward(SimdLevel level, ConvAlgorithm tile)
+    public void Backward_MatchesFiniteDifferencesOfForward(SimdLevel level, ConvAlgorithm tile)
     {
         HostSimd.Active = level;
         var s = new Conv2dShape(N: 2, C: 3, H: 6, W: 5, K: 2, KH: 3, KW: 3, Stride: 1, Pad: 1);
         var (x, w, gy) = (RandomArray(XLength(s)), RandomArray(WLength(s)), RandomArray(YLength(s)));
         var (xd, wd, r) = (ToDouble(x), ToDouble(w), ToDouble(gy));
-        // loss = Σ y·gy, so dloss/dx = grad-input of gy.
+        // loss = Σ y·gy, so dloss/dx and dloss/dw are the gradients of gy.
         AssertClose(BackwardInput(s, tile, gy, w), FiniteDifference(xd, p => Dot(Conv2dKernelsTests.ReferenceForward(s, p, wd, null), r)), Tolerance, "gx vs finite differences");
+        AssertClose(BackwardWeight(s, tile, x, gy, new float[w.Length]), FiniteDifference(wd, p => Dot(Conv2dKernelsTests.ReferenceForward(s, xd, p, null), r)), Tolerance, "gw vs finite differences");
     }
 
     [TestCaseSource(nameof(Tiles))]
-    public void ForwardAndBackwardInput_GiveTheSameBits_OnEveryRunAndThreadCount(ConvAlgorithm tile)
+    public void AllThree_GiveTheSameBits_OnEveryRunAndThreadCount(ConvAlgorithm tile)
     {
-        var s = new Conv2dShape(N: 9, C: 17, H: 12, W: 13, K: 20, KH: 3, KW: 3, Stride: 1, Pad: 1);
+        // Several blocks and, for grad-weight, several groups of blocks.
+        var s = new Conv2dShape(N: 41, C: 17, H: 12, W: 13, K: 20, KH: 3, KW: 3, Stride: 1, Pad: 1);
         var (x, w, b, gy) = (RandomArray(XLength(s)), RandomArray(WLength(s)), RandomArray(s.K), RandomArray(YLength(s)));
         float[][] Run(int threads)
         {
             HostThreads.Count = threads;
-            return [Forward(s, tile, x, w, b), BackwardInput(s, tile, gy, w)];
+            return [Forward(s, tile, x, w, b), BackwardInput(s, tile, gy, w), BackwardWeight(s, tile, x, gy, new float[WLength(s)])];
         }
         var first = Run(defaultThreads);
         foreach (int threads in new[] { defaultThreads, 1, 2, 3 })
