@@ -175,6 +175,19 @@ public class WinogradHostTests : GemmTestBase
     }
 
     [Test]
+    public void Choose_UnderAuto_IsWinogradForForwardAndGradInputWithEnoughChannels_DirectOtherwise()
+    {
+        var stage = new Conv2dShape(N: 32, C: 16, H: 32, W: 32, K: 16, KH: 3, KW: 3, Stride: 1, Pad: 1);
+        var stem = stage with { C = 3, K = 32 };
+        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.Forward, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.GradInput, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.GradWeight, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.Direct));
+        Assert.That(HostConvAlgorithm.Choose(stem, ConvPass.Forward, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.Direct));
+        Assert.That(HostConvAlgorithm.Choose(stem, ConvPass.Forward, ConvAlgorithmSetting.Winograd), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.GradWeight, ConvAlgorithmSetting.Winograd), Is.EqualTo(ConvAlgorithm.WinogradF4));
+    }
+
+    [Test]
     public void Choose_IsDirectForOtherKernelsAndStrides_AndUnderTheDirectSetting()
     {
         var threeByThree = new Conv2dShape(N: 32, C: 32, H: 16, W: 16, K: 32, KH: 3, KW: 3, Stride: 1, Pad: 1);
