@@ -28,6 +28,7 @@ unsafe readonly struct WinogradBlock
     readonly float* zero;            // [Count]: a register past the block's last tile
     readonly float* rows;            // [α][α][Width]: a transform applied along the rows
     readonly float* columns;         // [M][α][Width]: Aᵀ applied along the columns
+    readonly bool* everyInPlace;     // [3]: every register read in place from the input canvas, from the gradient canvas, written in place to the output
     readonly long floats;            // of workspace, all of the above
 
     WinogradBlock(WinogradTiling tiling, float* workspace, int alpha)
@@ -49,6 +50,7 @@ unsafe readonly struct WinogradBlock
         zero = Carve(ref at, count);
         rows = Carve(ref at, (long)alpha * alpha * width);
         columns = Carve(ref at, (long)alpha * alpha * width);
+        everyInPlace = (bool*)Carve(ref at, 1);
         floats = at - workspace;
     }
 
@@ -63,6 +65,7 @@ unsafe readonly struct WinogradBlock
         int count = tiling.Count;
         for (int i = 0; i < b.firstPiece[tiling.Registers]; i++) TVector.Store(TVector.LaneMask(b.pieces[i].Lanes.First, b.pieces[i].Lanes.End), b.masks + i * count);
         TVector.Store(default, b.zero);
+        (b.everyInPlace[0], b.everyInPlace[1], b.everyInPlace[2]) = (true, true, true);
         for (int j = 0; j < tiling.Registers; j++)
         {
             int first = b.firstPiece[j], piecesOfRegister = b.firstPiece[j + 1] - first;
@@ -74,6 +77,10 @@ unsafe readonly struct WinogradBlock
             b.direct[j] = whole && b.pieces[first].Out.IsWhole(count) ? b.pieces[first].Output : -1;
             b.starts[j] = b.assembled + j * count;
             b.shifted[j] = b.assembled + (tiling.Registers + j) * count;
+            // The output rows of the tile row must exist too for the output to be written in place.
+            b.everyInPlace[0] &= b.inPlace[j] >= 0;
+            b.everyInPlace[1] &= b.gradientInPlace[j] >= 0;
+            b.everyInPlace[2] &= b.direct[j] >= 0 && b.pieces[first].OutputRow + tiling.M <= tiling.Problem.OutH;
         }
         return b;
     }
@@ -87,11 +94,25 @@ unsafe readonly struct WinogradBlock
         where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         int m = TTile.M, alpha = TTile.Alpha, count = TVector.Count, width = tiling.Width, vectors = width / count, registers = tiling.Registers;
+        bool fixedRegisters = everyInPlace[0];
+        if (fixedRegisters)
+            for (int j = 0; j < registers; j++)
+            {
+                starts[j] = canvas + inPlace[j];
+                shifted[j] = starts[j] + m;
+            }
         for (int c = 0; c < tiling.Problem.InChannels; c++)
         {
             for (int r = 0; r < alpha; r++)
             {
                 long row = c * tiling.CanvasPlane + r * tiling.CanvasW;
+                if (fixedRegisters)
+                {
+                    // Every register in place: the same pointers, moved to this row.
+                    for (int v = 0; v < vectors; v++)
+                        TTile.InputRow<TVector>(starts + m * v, shifted + m * v, (nint)row, rows + r * alpha * width + v * count, width);
+                    continue;
+                }
                 for (int j = 0; j < registers; j++)
                 {
                     if (inPlace[j] >= 0)
@@ -112,7 +133,7 @@ unsafe readonly struct WinogradBlock
                     TVector.Store(next, shifted[j]);
                 }
                 for (int v = 0; v < vectors; v++)
-                    TTile.InputRow<TVector>(starts + m * v, shifted + m * v, rows + r * alpha * width + v * count, width);
+                    TTile.InputRow<TVector>(starts + m * v, shifted + m * v, 0, rows + r * alpha * width + v * count, width);
             }
             for (int v = 0; v < vectors; v++)
                 for (int k = 0; k < alpha; k++)
@@ -129,11 +150,20 @@ unsafe readonly struct WinogradBlock
         where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         int m = TTile.M, alpha = TTile.Alpha, count = TVector.Count, width = tiling.Width, vectors = width / count, registers = tiling.Registers;
+        bool fixedRegisters = everyInPlace[1];
+        if (fixedRegisters)
+            for (int j = 0; j < registers; j++) starts[j] = gradient + gradientInPlace[j];
         for (int k = 0; k < tiling.Problem.OutChannels; k++)
         {
             for (int a = 0; a < m; a++)
             {
                 long row = k * tiling.GradientPlane + a * tiling.GradientW;
+                if (fixedRegisters)
+                {
+                    for (int v = 0; v < vectors; v++)
+                        TTile.GradientRow<TVector>(starts + m * v, (nint)row, rows + a * alpha * width + v * count, width);
+                    continue;
+                }
                 for (int j = 0; j < registers; j++)
                 {
                     if (gradientInPlace[j] >= 0)
@@ -153,7 +183,7 @@ unsafe readonly struct WinogradBlock
                     TVector.Store(value, starts[j]);
                 }
                 for (int v = 0; v < vectors; v++)
-                    TTile.GradientRow<TVector>(starts + m * v, rows + a * alpha * width + v * count, width);
+                    TTile.GradientRow<TVector>(starts + m * v, 0, rows + a * alpha * width + v * count, width);
             }
             for (int v = 0; v < vectors; v++)
                 for (int i = 0; i < alpha; i++)
@@ -175,13 +205,22 @@ unsafe readonly struct WinogradBlock
         for (int v = 0; v < vectors; v++)
             for (int kk = 0; kk < alpha; kk++)
                 TTile.OutputColumn<TVector>(products + kk * plane + productRow * width + v * count, alpha * plane, columns + kk * width + v * count, alpha * width);
+        bool fixedRegisters = everyInPlace[2];
+        if (fixedRegisters)
+            for (int j = 0; j < registers; j++) destinations[j] = output + direct[j];
         for (int a = 0; a < m; a++)
         {
             long row = k * (long)p.OutH * p.OutW + a * p.OutW;
+            if (fixedRegisters)
+            {
+                for (int v = 0; v < vectors; v++)
+                    TTile.OutputRow<TVector>(columns + a * alpha * width + v * count, width, offset, destinations + m * v, (nint)row);
+                continue;
+            }
             for (int j = 0; j < registers; j++)
                 destinations[j] = direct[j] >= 0 && pieces[firstPiece[j]].OutputRow + a < p.OutH ? output + direct[j] + row : outputRow + j * count;
             for (int v = 0; v < vectors; v++)
-                TTile.OutputRow<TVector>(columns + a * alpha * width + v * count, width, offset, destinations + m * v);
+                TTile.OutputRow<TVector>(columns + a * alpha * width + v * count, width, offset, destinations + m * v, 0);
             for (int j = 0; j < registers; j++)
             {
                 if (direct[j] >= 0) continue;

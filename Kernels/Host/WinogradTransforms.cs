@@ -23,20 +23,22 @@ public unsafe interface IWinogradTile
 
     /// <summary>
     /// Bᵀ along one input row of Count tiles, given as M registers of M·Count floats: tile l's input j is float M·l + j
-    /// of the registers at <paramref name="starts"/> for j &lt; M, and float M·l + j − M of those at
-    /// <paramref name="shifted"/> past that; transformed value k goes to <paramref name="destination"/>[k·stride + l].
+    /// of the registers at <paramref name="starts"/> (each moved by <paramref name="offset"/> floats) for j &lt; M, and
+    /// float M·l + j − M of those at <paramref name="shifted"/> past that; transformed value k goes to
+    /// <paramref name="destination"/>[k·stride + l].
     /// </summary>
-    static abstract void InputRow<T>(float** starts, float** shifted, float* destination, int stride) where T : struct, IWinogradVector<T>;
+    static abstract void InputRow<T>(float** starts, float** shifted, nint offset, float* destination, int stride) where T : struct, IWinogradVector<T>;
 
     /// <summary>Bᵀ along a column: Alpha registers <paramref name="sourceStride"/> apart in, Alpha out.</summary>
     static abstract void InputColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
 
     /// <summary>
     /// A (= (Aᵀ)ᵀ, the transpose of the output transform) along one row of Count output-gradient tiles, given as M
-    /// registers of M·Count floats (tile l's values at M·l … M·l + M − 1): value i to <paramref name="destination"/>[i·stride].
+    /// registers of M·Count floats (tile l's values at M·l … M·l + M − 1; each register moved by <paramref name="offset"/>
+    /// floats): value i to <paramref name="destination"/>[i·stride].
     /// The weight gradient's transform of gy, since Σ_tiles ⟨g, Aᵀ X A⟩ = Σ_tiles ⟨A g Aᵀ, X⟩.
     /// </summary>
-    static abstract void GradientRow<T>(float** registers, float* destination, int stride) where T : struct, IWinogradVector<T>;
+    static abstract void GradientRow<T>(float** registers, nint offset, float* destination, int stride) where T : struct, IWinogradVector<T>;
 
     /// <summary>A along a column: M registers <paramref name="sourceStride"/> apart in, Alpha out.</summary>
     static abstract void GradientColumn<T>(float* source, int sourceStride, float* destination, int destinationStride) where T : struct, IWinogradVector<T>;
@@ -46,9 +48,9 @@ public unsafe interface IWinogradTile
 
     /// <summary>
     /// Aᵀ along a row of Count tiles plus <paramref name="bias"/>: Alpha registers in, and M·Count floats out, tile after
-    /// tile as they lie in an output row, register q to <paramref name="destinations"/>[q].
+    /// tile as they lie in an output row, register q to <paramref name="destinations"/>[q] + <paramref name="offset"/>.
     /// </summary>
-    static abstract void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations) where T : struct, IWinogradVector<T>;
+    static abstract void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations, nint offset) where T : struct, IWinogradVector<T>;
 }
 
 /// <summary>
@@ -70,10 +72,10 @@ public readonly unsafe struct WinogradF2 : IWinogradTile
     ];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void InputRow<T>(float** starts, float** shifted, float* destination, int stride) where T : struct, IWinogradVector<T>
+    public static void InputRow<T>(float** starts, float** shifted, nint offset, float* destination, int stride) where T : struct, IWinogradVector<T>
     {
-        T.Deinterleave(T.Load(starts[0]), T.Load(starts[1]), out var d0, out var d1);
-        T.Deinterleave(T.Load(shifted[0]), T.Load(shifted[1]), out var d2, out var d3);
+        T.Deinterleave(T.Load(starts[0] + offset), T.Load(starts[1] + offset), out var d0, out var d1);
+        T.Deinterleave(T.Load(shifted[0] + offset), T.Load(shifted[1] + offset), out var d2, out var d3);
         Input(d0, d1, d2, d3, destination, stride);
     }
 
@@ -90,18 +92,18 @@ public readonly unsafe struct WinogradF2 : IWinogradTile
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations) where T : struct, IWinogradVector<T>
+    public static void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations, nint offset) where T : struct, IWinogradVector<T>
     {
         Output(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride), out var y0, out var y1);
         T.Interleave(y0 + bias, y1 + bias, out var low, out var high);
-        T.Store(low, destinations[0]);
-        T.Store(high, destinations[1]);
+        T.Store(low, destinations[0] + offset);
+        T.Store(high, destinations[1] + offset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GradientRow<T>(float** registers, float* destination, int stride) where T : struct, IWinogradVector<T>
+    public static void GradientRow<T>(float** registers, nint offset, float* destination, int stride) where T : struct, IWinogradVector<T>
     {
-        T.Deinterleave(T.Load(registers[0]), T.Load(registers[1]), out var g0, out var g1);
+        T.Deinterleave(T.Load(registers[0] + offset), T.Load(registers[1] + offset), out var g0, out var g1);
         Gradient(g0, g1, destination, stride);
     }
 
@@ -161,15 +163,15 @@ public readonly unsafe struct WinogradF4 : IWinogradTile
     ];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void InputRow<T>(float** starts, float** shifted, float* destination, int stride) where T : struct, IWinogradVector<T>
+    public static void InputRow<T>(float** starts, float** shifted, nint offset, float* destination, int stride) where T : struct, IWinogradVector<T>
     {
         // Four registers of 4 floats per tile: split into evens and odds, then each again (stride 4 in two steps).
-        T.Deinterleave(T.Load(starts[0]), T.Load(starts[1]), out var even0, out var odd0);
-        T.Deinterleave(T.Load(starts[2]), T.Load(starts[3]), out var even1, out var odd1);
+        T.Deinterleave(T.Load(starts[0] + offset), T.Load(starts[1] + offset), out var even0, out var odd0);
+        T.Deinterleave(T.Load(starts[2] + offset), T.Load(starts[3] + offset), out var even1, out var odd1);
         T.Deinterleave(even0, even1, out var d0, out var d2);
         T.Deinterleave(odd0, odd1, out var d1, out var d3);
-        T.Deinterleave(T.Load(shifted[0]), T.Load(shifted[1]), out var shiftedEven0, out var shiftedOdd0);
-        T.Deinterleave(T.Load(shifted[2]), T.Load(shifted[3]), out var shiftedEven1, out var shiftedOdd1);
+        T.Deinterleave(T.Load(shifted[0] + offset), T.Load(shifted[1] + offset), out var shiftedEven0, out var shiftedOdd0);
+        T.Deinterleave(T.Load(shifted[2] + offset), T.Load(shifted[3] + offset), out var shiftedEven1, out var shiftedOdd1);
         T.Deinterleave(shiftedEven0, shiftedEven1, out var d4, out _);
         T.Deinterleave(shiftedOdd0, shiftedOdd1, out var d5, out _);
         Input(d0, d1, d2, d3, d4, d5, destination, stride);
@@ -192,7 +194,7 @@ public readonly unsafe struct WinogradF4 : IWinogradTile
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations) where T : struct, IWinogradVector<T>
+    public static void OutputRow<T>(float* source, int sourceStride, T bias, float** destinations, nint offset) where T : struct, IWinogradVector<T>
     {
         Output(T.Load(source), T.Load(source + sourceStride), T.Load(source + 2 * sourceStride), T.Load(source + 3 * sourceStride),
             T.Load(source + 4 * sourceStride), T.Load(source + 5 * sourceStride), out var y0, out var y1, out var y2, out var y3);
@@ -201,17 +203,17 @@ public readonly unsafe struct WinogradF4 : IWinogradTile
         T.Interleave(y1 + bias, y3 + bias, out var odd0, out var odd1);
         T.Interleave(even0, odd0, out var r0, out var r1);
         T.Interleave(even1, odd1, out var r2, out var r3);
-        T.Store(r0, destinations[0]);
-        T.Store(r1, destinations[1]);
-        T.Store(r2, destinations[2]);
-        T.Store(r3, destinations[3]);
+        T.Store(r0, destinations[0] + offset);
+        T.Store(r1, destinations[1] + offset);
+        T.Store(r2, destinations[2] + offset);
+        T.Store(r3, destinations[3] + offset);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void GradientRow<T>(float** registers, float* destination, int stride) where T : struct, IWinogradVector<T>
+    public static void GradientRow<T>(float** registers, nint offset, float* destination, int stride) where T : struct, IWinogradVector<T>
     {
-        T.Deinterleave(T.Load(registers[0]), T.Load(registers[1]), out var even0, out var odd0);
-        T.Deinterleave(T.Load(registers[2]), T.Load(registers[3]), out var even1, out var odd1);
+        T.Deinterleave(T.Load(registers[0] + offset), T.Load(registers[1] + offset), out var even0, out var odd0);
+        T.Deinterleave(T.Load(registers[2] + offset), T.Load(registers[3] + offset), out var even1, out var odd1);
         T.Deinterleave(even0, even1, out var g0, out var g2);
         T.Deinterleave(odd0, odd1, out var g1, out var g3);
         Gradient(g0, g1, g2, g3, destination, stride);
