@@ -175,16 +175,23 @@ public class WinogradHostTests : GemmTestBase
     }
 
     [Test]
-    public void Choose_UnderAuto_IsWinogradForForwardAndGradInputWithEnoughChannels_DirectOtherwise()
+    public void Choose_UnderAuto_FollowsTheMeasuredPlan()
     {
+        ConvAlgorithm Auto(Conv2dShape shape, ConvPass pass) => HostConvAlgorithm.Choose(shape, pass, ConvAlgorithmSetting.Auto);
+        // 32 wide: direct reads im2col in place; Winograd for forward and grad-input from 9 channels in and out.
         var stage = new Conv2dShape(N: 32, C: 16, H: 32, W: 32, K: 16, KH: 3, KW: 3, Stride: 1, Pad: 1);
-        var stem = stage with { C = 3, K = 32 };
-        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.Forward, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.WinogradF4));
-        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.GradInput, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.WinogradF4));
-        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.GradWeight, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.Direct));
-        Assert.That(HostConvAlgorithm.Choose(stem, ConvPass.Forward, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.Direct));
-        Assert.That(HostConvAlgorithm.Choose(stem, ConvPass.Forward, ConvAlgorithmSetting.Winograd), Is.EqualTo(ConvAlgorithm.WinogradF4));
-        Assert.That(HostConvAlgorithm.Choose(stage, ConvPass.GradWeight, ConvAlgorithmSetting.Winograd), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(Auto(stage, ConvPass.Forward), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(Auto(stage, ConvPass.GradInput), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(Auto(stage, ConvPass.GradWeight), Is.EqualTo(ConvAlgorithm.Direct));
+        Assert.That(Auto(stage with { C = 8, K = 8 }, ConvPass.Forward), Is.EqualTo(ConvAlgorithm.Direct));
+        Assert.That(Auto(stage with { C = 3, K = 32 }, ConvPass.Forward), Is.EqualTo(ConvAlgorithm.Direct));
+        // 28 wide: direct packs panels; Winograd for every pass from 3 input channels.
+        var packed = new Conv2dShape(N: 64, C: 8, H: 28, W: 28, K: 8, KH: 3, KW: 3, Stride: 1, Pad: 1);
+        Assert.That(new[] { ConvPass.Forward, ConvPass.GradInput, ConvPass.GradWeight }.Select(p => Auto(packed, p)), Has.All.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(Auto(packed with { C = 1, K = 16 }, ConvPass.Forward), Is.EqualTo(ConvAlgorithm.Direct), "the stem's forward reads one channel");
+        Assert.That(Auto(packed with { C = 1, K = 16 }, ConvPass.GradInput), Is.EqualTo(ConvAlgorithm.WinogradF4), "its grad-input reads 16");
+        // Forced: every pass.
+        Assert.That(HostConvAlgorithm.Choose(stage with { C = 3 }, ConvPass.GradWeight, ConvAlgorithmSetting.Winograd), Is.EqualTo(ConvAlgorithm.WinogradF4));
     }
 
     [Test]
