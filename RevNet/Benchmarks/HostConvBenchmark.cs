@@ -40,9 +40,9 @@ public static class HostConvBenchmark
         ("stage3 F/G", new(batch, 56, 8, 8, 56, 3, 3, 1, 1), 11),
     ];
 
-    /// <summary>Every distinct convolution of <paramref name="config"/> (image 32x32) and how many of each its forward pass runs, named by order of first use.</summary>
-    public static IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)> OfModel(ModelConfig config, int batch) =>
-        ModelConvShapes.CountsOf(config, batch).Select((c, i) => ($"conv {i + 1}", c.Shape, c.Count)).ToList();
+    /// <summary>Every distinct convolution of <paramref name="config"/> on image x image inputs and how many of each its forward pass runs, named by order of first use.</summary>
+    public static IReadOnlyList<(string Layer, Conv2dShape Shape, int PerForward)> OfModel(ModelConfig config, int batch, int image = 32) =>
+        ModelConvShapes.CountsOf(config, batch, image).Select((c, i) => ($"conv {i + 1}", c.Shape, c.Count)).ToList();
 
     /// <summary>Least time each kernel is called before it is timed.</summary>
     public const int WarmUpMs = 20;
