@@ -5,7 +5,7 @@ using Spectre.Console;
 namespace RevNetIlgpu.Cli;
 
 /// <summary>
-/// The options every `revnet bench` subcommand shares (--device, --simd, --json, --out) and what they do with a result:
+/// The options every `revnet bench` subcommand shares (--device, --simd, --conv-algorithm, --json, --out) and what they do with a result:
 /// a table or JSON on stdout, and with --out a markdown file (headed by the command line and device, so a reader can
 /// rerun it) and a JSON file.
 /// </summary>

@@ -1,9 +1,10 @@
 using System.CommandLine;
 using RevNetIlgpu.Engine;
+using RevNetIlgpu.Kernels.Host;
 
 namespace RevNetIlgpu.Cli;
 
-/// <summary>The options that choose where a command runs: `--device` and the host kernels' `--simd` level.</summary>
+/// <summary>The options that choose where a command runs: `--device`, the host kernels' `--simd` level and `--conv-algorithm`.</summary>
 public sealed class DeviceOptions
 {
     public Option<string?> Device { get; } = new("--device")
@@ -17,20 +18,32 @@ public sealed class DeviceOptions
         Description = "SIMD level of the host kernels (--device cpu): vector512, vector256 or scalar; default from REVNET_SIMD, else the widest this processor runs",
     };
 
+    public Option<string?> ConvAlgorithm { get; } = new("--conv-algorithm")
+    {
+        Description = "cpu device, 3x3 stride-1 convolutions: auto (Winograd where it measured faster), direct or winograd; " +
+            $"default from {HostConvAlgorithm.EnvironmentVariable}, else auto",
+    };
+
     public void AddTo(Command command)
     {
         command.Add(Device);
         command.Add(Simd);
+        command.Add(ConvAlgorithm);
     }
 
     /// <summary>
-    /// Creates the device and, when <paramref name="announce"/>, says which one runs, on stderr so that --json output stays
-    /// clean. <paramref name="memoryLimitBytes"/> caps the allocator (to rehearse out-of-memory handling).
+    /// Sets the host convolution's algorithm (or checks REVNET_CONV_ALGORITHM when --conv-algorithm is absent, so a bad
+    /// value stops the command before any work), creates the device and, when <paramref name="announce"/>, says which one
+    /// runs, on stderr so that --json output stays clean. <paramref name="memoryLimitBytes"/> caps the allocator (to
+    /// rehearse out-of-memory handling).
     /// </summary>
     public Device Open(ParseResult parse, long? memoryLimitBytes = null, bool announce = true)
     {
+        var algorithm = parse.GetValue(ConvAlgorithm);
+        HostConvAlgorithm.Active = algorithm is null ? HostConvAlgorithm.Active : HostConvAlgorithm.Parse(algorithm, "--conv-algorithm");
         var device = Engine.Device.Create(parse.GetValue(Device), memoryLimitBytes, parse.GetValue(Simd));
-        if (announce) Console.Error.WriteLine($"device: {device.Name}");
+        if (announce)
+            Console.Error.WriteLine($"device: {device.Name}" + (device.Backend is HostBackend ? $", conv algorithm {HostConvAlgorithm.Active.ToString().ToLowerInvariant()}" : ""));
         return device;
     }
 }

@@ -17,7 +17,8 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <item>grad-weight: gw [K, C·KH·KW] += gy [K, N·OutH·OutW] · im2col(x)ᵀ, a long reduction split into groups of
 /// images fixed by the shape; each group's partial is summed in group order, so the bits do not depend on threads.</item>
 /// </list>
-/// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>.
+/// Work is spread over <see cref="HostThreads"/>; scratch comes from <see cref="ThreadScratch"/>. Any pass of a 3x3
+/// stride-1 layer goes to <see cref="WinogradHost"/> instead where <see cref="HostConvAlgorithm"/> says.
 /// </summary>
 internal static unsafe class Conv2dHost
 {
@@ -33,6 +34,11 @@ internal static unsafe class Conv2dHost
     {
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
+            if (HostConvAlgorithm.Choose(s, ConvPass.Forward) is not ConvAlgorithm.Direct and var tile)
+            {
+                WinogradHost.Forward(s, tile, px, pw, pb, py);
+                return;
+            }
             switch (HostSimd.Active)
             {
                 case SimdLevel.Vector512: Forward<Avx512MicroKernel>(s, px, pw, pb, py); break;
@@ -47,6 +53,11 @@ internal static unsafe class Conv2dHost
     {
         fixed (float* pgy = gy, pw = w, pgx = gx)
         {
+            if (HostConvAlgorithm.Choose(s, ConvPass.GradInput) is not ConvAlgorithm.Direct and var tile)
+            {
+                WinogradHost.BackwardInput(s, tile, pgy, pw, pgx);
+                return;
+            }
             switch (HostSimd.Active)
             {
                 case SimdLevel.Vector512: BackwardInput<Avx512MicroKernel>(s, pgy, pw, pgx); break;
@@ -61,6 +72,11 @@ internal static unsafe class Conv2dHost
     {
         fixed (float* px = x, pgy = gy, pgw = gw)
         {
+            if (HostConvAlgorithm.Choose(s, ConvPass.GradWeight) is not ConvAlgorithm.Direct and var tile)
+            {
+                WinogradHost.BackwardWeight(s, tile, px, pgy, pgw);
+                return;
+            }
             switch (HostSimd.Active)
             {
                 case SimdLevel.Vector512: BackwardWeight<Avx512MicroKernel>(s, px, pgy, pgw); break;

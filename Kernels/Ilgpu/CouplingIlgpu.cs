@@ -70,20 +70,20 @@ public static class CouplingIlgpu
     }
 
     internal static void ScaleShift(KernelContext k, ArrayView<float> x, ArrayView<float> s, ArrayView<float> t, ArrayView<float> y) =>
-        k.Load<ArrayView<float>, ScaleShiftViews, ArrayView<float>>(ScaleShiftKernel)(k.GridStride(y.Length), x, new ScaleShiftViews { S = s, T = t }, y);
+        k.Load<ArrayView<float>, ScaleShiftViews, ArrayView<float>>(ScaleShiftKernel)(k.GridStride(y.Length), LaunchCost.Elementwise(y.Length, 3, 3, 1), x, new ScaleShiftViews { S = s, T = t }, y);
 
     internal static void UnscaleShift(KernelContext k, ArrayView<float> y, ArrayView<float> s, ArrayView<float> t, ArrayView<float> x) =>
-        k.Load<ArrayView<float>, ScaleShiftViews, ArrayView<float>>(UnscaleShiftKernel)(k.GridStride(x.Length), y, new ScaleShiftViews { S = s, T = t }, x);
+        k.Load<ArrayView<float>, ScaleShiftViews, ArrayView<float>>(UnscaleShiftKernel)(k.GridStride(x.Length), LaunchCost.Elementwise(x.Length, 3, 3, 1), y, new ScaleShiftViews { S = s, T = t }, x);
 
     internal static void ScaleShiftBackward(KernelContext k, ArrayView<float> x, ArrayView<float> s, ArrayView<float> gy, ArrayView<float> gx, ArrayView<float> gs) =>
-        k.Load<ArrayView<float>, ScaleShiftViews, ArrayView<float>>(ScaleShiftBackwardKernel)(k.GridStride(gx.Length), x, new ScaleShiftViews { S = s, Gy = gy, Gs = gs }, gx);
+        k.Load<ArrayView<float>, ScaleShiftViews, ArrayView<float>>(ScaleShiftBackwardKernel)(k.GridStride(gx.Length), LaunchCost.Elementwise(gx.Length, 4, 3, 2), x, new ScaleShiftViews { S = s, Gy = gy, Gs = gs }, gx);
 
     internal static void Round(KernelContext k, FixedPointFormat format, ArrayView<float> x, ArrayView<float> y, ArrayView<int> overflow) =>
-        k.Load<FixedPointFormat, ArrayView<float>, ArrayView<float>, ArrayView<int>>(RoundKernel)(k.GridStride(y.Length), format, x, y, overflow);
+        k.Load<FixedPointFormat, ArrayView<float>, ArrayView<float>, ArrayView<int>>(RoundKernel)(k.GridStride(y.Length), LaunchCost.Elementwise(y.Length, 2, 1, 1), format, x, y, overflow);
 
     internal static void AddRounded(KernelContext k, FixedPointFormat format, ArrayView<float> x, ArrayView<float> f, ArrayView<float> y, float sign, ArrayView<int> overflow) =>
-        k.Load<FixedPointFormat, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, ArrayView<int>>(AddRoundedKernel)(k.GridStride(y.Length), format, x, f, y, sign, overflow);
+        k.Load<FixedPointFormat, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, ArrayView<int>>(AddRoundedKernel)(k.GridStride(y.Length), LaunchCost.Elementwise(y.Length, 3, 2, 1), format, x, f, y, sign, overflow);
 
     internal static void ScaleShiftExact(KernelContext k, ExactScaleShiftArgs args, ArrayView<float> input, ArrayView<float> output) =>
-        k.Load<ExactScaleShiftArgs, ArrayView<float>, ArrayView<float>>(ExactScaleShiftKernel)(k.GridStride(output.Length), args, input, output);
+        k.Load<ExactScaleShiftArgs, ArrayView<float>, ArrayView<float>>(ExactScaleShiftKernel)(k.GridStride(output.Length), LaunchCost.Elementwise(output.Length, 4, 3, 1), args, input, output);
 }

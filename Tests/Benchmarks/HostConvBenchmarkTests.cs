@@ -28,9 +28,14 @@ public class HostConvBenchmarkTests
         Assert.That(report.PeakOneThreadGflops, Is.GreaterThan(0), "single-thread FMA peak");
         Assert.That(report.PeakAllThreadsGflops, Is.GreaterThan(0), "all-thread FMA peak");
         Assert.That(report.Threads, Is.EqualTo(HostThreads.Count));
-        Assert.That(report.Timings.Select(t => (t.Layer, t.Kernel)), Is.EquivalentTo(
-            from s in shapes from k in new[] { "forward", "grad-input", "grad-weight" } select (s.Item1, k)), "three kernels per shape");
+        Assert.That(report.Timings.Select(t => (t.Layer, t.Kernel, t.Algorithm)), Is.EquivalentTo(
+            from s in shapes from pass in Enum.GetValues<ConvPass>() from a in HostConvBenchmark.AlgorithmsFor(s.Item2, pass)
+            select (s.Item1, HostConvBenchmark.KernelName(pass), HostConvBenchmark.AlgorithmName(a))), "each pass by each of its algorithms at each shape");
+        Assert.That(report.Timings.Count(t => t.Algorithm != "direct"), Is.EqualTo(6), "Winograd, both tiles, every pass, at the stride-1 shape only");
         Assert.That(report.Timings, Has.All.Matches<HostConvTiming>(t => t.Gflops > 0 && !double.IsInfinity(t.Gflops) && t.MedianMs > 0
             && Math.Abs(t.FractionOfPeak - t.Gflops / report.PeakAllThreadsGflops) < 1e-12), "positive finite rates, fraction of the all-thread peak");
+        Assert.That(report.Timings, Has.All.Matches<HostConvTiming>(t => t.RelativeError < 1e-5), "every algorithm within float32 rounding of float64");
+        foreach (var setting in new[] { "direct", "auto", "winograd" })
+            Assert.That(report.Timings.Count(t => t.RunBy.Contains(setting)), Is.EqualTo(6), $"one algorithm per shape and pass runs under {setting}");
     }
 }
