@@ -55,6 +55,7 @@ public sealed class CachingAllocator : IDisposable
     /// <summary>The cap on reserved bytes, if any (the device's memory, or a limit set for planning/tests).</summary>
     public long? LimitBytes => limitBytes;
 
+    /// <summary>The size a request of <paramref name="bytes"/> occupies: rounded up to a multiple of <see cref="Granularity"/>, at least one unit.</summary>
     public static long RoundUp(long bytes) => Math.Max(Granularity, (bytes + Granularity - 1) / Granularity * Granularity);
 
     /// <summary>Starts new peak measurements from the current bytes in use and reserved.</summary>
@@ -166,6 +167,7 @@ public sealed class CachingAllocator : IDisposable
             requested, BytesInUse, inner);
     }
 
+    /// <summary>Returns wholly free segments to the device (<see cref="ReleaseCached"/>); blocks still in use stay allocated.</summary>
     public void Dispose() => ReleaseCached();
 }
 

@@ -20,6 +20,7 @@ namespace RevNetIlgpu.Engine;
 /// </summary>
 public sealed class Device : IDisposable
 {
+    /// <summary>The environment variable that names the device when none is given: one of <see cref="Names"/>.</summary>
     public const string EnvironmentVariable = "REVNET_DEVICE";
 
     /// <summary>Every name <see cref="Create"/> accepts.</summary>
@@ -38,6 +39,7 @@ public sealed class Device : IDisposable
         tapes.Push(new Tape());
     }
 
+    /// <summary>Which kind of device this is, chosen when it was created.</summary>
     public DeviceKind Kind { get; }
 
     /// <summary>What computes: the host kernels, the ILGPU kernels, or nothing (meta). Chosen when the device is created.</summary>
@@ -49,6 +51,7 @@ public sealed class Device : IDisposable
     /// <summary>The accelerator whose buffers hold the tensors; null on the meta device.</summary>
     public Accelerator? Accelerator => Backend.Accelerator;
 
+    /// <summary>The allocator every tensor on this device comes from; its counters are the memory figures the program prints.</summary>
     public CachingAllocator Allocator { get; }
 
     /// <summary>True on the meta device: tensors hold no data (reads give zeros) and ops compute nothing.</summary>
@@ -165,6 +168,7 @@ public sealed class Device : IDisposable
         throw new InvalidOperationException($"no {name} device found (is the driver installed?); use --device cpu");
     }
 
+    /// <summary>Returns cached memory, then disposes the backend and the ILGPU context. Tensors still held must not be used afterwards.</summary>
     public void Dispose()
     {
         Allocator.Dispose();

@@ -7,9 +7,14 @@ namespace RevNetIlgpu.Engine;
 /// </summary>
 public enum DeviceKind
 {
+    /// <summary>The SIMD host kernels (Kernels/Host) on tensors in ILGPU's CPU-accelerator memory: `--device cpu`.</summary>
     Cpu,
+    /// <summary>The ILGPU kernels on ILGPU's CPU accelerator, the GPU code path run on the CPU: `--device ilgpu-cpu`.</summary>
     IlgpuCpu,
+    /// <summary>The ILGPU kernels on an NVIDIA GPU: `--device cuda`.</summary>
     Cuda,
+    /// <summary>The ILGPU kernels on an OpenCL device: `--device opencl`.</summary>
     OpenCL,
+    /// <summary>No data and no kernels; allocations are split, merged and counted as on a real device: `--device meta`.</summary>
     Meta,
 }

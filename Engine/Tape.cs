@@ -25,6 +25,7 @@ public sealed class Tape
     /// <summary>False inside code that must leave nothing on the tape (e.g. the forward of reversible blocks).</summary>
     public bool IsRecording { get; set; } = true;
 
+    /// <summary>Number of ops recorded and not yet run backward or cleared.</summary>
     public int Count => records.Count;
 
     /// <summary>The recorded op names in order (for inspection and tests).</summary>

@@ -26,12 +26,16 @@ public sealed class Tensor : IDisposable
         this.offset = offset;
     }
 
+    /// <summary>The device whose memory holds this tensor and whose kernels compute on it.</summary>
     public Device Device { get; }
 
+    /// <summary>Sizes per dimension, outermost first (NCHW for images); do not modify the array.</summary>
     public int[] Shape { get; }
 
+    /// <summary>Number of elements: the product of <see cref="Shape"/>.</summary>
     public long Length { get; }
 
+    /// <summary>Number of dimensions.</summary>
     public int Rank => Shape.Length;
 
     /// <summary>Whether gradients flow back to this tensor (parameters and everything computed from them).</summary>
@@ -43,19 +47,23 @@ public sealed class Tensor : IDisposable
     /// <summary>A name for messages (parameters get their model path, e.g. "stage1.0.F.conv1.weight").</summary>
     public string? Name { get; set; }
 
+    /// <summary>True once the last reference was released: the memory is back with the allocator and any use throws.</summary>
     public bool IsReleased => references <= 0;
 
     /// <summary>True when the caller's reference is the only one to memory this tensor owns: it may be overwritten in place.</summary>
     internal bool IsExclusive => references == 1 && block is not null;
 
+    /// <summary>The size of dimension <paramref name="dim"/>.</summary>
     public int this[int dim] => Shape[dim];
 
+    /// <summary>The shape for messages, e.g. "[64, 16, 28, 28]".</summary>
     public string ShapeString => "[" + string.Join(", ", Shape) + "]";
 
     /// <summary>Uninitialised tensor of the given shape.</summary>
     public static Tensor Empty(Device device, params int[] shape) =>
         new(device, shape, device.Allocator.Allocate(CheckedLength(shape) * sizeof(float)), null, 0);
 
+    /// <summary>A new tensor of the given shape filled with zeros; the caller owns it (dispose it).</summary>
     public static Tensor Zeros(Device device, params int[] shape)
     {
         var t = Empty(device, shape);
@@ -63,6 +71,8 @@ public sealed class Tensor : IDisposable
         return t;
     }
 
+    /// <summary>A new float tensor of <paramref name="shape"/> holding <paramref name="data"/> (row-major); the caller owns it.</summary>
+    /// <exception cref="ArgumentException">The shape does not hold exactly <c>data.Length</c> values.</exception>
     public static Tensor FromArray(Device device, float[] data, params int[] shape)
     {
         if (CheckedLength(shape) != data.Length)
@@ -72,6 +82,8 @@ public sealed class Tensor : IDisposable
         return t;
     }
 
+    /// <summary>A new int32 tensor (e.g. class labels) of <paramref name="shape"/> holding <paramref name="data"/>; read it through <see cref="IntView"/>. The caller owns it.</summary>
+    /// <exception cref="ArgumentException">The shape does not hold exactly <c>data.Length</c> values.</exception>
     public static Tensor FromArray(Device device, int[] data, params int[] shape)
     {
         if (CheckedLength(shape) != data.Length)
@@ -100,10 +112,13 @@ public sealed class Tensor : IDisposable
         return Slice(0, shape);
     }
 
+    /// <summary>The elements as float32 in device memory, for kernels. Throws if released, or on the meta device (no data).</summary>
     public ArrayView<float> View => RootBlock().View.Cast<float>().SubView(offset, Length);
 
+    /// <summary>The elements as int32 in device memory (tensors made from <c>int[]</c>). Throws if released, or on the meta device.</summary>
     public ArrayView<int> IntView => RootBlock().View.Cast<int>().SubView(offset, Length);
 
+    /// <summary>Takes one more reference (as the tape does for each saved use); each needs its own <see cref="Release"/>. Returns this tensor.</summary>
     public Tensor Retain()
     {
         ThrowIfReleased();
@@ -111,6 +126,7 @@ public sealed class Tensor : IDisposable
         return this;
     }
 
+    /// <summary>Drops one reference; the last one returns the memory to the allocator (a slice releases its parent). Throws <see cref="ObjectDisposedException"/> if already released.</summary>
     public void Release()
     {
         ThrowIfReleased();
@@ -119,6 +135,7 @@ public sealed class Tensor : IDisposable
         parent?.Release();
     }
 
+    /// <summary>Releases the caller's reference unless the tensor is already released, so <c>using</c> is safe after an explicit <see cref="Release"/>.</summary>
     public void Dispose()
     {
         if (!IsReleased) Release();
@@ -126,14 +143,18 @@ public sealed class Tensor : IDisposable
 
     // Memory moves through the backend: spans on `cpu`, accelerator copies elsewhere, nothing on meta (reads give zeros).
 
+    /// <summary>Sets every element to zero.</summary>
     public void FillZero() => Device.Run(k => k.Memory.Zero(View));
 
+    /// <summary>Overwrites the elements with <paramref name="data"/> (host to device).</summary>
+    /// <exception cref="ArgumentException"><paramref name="data"/> is not <see cref="Length"/> long.</exception>
     public void CopyFrom(float[] data)
     {
         if (data.Length != Length) throw new ArgumentException($"copy: tensor {ShapeString} has {Length} elements, the array {data.Length}");
         Device.Run(k => k.Memory.Upload<float>(data, View));
     }
 
+    /// <summary>The float32 elements copied to a new host array, after queued kernels finish; zeros on the meta device.</summary>
     public float[] ToArray()
     {
         var data = new float[Length];
@@ -141,6 +162,7 @@ public sealed class Tensor : IDisposable
         return data;
     }
 
+    /// <summary>The int32 elements copied to a new host array, after queued kernels finish; zeros on the meta device.</summary>
     public int[] ToIntArray()
     {
         var data = new int[Length];
@@ -148,6 +170,7 @@ public sealed class Tensor : IDisposable
         return data;
     }
 
+    /// <inheritdoc/>
     public override string ToString() => $"{Name ?? "tensor"}{ShapeString}";
 
     DeviceBlock RootBlock()

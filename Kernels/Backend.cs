@@ -38,5 +38,6 @@ public abstract class Backend(string name, Accelerator? accelerator) : IDisposab
     /// <summary>Waits for queued kernels (host kernels finish before they return).</summary>
     public abstract void Synchronize();
 
+    /// <summary>Disposes the accelerator, if any; a subclass also frees what its kernels hold.</summary>
     public virtual void Dispose() => Accelerator?.Dispose();
 }

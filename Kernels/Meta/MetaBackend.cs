@@ -6,13 +6,18 @@ namespace RevNetIlgpu.Kernels.Meta;
 /// </summary>
 public sealed class MetaBackend() : Backend("meta", null)
 {
+    /// <inheritdoc/>
     public override string Description => "meta (counts memory, runs no kernels)";
 
+    /// <inheritdoc/>
     public override long KernelLaunches => 0;
 
+    /// <inheritdoc/>
     public override string LaunchKind => "none";
 
+    /// <inheritdoc/>
     public override void Run(Action<KernelSet> ops) { }
 
+    /// <inheritdoc/>
     public override void Synchronize() { }
 }

@@ -100,19 +100,25 @@ public abstract class BatchNormKernels(KernelCalls calls) : OpKernels(calls)
         BackwardCore(n, c, hw, x, gy, mean, invstd, gamma, gx, ggamma, gbeta, batchStatistics);
     }
 
+    /// <summary>The backend's form of <see cref="ComputeBatchStats"/>: arguments already checked.</summary>
     protected abstract void ComputeBatchStatsCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, float eps);
 
+    /// <summary>The backend's form of <see cref="ComputeBatchStatsAndUpdateRunning"/>: arguments already checked.</summary>
     protected abstract void ComputeBatchStatsAndUpdateRunningCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd,
         float eps, float momentum, ArrayView<float> runningMean, ArrayView<float> runningVar);
 
+    /// <summary>The backend's form of <see cref="Normalize"/>: arguments already checked.</summary>
     protected abstract void NormalizeCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd,
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="UpdateRunningStats"/>: arguments already checked.</summary>
     protected abstract void UpdateRunningStatsCore(int c, int m, ArrayView<float> mean, ArrayView<float> invstd, float eps, float momentum,
         ArrayView<float> runningMean, ArrayView<float> runningVar);
 
+    /// <summary>The backend's form of <see cref="EvalStats"/>: arguments already checked.</summary>
     protected abstract void EvalStatsCore(int c, ArrayView<float> runningMean, ArrayView<float> runningVar, float eps, ArrayView<float> mean, ArrayView<float> invstd);
 
+    /// <summary>The backend's form of <see cref="Backward"/>: arguments already checked.</summary>
     protected abstract void BackwardCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> mean, ArrayView<float> invstd,
         ArrayView<float> gamma, ArrayView<float> gx, ArrayView<float> ggamma, ArrayView<float> gbeta, bool batchStatistics);
 

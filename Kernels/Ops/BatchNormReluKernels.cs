@@ -39,9 +39,11 @@ public abstract class BatchNormReluKernels(KernelCalls calls) : OpKernels(calls)
         BackwardCore(n, c, hw, x, ga, mean, invstd, gamma, beta, gx, ggamma, gbeta, batchStatistics);
     }
 
+    /// <summary>The backend's form of <see cref="Forward"/>: arguments already checked.</summary>
     protected abstract void ForwardCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd,
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> a);
 
+    /// <summary>The backend's form of <see cref="Backward"/>: arguments already checked.</summary>
     protected abstract void BackwardCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> ga, ArrayView<float> mean, ArrayView<float> invstd,
         ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> gx, ArrayView<float> ggamma, ArrayView<float> gbeta, bool batchStatistics);
 

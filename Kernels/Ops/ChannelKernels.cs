@@ -64,14 +64,19 @@ public abstract class ChannelKernels(KernelCalls calls) : OpKernels(calls)
         PadChannelsBackwardCore(n, c, cOut, hw, gy, gx);
     }
 
+    /// <summary>The backend's form of <see cref="SumPerChannel"/> and, with <paramref name="accumulate"/>, <see cref="AccumulatePerChannel"/>: arguments already checked.</summary>
     protected abstract void SumPerChannelCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum, bool accumulate);
 
+    /// <summary>The backend's form of <see cref="Split"/>: arguments already checked.</summary>
     protected abstract void SplitCore(int n, int c, int hw, int c1, ArrayView<float> x, ArrayView<float> a, ArrayView<float> b);
 
+    /// <summary>The backend's form of <see cref="Concat"/>: arguments already checked.</summary>
     protected abstract void ConcatCore(int n, int c1, int c2, int hw, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="PadChannels"/>: arguments already checked.</summary>
     protected abstract void PadChannelsCore(int n, int c, int cOut, int hw, ArrayView<float> x, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="PadChannelsBackward"/>: arguments already checked.</summary>
     protected abstract void PadChannelsBackwardCore(int n, int c, int cOut, int hw, ArrayView<float> gy, ArrayView<float> gx);
 
     void Sum(string op, int n, int c, int hw, ArrayView<float> x, ArrayView<float> sum, bool accumulate)

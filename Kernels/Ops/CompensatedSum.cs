@@ -11,8 +11,13 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public struct CompensatedSum
 {
-    public float High, Low;
+    /// <summary>The float32 sum of the terms so far.</summary>
+    public float High;
 
+    /// <summary>The rounding errors of those additions, summed: the part of the true sum <see cref="High"/> lost.</summary>
+    public float Low;
+
+    /// <summary>Adds <paramref name="value"/>, carrying the addition's rounding error into <see cref="Low"/>.</summary>
     public void Add(float value)
     {
         float total = High + value;

@@ -8,8 +8,10 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public readonly record struct Conv2dShape(int N, int C, int H, int W, int K, int KH, int KW, int Stride, int Pad)
 {
+    /// <summary>Output height: (H + 2·Pad − KH) / Stride + 1, rounded down.</summary>
     public int OutH => (H + 2 * Pad - KH) / Stride + 1;
 
+    /// <summary>Output width: (W + 2·Pad − KW) / Stride + 1, rounded down.</summary>
     public int OutW => (W + 2 * Pad - KW) / Stride + 1;
 
     /// <summary>Throws <see cref="ArgumentException"/> naming <paramref name="op"/> and the bad value.</summary>
@@ -76,10 +78,13 @@ public abstract class Conv2dKernels(KernelCalls calls) : OpKernels(calls)
         BackwardWeightCore(s, x, gy, gw);
     }
 
+    /// <summary>The backend's form of <see cref="Forward"/>: arguments already checked.</summary>
     protected abstract void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="BackwardInput"/>: arguments already checked.</summary>
     protected abstract void BackwardInputCore(Conv2dShape s, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx);
 
+    /// <summary>The backend's form of <see cref="BackwardWeight"/>: arguments already checked.</summary>
     protected abstract void BackwardWeightCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw);
 
     static void CheckInput(string op, Conv2dShape s, string name, ArrayView<float> v) =>

@@ -94,16 +94,22 @@ public abstract class CouplingKernels(KernelCalls calls) : OpKernels(calls)
         foreach (var (name, other) in others) ShapeCheck.Length(op, name, other, length);
     }
 
+    /// <summary>The backend's form of <see cref="ScaleShift"/>: arguments already checked.</summary>
     protected abstract void ScaleShiftCore(ArrayView<float> x, ArrayView<float> s, ArrayView<float> t, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="UnscaleShift"/>: arguments already checked.</summary>
     protected abstract void UnscaleShiftCore(ArrayView<float> y, ArrayView<float> s, ArrayView<float> t, ArrayView<float> x);
 
+    /// <summary>The backend's form of <see cref="ScaleShiftBackward"/>: arguments already checked.</summary>
     protected abstract void ScaleShiftBackwardCore(ArrayView<float> x, ArrayView<float> s, ArrayView<float> gy, ArrayView<float> gx, ArrayView<float> gs);
 
+    /// <summary>The backend's form of <see cref="Round"/>: arguments already checked.</summary>
     protected abstract void RoundCore(FixedPointFormat format, ArrayView<float> x, ArrayView<float> y, ArrayView<int> overflow);
 
+    /// <summary>The backend's form of <see cref="AddRounded"/>: arguments already checked.</summary>
     protected abstract void AddRoundedCore(FixedPointFormat format, ArrayView<float> x, ArrayView<float> f, ArrayView<float> y, ArrayView<int> overflow);
 
+    /// <summary>The backend's form of <see cref="SubtractRounded"/>: arguments already checked.</summary>
     protected abstract void SubtractRoundedCore(FixedPointFormat format, ArrayView<float> y, ArrayView<float> f, ArrayView<float> x);
 
     /// <summary>Both directions in one form (so both run the very same scale computation); <c>args.Inverse</c> says which.</summary>
@@ -116,10 +122,22 @@ public abstract class CouplingKernels(KernelCalls calls) : OpKernels(calls)
 /// </summary>
 public struct ExactScaleShiftArgs(FixedPointFormat format, bool inverse, ArrayView<float> s, ArrayView<float> t, ArrayView<ulong> information, ArrayView<int> overflow)
 {
+    /// <summary>The fixed-point grid of inputs and outputs.</summary>
     public FixedPointFormat Format = format;
+
+    /// <summary>1 for the inverse (output x from input y), 0 for the forward.</summary>
     public int Inverse = inverse ? 1 : 0;
-    public ArrayView<float> S = s, T = t;
+
+    /// <summary>The scale's pre-activation s, one per element.</summary>
+    public ArrayView<float> S = s;
+
+    /// <summary>The shift t, one per element.</summary>
+    public ArrayView<float> T = t;
+
+    /// <summary>The per-element information words, pushed by the forward and popped by the inverse (updated in place).</summary>
     public ArrayView<ulong> Information = information;
+
+    /// <summary>The forward's one-int overflow flag (<see cref="ExactScaleShift.OutOfRange"/>, <see cref="ExactScaleShift.BufferFull"/>); empty for the inverse.</summary>
     public ArrayView<int> Overflow = overflow;
 
     /// <summary>Element i of input to output (both directions; the forward flags overflow).</summary>

@@ -39,10 +39,13 @@ public abstract class CrossEntropyKernels(KernelCalls calls) : OpKernels(calls)
         CountCorrectCore(n, classes, logits, labels, correct);
     }
 
+    /// <summary>The backend's form of <see cref="Forward"/>: arguments already checked.</summary>
     protected abstract void ForwardCore(int n, int classes, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probs, ArrayView<float> loss);
 
+    /// <summary>The backend's form of <see cref="Backward"/>: arguments already checked.</summary>
     protected abstract void BackwardCore(int n, int classes, ArrayView<float> probs, ArrayView<int> labels, float gradScale, ArrayView<float> glogits);
 
+    /// <summary>The backend's form of <see cref="CountCorrect"/>: arguments already checked.</summary>
     protected abstract void CountCorrectCore(int n, int classes, ArrayView<float> logits, ArrayView<int> labels, ArrayView<int> correct);
 
     static void CheckShape(string op, int n, int classes, ArrayView<float> rows, ArrayView<int> labels)

@@ -59,10 +59,13 @@ public abstract class ElementwiseKernels(KernelCalls calls) : OpKernels(calls)
         CountNonFiniteCore(x, count);
     }
 
+    /// <summary>The backend's form of <see cref="Map{TOp}"/>: arguments already checked.</summary>
     protected abstract void MapCore<TOp>(TOp op, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IUnaryOp;
 
+    /// <summary>The backend's form of <see cref="Zip{TOp}"/>: arguments already checked.</summary>
     protected abstract void ZipCore<TOp>(TOp op, ArrayView<float> a, ArrayView<float> b, ArrayView<float> y) where TOp : struct, IBinaryOp;
 
+    /// <summary>The backend's form of <see cref="CountNonFinite"/>: arguments already checked.</summary>
     protected abstract void CountNonFiniteCore(ArrayView<float> x, ArrayView<int> count);
 
     /// <summary>An operator struct's name for messages: "AxpyOp" → "axpy", "ReluBackwardOp" → "relu backward".</summary>

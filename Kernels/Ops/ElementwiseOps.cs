@@ -13,88 +13,119 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public interface IUnaryOp
 {
+    /// <summary>The function of one element: the ILGPU form.</summary>
     float Invoke(float x);
 
+    /// <summary>The same function of every lane: the host SIMD form.</summary>
     T Invoke<T>(T x) where T : struct, IFloatLanes<T>;
 }
 
 /// <summary>A per-element function of two values, in both forms (see <see cref="IUnaryOp"/>).</summary>
 public interface IBinaryOp
 {
+    /// <summary>The function of one pair of elements: the ILGPU form.</summary>
     float Invoke(float a, float b);
 
+    /// <summary>The same function lane by lane: the host SIMD form.</summary>
     T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T>;
 }
 
+/// <summary>a + b.</summary>
 public struct AddOp : IBinaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float a, float b) => a + b;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => a + b;
 }
 
+/// <summary>a − b.</summary>
 public struct SubtractOp : IBinaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float a, float b) => a - b;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => a - b;
 }
 
+/// <summary>a · b.</summary>
 public struct MultiplyOp : IBinaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float a, float b) => a * b;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => a * b;
 }
 
 /// <summary>b + Alpha·a, the product rounded before the sum: with b the output, y += alpha·x.</summary>
 public struct AxpyOp(float alpha) : IBinaryOp
 {
+    /// <summary>The factor on a (on x in y += alpha·x).</summary>
     public float Alpha = alpha;
 
+    /// <inheritdoc/>
     public readonly float Invoke(float a, float b) => b + Alpha * a;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => b + T.Broadcast(Alpha) * a;
 }
 
+/// <summary>Alpha · x.</summary>
 public struct ScaleOp(float alpha) : IUnaryOp
 {
+    /// <summary>The factor applied to each element.</summary>
     public float Alpha = alpha;
 
+    /// <inheritdoc/>
     public readonly float Invoke(float x) => Alpha * x;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Broadcast(Alpha) * x;
 }
 
+/// <summary>x unchanged.</summary>
 public struct CopyOp : IUnaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float x) => x;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T> => x;
 }
 
+/// <see cref="Value"/>, whatever x is.
 public struct FillOp(float value) : IUnaryOp
 {
+    /// <summary>The value every element gets.</summary>
     public float Value = value;
 
+    /// <inheritdoc/>
     public readonly float Invoke(float x) => Value;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Broadcast(Value);
 }
 
 /// <summary>max(x, 0); NaN stays NaN.</summary>
 public struct ReluOp : IUnaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float x) => IntrinsicMath.Max(x, 0f);
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Max(x, T.Zero);
 }
 
 /// <summary>ReLU's backward: b (the output gradient) where a (the input or the output) &gt; 0, else 0.</summary>
 public struct ReluBackwardOp : IBinaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float a, float b) => a > 0f ? b : 0f;
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T a, T b) where T : struct, IFloatLanes<T> => T.WherePositive(a, b);
 }
 
@@ -110,6 +141,7 @@ public struct ExpOp : IUnaryOp
     const float Lowest = -87.33654f, Highest = 88.37f;
     const float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f, P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
 
+    /// <inheritdoc/>
     public readonly float Invoke(float x)
     {
         float n = XMath.Floor(x * Log2E + 0.5f);
@@ -121,6 +153,7 @@ public struct ExpOp : IUnaryOp
         return x < Lowest ? 0f : inRange;
     }
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T>
     {
         // Lanes out of range still run the polynomial (on a clamped x, so 2ⁿ stays a normal number), then are replaced.
@@ -141,7 +174,9 @@ public struct ExpOp : IUnaryOp
 /// </summary>
 public struct SigmoidOp : IUnaryOp
 {
+    /// <inheritdoc/>
     public readonly float Invoke(float x) => 1f / (1f + new ExpOp().Invoke(0f - x));
 
+    /// <inheritdoc/>
     public readonly T Invoke<T>(T x) where T : struct, IFloatLanes<T> => T.Broadcast(1f) / (T.Broadcast(1f) + new ExpOp().Invoke(T.Zero - x));
 }

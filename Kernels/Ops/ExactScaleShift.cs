@@ -31,8 +31,13 @@ public static class ExactScaleShift
     /// <summary>One element's result: the value, the updated information word, and 0 or an overflow code.</summary>
     public struct Result
     {
+        /// <summary>The output element: y for the forward, x for the inverse.</summary>
         public float Value;
+
+        /// <summary>The element's information word after the push or pop.</summary>
         public ulong Information;
+
+        /// <summary>0, or <see cref="OutOfRange"/> or <see cref="BufferFull"/> (forward only).</summary>
         public int Overflow;
     }
 

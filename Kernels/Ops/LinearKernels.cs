@@ -47,10 +47,13 @@ public abstract class LinearKernels(KernelCalls calls) : OpKernels(calls)
         BackwardParamsCore(n, inFeatures, outFeatures, x, gy, gw, gb);
     }
 
+    /// <summary>The backend's form of <see cref="Forward"/>: arguments already checked.</summary>
     protected abstract void ForwardCore(int n, int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="BackwardInput"/>: arguments already checked.</summary>
     protected abstract void BackwardInputCore(int n, int inFeatures, int outFeatures, ArrayView<float> gy, ArrayView<float> w, ArrayView<float> gx);
 
+    /// <summary>The backend's form of <see cref="BackwardParams"/>: arguments already checked.</summary>
     protected abstract void BackwardParamsCore(int n, int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> gw, ArrayView<float> gb);
 
     static void CheckSizes(string op, int n, int inFeatures, int outFeatures)

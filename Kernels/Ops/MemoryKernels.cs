@@ -26,9 +26,12 @@ public abstract class MemoryKernels(KernelCalls calls) : OpKernels(calls)
         DownloadCore(source, destination);
     }
 
+    /// <summary>The backend's form of <see cref="Zero{T}"/>.</summary>
     protected abstract void ZeroCore<T>(ArrayView<T> destination) where T : unmanaged;
 
+    /// <summary>The backend's form of <see cref="Upload{T}"/>: lengths already checked.</summary>
     protected abstract void UploadCore<T>(ReadOnlySpan<T> source, ArrayView<T> destination) where T : unmanaged;
 
+    /// <summary>The backend's form of <see cref="Download{T}"/>: lengths already checked.</summary>
     protected abstract void DownloadCore<T>(ArrayView<T> source, Span<T> destination) where T : unmanaged;
 }

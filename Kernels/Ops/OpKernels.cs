@@ -12,6 +12,7 @@ public abstract class OpKernels
     readonly KernelCalls calls;
     readonly string contract;
 
+    /// <summary>A contract whose calls are counted in <paramref name="calls"/>, its backend's counter.</summary>
     protected OpKernels(KernelCalls calls)
     {
         this.calls = calls;

@@ -72,12 +72,16 @@ public abstract class PoolKernels(KernelCalls calls) : OpKernels(calls)
         GlobalAvgPoolBackwardCore(n, c, hw, gy, gx);
     }
 
+    /// <summary>The backend's form of <see cref="AvgPool2x2PadChannelsForward"/> (and <see cref="AvgPool2x2Forward"/>, with cOut = c): arguments already checked.</summary>
     protected abstract void AvgPool2x2PadChannelsForwardCore(int n, int c, int cOut, int h, int w, ArrayView<float> x, ArrayView<float> y, bool ceil);
 
+    /// <summary>The backend's form of <see cref="AvgPool2x2PadChannelsBackward"/> (and <see cref="AvgPool2x2Backward"/>, with cOut = c): arguments already checked.</summary>
     protected abstract void AvgPool2x2PadChannelsBackwardCore(int n, int c, int cOut, int h, int w, ArrayView<float> gy, ArrayView<float> gx, bool ceil);
 
+    /// <summary>The backend's form of <see cref="GlobalAvgPoolForward"/>: arguments already checked.</summary>
     protected abstract void GlobalAvgPoolForwardCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="GlobalAvgPoolBackward"/>: arguments already checked.</summary>
     protected abstract void GlobalAvgPoolBackwardCore(int n, int c, int hw, ArrayView<float> gy, ArrayView<float> gx);
 
     static void CheckPool(string op, int n, int c, int cOut, int h, int w)

@@ -10,8 +10,17 @@ namespace RevNetIlgpu.Kernels;
 /// </summary>
 public struct SgdUpdate(float learningRate, float momentum, float weightDecay, bool firstStep)
 {
-    public float LearningRate = learningRate, Momentum = momentum, WeightDecay = weightDecay;
-    public int FirstStep = firstStep ? 1 : 0; // an int: OpenCL kernels take no bool
+    /// <summary>lr: the step size.</summary>
+    public float LearningRate = learningRate;
+
+    /// <summary>The momentum factor applied to the buffer.</summary>
+    public float Momentum = momentum;
+
+    /// <summary>wd: the L2 penalty added to the gradients of decayed weights.</summary>
+    public float WeightDecay = weightDecay;
+
+    /// <summary>1 on the first step (the buffer is only written), else 0; an int because OpenCL kernels take no bool.</summary>
+    public int FirstStep = firstStep ? 1 : 0;
 
     /// <summary>The updated (weight, momentum buffer) from weight w, gradient g and buffer b.</summary>
     public readonly (float Weight, float Buffer) Invoke(float w, float g, float b, bool decay)
@@ -51,5 +60,6 @@ public abstract class SgdKernels(KernelCalls calls) : OpKernels(calls)
         StepCore(new SgdUpdate(learningRate, momentum, weightDecay, firstStep), weights, grads, momentumBuffer, decayedCount);
     }
 
+    /// <summary>The backend's form of <see cref="Step"/>: arguments already checked.</summary>
     protected abstract void StepCore(SgdUpdate update, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> momentumBuffer, int decayedCount);
 }

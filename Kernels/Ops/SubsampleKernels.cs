@@ -14,7 +14,20 @@ public abstract class SubsampleKernels(KernelCalls calls) : OpKernels(calls)
     /// <summary>(Kernel argument types are public: ILGPU marshals them by reflection.) Plane sizes and the stride.</summary>
     public struct Planes
     {
-        public int H, W, OutH, OutW, Stride;
+        /// <summary>Input plane height.</summary>
+        public int H;
+
+        /// <summary>Input plane width.</summary>
+        public int W;
+
+        /// <summary>Output plane height, ⌈H/Stride⌉.</summary>
+        public int OutH;
+
+        /// <summary>Output plane width, ⌈W/Stride⌉.</summary>
+        public int OutW;
+
+        /// <summary>The step between kept rows and columns.</summary>
+        public int Stride;
     }
 
     /// <summary>Output height or width for input size <paramref name="size"/> and stride <paramref name="stride"/>: ⌈size/stride⌉.</summary>
@@ -51,8 +64,10 @@ public abstract class SubsampleKernels(KernelCalls calls) : OpKernels(calls)
         BackwardCore(p, gy, gx);
     }
 
+    /// <summary>The backend's form of <see cref="Forward"/>: arguments already checked.</summary>
     protected abstract void ForwardCore(Planes p, ArrayView<float> x, ArrayView<float> y);
 
+    /// <summary>The backend's form of <see cref="Backward"/>: arguments already checked.</summary>
     protected abstract void BackwardCore(Planes p, ArrayView<float> gy, ArrayView<float> gx);
 
     static Planes Check(string op, int planes, int h, int w, int stride, ArrayView<float> full, ArrayView<float> sub, string subName)

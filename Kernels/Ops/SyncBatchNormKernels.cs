@@ -66,13 +66,17 @@ public abstract class SyncBatchNormKernels(KernelCalls calls) : OpKernels(calls)
         BackwardApplyCore(n, c, hw, x, gy, mean, invstd, gamma, gradientMeans, gx);
     }
 
+    /// <summary>The backend's form of <see cref="ChannelSums"/>: arguments already checked.</summary>
     protected abstract void ChannelSumsCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> sums);
 
+    /// <summary>The backend's form of <see cref="CentredSquareSums"/>: arguments already checked.</summary>
     protected abstract void CentredSquareSumsCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> squares);
 
+    /// <summary>The backend's form of <see cref="BackwardSums"/>: arguments already checked.</summary>
     protected abstract void BackwardSumsCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> mean, ArrayView<float> invstd,
         ArrayView<float> sums, ArrayView<float> ggamma, ArrayView<float> gbeta);
 
+    /// <summary>The backend's form of <see cref="BackwardApply"/>: arguments already checked.</summary>
     protected abstract void BackwardApplyCore(int n, int c, int hw, ArrayView<float> x, ArrayView<float> gy, ArrayView<float> mean, ArrayView<float> invstd,
         ArrayView<float> gamma, ArrayView<float> gradientMeans, ArrayView<float> gx);
 }

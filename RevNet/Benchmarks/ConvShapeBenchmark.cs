@@ -16,6 +16,8 @@ public sealed record ConvShapeTiming(
 /// </summary>
 public static class ConvShapeBenchmark
 {
+    /// <summary>Times every distinct convolution of <paramref name="model"/> at <paramref name="batch"/> on <paramref name="device"/>: the median of <paramref name="repeat"/> launches per pass.</summary>
+    /// <exception cref="ArgumentException">The meta device (it runs no kernels), or <paramref name="repeat"/> not positive.</exception>
     public static IReadOnlyList<ConvShapeTiming> Run(Device device, ModelConfig model, int batch, int repeat)
     {
         device.RequireValues("bench convs times kernels");

@@ -10,6 +10,7 @@ public sealed record PyTorchMemoryReference(string Model, string Mode, double Sa
     /// <summary>The batch the reference figures were measured at.</summary>
     public const int Batch = 64;
 
+    /// <summary>Every measured model and mode.</summary>
     public static IReadOnlyList<PyTorchMemoryReference> All { get; } =
     [
         new("revnet38", "reconstruct", 39.5, 77),

@@ -133,6 +133,7 @@ public sealed class PyTorchPeer : IDisposable
         }
     }
 
+    /// <summary>Asks the Python process to quit and waits up to 10 s for it, then kills it.</summary>
     public void Dispose()
     {
         try

@@ -63,7 +63,7 @@ public sealed record StepBenchmarkResult(
     [property: JsonPropertyName("exact_over_reconstruct")] SampleStatistics? ExactOverReconstruct = null);
 
 /// <summary>
-/// One host-kernel entry point per profiled step of each RevNet mode (means over the profiled steps) (see <see cref="Kernels.HostCallProfile"/>: each
+/// One host-kernel entry point per profiled step of each RevNet mode (means over the profiled steps) (see <see cref="Kernels.KernelCallProfile"/>: each
 /// call is charged until the next host call starts, so engine work between kernels is included).
 /// </summary>
 public sealed record HostCallTiming(string EntryPoint, long ReconstructCalls, double ReconstructMs, long StoredCalls, double StoredMs);

@@ -10,7 +10,14 @@ namespace RevNetIlgpu.RevNet.Checkpoints;
 /// </summary>
 public sealed record ClassifierMetadata(int Height, int Width, IReadOnlyList<string> ClassNames)
 {
-    public const string ClassNamesKey = "class_names", HeightKey = "image_height", WidthKey = "image_width";
+    /// <summary>Metadata key of the class names (a JSON array of strings, in label order).</summary>
+    public const string ClassNamesKey = "class_names";
+
+    /// <summary>Metadata key of the input image height in pixels.</summary>
+    public const string HeightKey = "image_height";
+
+    /// <summary>Metadata key of the input image width in pixels.</summary>
+    public const string WidthKey = "image_width";
 
     /// <summary>The metadata of a model trained on <paramref name="train"/> of <paramref name="dataset"/>.</summary>
     public static ClassifierMetadata Of(string dataset, ImageDataset train) => new(train.Height, train.Width, Data.ClassNames.Of(dataset, train));

@@ -36,6 +36,7 @@ public sealed class BatchTensors(Tensor images, Tensor labels) : IDisposable
     /// <summary>The class labels [N] (int32).</summary>
     public Tensor Labels { get; } = labels;
 
+    /// <summary>Releases the images and the labels.</summary>
     public void Dispose()
     {
         Images.Dispose();

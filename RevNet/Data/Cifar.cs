@@ -23,6 +23,8 @@ public static class Cifar
     /// split from <paramref name="directory"/>, or from the folder the official archive extracts
     /// to inside it (cifar-10-batches-bin, cifar-100-binary).
     /// </summary>
+    /// <param name="directory">The folder holding the .bin files or the archive's folder.</param>
+    /// <param name="train">The training split (true) or the test split (false).</param>
     /// <param name="classes">10 for CIFAR-10, 100 for CIFAR-100.</param>
     public static ImageDataset Load(string directory, bool train, int classes)
     {

@@ -3,9 +3,11 @@ namespace RevNetIlgpu.RevNet.Data;
 /// <summary>The class names of the built-in datasets, in label order, as their official files define them.</summary>
 public static class ClassNames
 {
+    /// <summary>Fashion-MNIST's ten classes, as its README names them.</summary>
     public static IReadOnlyList<string> FashionMnist { get; } =
         ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
+    /// <summary>MNIST's digits "0" to "9".</summary>
     public static IReadOnlyList<string> Mnist { get; } = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"];
 
     /// <summary>batches.meta.txt of the CIFAR-10 binary version.</summary>

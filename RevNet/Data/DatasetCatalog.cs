@@ -7,8 +7,11 @@ public static class DatasetCatalog
     /// The training or test split of the dataset called <paramref name="name"/>, cut to its first
     /// <paramref name="limit"/> images when that is fewer than it holds.
     /// </summary>
+    /// <param name="name">fashion-mnist, mnist, cifar10, cifar100 or folder.</param>
     /// <param name="directory">Where the files are; null: the dataset's default location (Fashion-MNIST and MNIST only).</param>
     /// <param name="folder">How an image folder (<paramref name="name"/> "folder") is read: image size, channels, validation split.</param>
+    /// <param name="train">The training split (true) or the test split (false).</param>
+    /// <param name="limit">Keep only this many images from the start (null: all).</param>
     public static ImageDataset Load(string name, string? directory, bool train, int? limit = null, ImageFolderOptions? folder = null)
     {
         var dataset = name.ToLowerInvariant() switch

@@ -3,6 +3,8 @@ using SkiaSharp;
 namespace RevNetIlgpu.RevNet.Data;
 
 /// <summary>What an image file's header says, read without decoding its pixels.</summary>
+/// <param name="Width">Width in pixels.</param>
+/// <param name="Height">Height in pixels.</param>
 /// <param name="IsGrey">The file stores one grey channel (a greyscale PNG or JPEG).</param>
 public readonly record struct ImageHeader(int Width, int Height, bool IsGrey);
 

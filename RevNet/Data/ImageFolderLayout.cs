@@ -26,8 +26,10 @@ public sealed class ImageFolderLayout
     /// <summary>Class names (the training class folders' names), in label order.</summary>
     public IReadOnlyList<string> Classes { get; }
 
+    /// <summary>The training files with their labels, in class then file-name order.</summary>
     public IReadOnlyList<LabelledFile> Train { get; }
 
+    /// <summary>The test files (the test/ folder, or the held-out validation files) with their labels.</summary>
     public IReadOnlyList<LabelledFile> Test { get; }
 
     /// <summary>Reads the folder structure of <paramref name="directory"/> (no image is opened).</summary>

@@ -10,7 +10,7 @@ namespace RevNetIlgpu.RevNet.Distributed;
 /// tears the job down (a rank exited without MPI_Finalize). Checkpoints are written atomically, so the last complete
 /// last.safetensors survives whatever moment this lands on.
 /// </summary>
-public sealed class CollectiveWatchdog : IDisposable
+internal sealed class CollectiveWatchdog : IDisposable
 {
     /// <summary>Exit code of a rank stopped by the watchdog or by mpirun's teardown.</summary>
     public const int ExitCode = 3;

@@ -18,11 +18,13 @@ public sealed class DataParallel(ICommunicator communicator)
     /// <summary>True while the buffers are known equal on every rank (no step since the last average or broadcast), so averaging again is skipped: for N not a power of two, (N·a)/N need not give back a.</summary>
     bool buffersEqual;
 
+    /// <summary>The collectives over the job's ranks (borrowed; the caller disposes it).</summary>
     public ICommunicator Communicator { get; } = communicator;
 
     /// <summary>Rank 0 alone writes checkpoints, metrics, plots and progress.</summary>
     public bool IsWriter => Communicator.Rank == 0;
 
+    /// <summary>Number of ranks in the job.</summary>
     public int Ranks => Communicator.Size;
 
     /// <summary>Bytes each rank contributes to the gradient all-reduce per step (float32 gradients).</summary>

@@ -3,8 +3,11 @@ namespace RevNetIlgpu.RevNet.Distributed;
 /// <summary>How <see cref="ICommunicator.AllReduce{T}"/> combines the ranks' values element by element.</summary>
 public enum ReduceOperation
 {
+    /// <summary>The sum over ranks.</summary>
     Sum,
+    /// <summary>The smallest value over ranks.</summary>
     Min,
+    /// <summary>The largest value over ranks.</summary>
     Max,
 }
 

@@ -40,12 +40,15 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         return new MpiCommunicator(rank, size, timeout);
     }
 
+    /// <inheritdoc/>
     public int Rank { get; }
 
+    /// <inheritdoc/>
     public int Size { get; }
 
     string Who => $"rank {Rank} of {Size}";
 
+    /// <inheritdoc/>
     public void AllReduce<T>(Span<T> values, ReduceOperation operation) where T : unmanaged
     {
         var type = MpiLibrary.Datatype<T>();
@@ -56,6 +59,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
                 Check(MpiLibrary.MPI_Allreduce(MpiLibrary.InPlace, p, count, type, op, MpiLibrary.CommWorld), "MPI_Allreduce");
     }
 
+    /// <inheritdoc/>
     public void Broadcast<T>(Span<T> values, int root) where T : unmanaged
     {
         if ((uint)root >= (uint)Size) throw new ArgumentOutOfRangeException(nameof(root), root, $"the job has {Size} ranks");
@@ -66,6 +70,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
                 Check(MpiLibrary.MPI_Bcast(p, count, type, root, MpiLibrary.CommWorld), "MPI_Bcast");
     }
 
+    /// <inheritdoc/>
     public void Barrier()
     {
         using var guard = watchdog.Guard("barrier");

@@ -7,6 +7,8 @@ namespace RevNetIlgpu.RevNet.Distributed;
 /// </summary>
 public sealed record RankSlice
 {
+    /// <summary>The slice of rank <paramref name="rank"/> of <paramref name="ranks"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">There is no such rank.</exception>
     public RankSlice(int rank, int ranks)
     {
         if (ranks < 1 || (uint)rank >= (uint)ranks) throw new ArgumentOutOfRangeException(nameof(rank), $"rank {rank} of {ranks} does not exist");
@@ -14,8 +16,10 @@ public sealed record RankSlice
         Ranks = ranks;
     }
 
+    /// <summary>This rank, 0 ≤ Rank &lt; <see cref="Ranks"/>.</summary>
     public int Rank { get; }
 
+    /// <summary>Number of ranks splitting each batch.</summary>
     public int Ranks { get; }
 
     /// <summary>This rank's part of <paramref name="batchIndices"/> (empty when a short batch has fewer samples than ranks).</summary>

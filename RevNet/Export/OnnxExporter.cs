@@ -25,9 +25,23 @@ public sealed record OnnxInput(int Channels, int Height, int Width, ChannelNorma
 /// </summary>
 public static class OnnxExporter
 {
-    public const int DefaultOpset = 17, MinOpset = 13, MaxOpset = 21;
+    /// <summary>The ONNX opset written unless another is asked for.</summary>
+    public const int DefaultOpset = 17;
 
-    public const string InputName = "images", LogitsName = "logits", ProbabilitiesName = "probabilities";
+    /// <summary>The oldest opset the exporter writes.</summary>
+    public const int MinOpset = 13;
+
+    /// <summary>The newest opset the exporter writes.</summary>
+    public const int MaxOpset = 21;
+
+    /// <summary>The graph input: images float32 [batch, C, H, W], pixels in [0, 1].</summary>
+    public const string InputName = "images";
+
+    /// <summary>The graph output of logits [batch, classes].</summary>
+    public const string LogitsName = "logits";
+
+    /// <summary>The graph output of softmax probabilities [batch, classes].</summary>
+    public const string ProbabilitiesName = "probabilities";
 
     /// <summary>The ONNX model of <paramref name="model"/> for inputs <paramref name="input"/>; <paramref name="metadata"/> is added to the model's metadata.</summary>
     public static ModelProto Build(Module model, OnnxInput input, int opset = DefaultOpset, IReadOnlyDictionary<string, string>? metadata = null)
@@ -206,7 +220,7 @@ public static class OnnxExporter
             return new Activation(pooled, y.Channels, y.Height / 2, y.Width / 2);
         }
 
-        /// <summary>y1 = s1(x1) + F(x2), y2 = s2(x2) + G(y1), concatenated (<see cref="TransitionUnit.ForwardHalves"/>).</summary>
+        /// <summary>y1 = s1(x1) + F(x2), y2 = s2(x2) + G(y1), concatenated (<see cref="TransitionUnit.ForwardHalvesConsuming"/>).</summary>
         Activation Transition(TransitionUnit unit, string path, Activation x) => OnHalves(path, x, halves =>
         {
             var (x1, x2) = halves;
@@ -215,7 +229,7 @@ public static class OnnxExporter
             return (y1, y2);
         });
 
-        /// <summary>y1 = couple_F(x1; x2), y2 = couple_G(x2; y1) (<see cref="ReversibleBlock.ForwardHalves"/>).</summary>
+        /// <summary>y1 = couple_F(x1; x2), y2 = couple_G(x2; y1) (<see cref="ReversibleBlock.ForwardHalvesConsuming"/>).</summary>
         (Activation, Activation) BlockHalves(ReversibleBlock block, string path, (Activation X1, Activation X2) halves)
         {
             var y1 = Couple((Coupling)Child(block, "f"), Join(path, "f"), halves.X1, halves.X2);

@@ -20,24 +20,34 @@ public sealed class GoldenCase
         Tensors = tensors;
     }
 
+    /// <summary>The case's name: its manifest's file name without .json.</summary>
     public string Name { get; }
 
+    /// <summary>The op the case checks, as <see cref="GoldenRunner"/> names it.</summary>
     public string Op { get; }
 
+    /// <summary>The op's parameters from the manifest (sizes, eps, tolerances, ...).</summary>
     public JsonElement Params { get; }
 
+    /// <summary>The case's tensors by name, loaded and checked.</summary>
     public IReadOnlyDictionary<string, GoldenTensor> Tensors { get; }
 
+    /// <summary>The float32 values of <paramref name="tensor"/>; <see cref="InvalidDataException"/> if it is missing or int32.</summary>
     public float[] F(string tensor) => Get(tensor).Floats ?? throw new InvalidDataException($"golden case {Name}: tensor {tensor} is not float32");
 
+    /// <summary>The int32 values of <paramref name="tensor"/>; <see cref="InvalidDataException"/> if it is missing or float32.</summary>
     public int[] I(string tensor) => Get(tensor).Ints ?? throw new InvalidDataException($"golden case {Name}: tensor {tensor} is not int32");
 
+    /// <summary>The shape of <paramref name="tensor"/>; <see cref="InvalidDataException"/> if it is missing.</summary>
     public int[] Shape(string tensor) => Get(tensor).Shape;
 
+    /// <summary>Whether the manifest lists <paramref name="tensor"/>.</summary>
     public bool Has(string tensor) => Tensors.ContainsKey(tensor);
 
+    /// <summary>The integer parameter <paramref name="param"/>.</summary>
     public int Int(string param) => Params.GetProperty(param).GetInt32();
 
+    /// <summary>The number parameter <paramref name="param"/>.</summary>
     public double Double(string param) => Params.GetProperty(param).GetDouble();
 
     GoldenTensor Get(string tensor) =>
@@ -66,6 +76,8 @@ public sealed class GoldenCase
         }
     }
 
+    /// <summary>Reads the manifest at <paramref name="manifestPath"/> and every tensor file beside it.</summary>
+    /// <exception cref="InvalidDataException">The manifest is not valid, or a file's size or SHA-256 differs from it.</exception>
     public static GoldenCase Load(string manifestPath)
     {
         string dir = Path.GetDirectoryName(Path.GetFullPath(manifestPath))!;

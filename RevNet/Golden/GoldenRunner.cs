@@ -18,9 +18,11 @@ public sealed class GoldenRunner(Device device)
 {
     delegate void Check(string tensor, float[] actual, double tolerance);
 
+    /// <summary>Runs every case in <paramref name="directory"/> (<see cref="GoldenCase.FindManifests"/>), in name order.</summary>
     public IReadOnlyList<GoldenResult> RunDirectory(string directory) =>
         GoldenCase.FindManifests(directory).Select(RunManifest).ToList();
 
+    /// <summary>Loads and runs one case; a case that cannot be loaded is a failed result naming why.</summary>
     public GoldenResult RunManifest(string manifestPath)
     {
         string name = Path.GetFileNameWithoutExtension(manifestPath);
@@ -36,6 +38,7 @@ public sealed class GoldenRunner(Device device)
         return Run(c);
     }
 
+    /// <summary>Runs <paramref name="c"/>'s op on the device and compares each output with the case's tolerance.</summary>
     public GoldenResult Run(GoldenCase c)
     {
         double worst = 0;

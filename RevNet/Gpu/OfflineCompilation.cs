@@ -8,5 +8,6 @@ namespace RevNetIlgpu.RevNet.Gpu;
 /// </summary>
 public sealed record OfflineCompilation(MethodInfo Kernel, KernelTarget Target, string? Architecture, string? Code, string? Error)
 {
+    /// <summary>Whether the backend compiled the kernel (<see cref="Code"/> is set).</summary>
     public bool Succeeded => Error is null;
 }

@@ -88,6 +88,7 @@ public sealed class OfflineCompiler : IDisposable
 
     static string Inner(Exception e) => e.InnerException is { } inner ? $" ({inner.GetType().Name}: {inner.Message})" : "";
 
+    /// <summary>Disposes the code generators and their ILGPU context.</summary>
     public void Dispose()
     {
         foreach (var backend in ptxBackends.Values) backend.Dispose();

@@ -28,8 +28,10 @@ public sealed class TrainedClassifier : IDisposable
         CheckpointMetadata = checkpointMetadata;
     }
 
+    /// <summary>The network, in evaluation mode, its parameters owned by this classifier.</summary>
     public ResidualNetwork Model { get; }
 
+    /// <summary>The training set's per-channel mean and standard deviation, applied to every input.</summary>
     public ChannelNormalization Normalization { get; }
 
     /// <summary>Input size and class names.</summary>
@@ -38,6 +40,7 @@ public sealed class TrainedClassifier : IDisposable
     /// <summary>Everything the checkpoint's metadata holds (dataset, options, position).</summary>
     public IReadOnlyDictionary<string, string> CheckpointMetadata { get; }
 
+    /// <summary>Input channels the model expects.</summary>
     public int Channels => Model.Config.InputChannels;
 
     /// <summary>Loads the checkpoint at <paramref name="path"/> onto <paramref name="device"/> (bad files: one <see cref="InvalidDataException"/> naming it).</summary>
@@ -114,5 +117,6 @@ public sealed class TrainedClassifier : IDisposable
     /// <summary>Images per forward pass: large enough to amortise launches, small enough for any device.</summary>
     const int BatchSize = 64;
 
+    /// <summary>Frees the model's parameters.</summary>
     public void Dispose() => store.Dispose();
 }

@@ -15,6 +15,11 @@ public sealed class BatchNorm2d : Module
 {
     readonly Parameter weight, bias, runningMean, runningVar, savedMean, savedInvStd;
 
+    /// <summary>A batch norm over <paramref name="channels"/> channels of [N,C,H,W] inputs: gamma 1, beta 0, running mean 0 and variance 1.</summary>
+    /// <param name="channels">C, the channels normalised separately.</param>
+    /// <param name="eps">Added to the variance before its square root.</param>
+    /// <param name="momentum">Weight of each batch in the running statistics (PyTorch's convention).</param>
+    /// <exception cref="ArgumentException"><paramref name="channels"/> is not positive.</exception>
     public BatchNorm2d(int channels, float eps = 1e-5f, float momentum = 0.1f)
     {
         if (channels <= 0) throw new ArgumentException($"BatchNorm2d: channels must be positive, got {channels}");
@@ -35,10 +40,13 @@ public sealed class BatchNorm2d : Module
     /// <summary>beta [C] (0 by default).</summary>
     public Parameter Bias => bias;
 
+    /// <summary>C: the channels normalised.</summary>
     public int Channels { get; }
 
+    /// <summary>Added to the variance before its square root.</summary>
     public float Eps { get; }
 
+    /// <summary>Weight of each training batch's statistics in the running ones.</summary>
     public float Momentum { get; }
 
     /// <summary>Which batch statistics a training forward normalises with; set for a subtree by <see cref="BatchNormStatisticsScope"/>.</summary>
@@ -50,10 +58,13 @@ public sealed class BatchNorm2d : Module
     /// </summary>
     public ICommunicator? SyncAcross { get; set; }
 
+    /// <summary>The running mean [C] used in evaluation (a buffer owned by the <see cref="ParameterStore"/>; borrowed).</summary>
     public Tensor RunningMean => runningMean.Value;
 
+    /// <summary>The running unbiased variance [C] used in evaluation (a buffer owned by the <see cref="ParameterStore"/>; borrowed).</summary>
     public Tensor RunningVar => runningVar.Value;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x) =>
         Normalize(x, (input, mean, invstd, batchStatistics) => batchStatistics
             ? NormalizeWithBatchStatistics(input, mean, invstd)

@@ -33,6 +33,7 @@ public sealed class BatchNormStatisticsScope : IDisposable
 {
     readonly List<(BatchNorm2d Layer, BatchNormStatistics Before)> layers;
 
+    /// <summary>Sets <paramref name="statistics"/> on every <see cref="BatchNorm2d"/> below <paramref name="root"/> (itself included) until disposed.</summary>
     public BatchNormStatisticsScope(Module root, BatchNormStatistics statistics)
     {
         layers = root.Modules().OfType<BatchNorm2d>()
@@ -41,6 +42,7 @@ public sealed class BatchNormStatisticsScope : IDisposable
         foreach (var (bn, _) in layers) bn.Statistics = statistics;
     }
 
+    /// <summary>Restores each layer's statistics as they were when the scope began.</summary>
     public void Dispose()
     {
         foreach (var (bn, before) in layers) bn.Statistics = before;

@@ -8,6 +8,14 @@ public sealed class Conv2d : Module
     readonly Parameter weight;
     readonly Parameter? bias;
 
+    /// <summary>A convolution of [N, in, H, W] inputs to [N, out, (H + 2·padding − k) / stride + 1, ...].</summary>
+    /// <param name="inChannels">Input channels.</param>
+    /// <param name="outChannels">Output channels (filters).</param>
+    /// <param name="kernelSize">k, the square kernel's side.</param>
+    /// <param name="stride">Step on both axes.</param>
+    /// <param name="padding">Zeros added on every side.</param>
+    /// <param name="bias">Whether to add a learnable bias per output channel (starts at 0).</param>
+    /// <exception cref="ArgumentException">A size or the stride is not positive, or the padding is negative.</exception>
     public Conv2d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, bool bias = false)
     {
         foreach (var (name, v) in new[] { ("in channels", inChannels), ("out channels", outChannels), ("kernel size", kernelSize), ("stride", stride) })
@@ -27,14 +35,19 @@ public sealed class Conv2d : Module
     /// <summary>The bias [out], or null for a convolution without one.</summary>
     public Parameter? Bias => bias;
 
+    /// <summary>Input channels.</summary>
     public int InChannels { get; }
 
+    /// <summary>Output channels.</summary>
     public int OutChannels { get; }
 
+    /// <summary>Step of the kernel on both axes.</summary>
     public int Stride { get; }
 
+    /// <summary>Zeros added on every side of the input.</summary>
     public int Padding { get; }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => Functional.Conv2d(x, weight.Value, bias?.Value, Stride, Padding);
 
     /// <summary>This convolution of relu(batchnorm(x)), keeping only x for backward (<see cref="Functional.BatchNormReluConv2d"/>).</summary>

@@ -8,6 +8,10 @@ public sealed class Linear : Module
     readonly Parameter weight;
     readonly Parameter bias;
 
+    /// <summary>A fully connected layer from [N, <paramref name="inFeatures"/>] to [N, <paramref name="outFeatures"/>].</summary>
+    /// <param name="inFeatures">Input features.</param>
+    /// <param name="outFeatures">Output features.</param>
+    /// <exception cref="ArgumentException">A feature count is not positive.</exception>
     public Linear(int inFeatures, int outFeatures)
     {
         if (inFeatures <= 0 || outFeatures <= 0)
@@ -22,5 +26,6 @@ public sealed class Linear : Module
     /// <summary>The bias [out] (uniform ±1/√in by default).</summary>
     public Parameter Bias => bias;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x) => Functional.Linear(x, weight.Value, bias.Value);
 }

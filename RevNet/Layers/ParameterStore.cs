@@ -31,12 +31,16 @@ public sealed class ParameterStore : IDisposable
         BufferList = bufferList;
     }
 
+    /// <summary>Every learnable parameter in one flat float32 tensor, weight-decayed ones first; each <see cref="Parameter.Value"/> is a slice of it.</summary>
     public Tensor Values { get; }
 
+    /// <summary>The gradients, laid out as <see cref="Values"/>; each parameter's <see cref="Tensor.Grad"/> is a slice of it. Starts at zero; backward accumulates into it.</summary>
     public Tensor Grads { get; }
 
+    /// <summary>Every buffer (running statistics, scratch) in one flat tensor.</summary>
     public Tensor Buffers { get; }
 
+    /// <summary>How many leading elements of <see cref="Values"/> get weight decay (conv and linear weights).</summary>
     public int DecayedCount { get; }
 
     /// <summary>Learnable parameters in storage order (decayed first), with their paths.</summary>
@@ -113,8 +117,10 @@ public sealed class ParameterStore : IDisposable
         return offset;
     }
 
+    /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad() => Grads.FillZero();
 
+    /// <summary>Releases the three allocations and every parameter's slices; the model's parameters are unallocated again.</summary>
     public void Dispose()
     {
         foreach (var (_, p) in Learnable.Concat(BufferList))

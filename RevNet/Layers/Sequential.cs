@@ -7,15 +7,19 @@ public sealed class Sequential : Module
 {
     readonly List<Module> layers = new();
 
+    /// <summary>A sequence of <paramref name="modules"/>, named "0", "1", ... in the state dict.</summary>
     public Sequential(params Module[] modules)
     {
         foreach (var m in modules) Append(m);
     }
 
+    /// <summary>The children in the order they run.</summary>
     public IReadOnlyList<Module> Layers => layers;
 
+    /// <summary>Adds <paramref name="module"/> at the end, named by its index; returns this sequence.</summary>
     public Sequential Append(Module module) => Append(layers.Count.ToString(), module);
 
+    /// <summary>Adds <paramref name="module"/> at the end under <paramref name="name"/> (its state-dict prefix); returns this sequence.</summary>
     public Sequential Append(string name, Module module)
     {
         layers.Add(Add(name, module));
@@ -32,6 +36,7 @@ public sealed class Sequential : Module
     /// </summary>
     public bool RecomputeBatchNormRelu { get; set; }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
         if (layers.Count == 0) return x.Retain();

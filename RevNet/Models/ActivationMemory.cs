@@ -17,6 +17,7 @@ public enum ActivationMemory
     ReconstructAndRecompute,
 }
 
+/// <summary>The names of <see cref="ActivationMemory"/> modes as the CLI prints and parses them.</summary>
 public static class ActivationMemoryNames
 {
     /// <summary>The mode as the tools print it: "stored", "reconstruct" or "reconstruct+recompute".</summary>

@@ -41,6 +41,7 @@ public sealed record ModelConfig(
         new("resnet-tiny", false, [2, 2, 2], 8, [8, 16, 32]),
     ];
 
+    /// <summary>Every built-in model: the paper's, then the small ones.</summary>
     public static IEnumerable<ModelConfig> All => Paper.Concat(Small);
 
     /// <summary>The named model for the given input channels and classes; unknown names list the known ones.</summary>

@@ -9,6 +9,7 @@ namespace RevNetIlgpu.RevNet.Models;
 /// </summary>
 public static class ResidualBranch
 {
+    /// <summary>The basic branch: [BN-ReLU]-conv3x3(<paramref name="stride"/>)-BN-ReLU-conv3x3, from <paramref name="inChannels"/> to <paramref name="outChannels"/>; the leading BN-ReLU only with <paramref name="leadingActivation"/>.</summary>
     public static Sequential Basic(int inChannels, int outChannels, int stride, bool leadingActivation)
     {
         var net = new Sequential();
@@ -18,6 +19,7 @@ public static class ResidualBranch
             .Append(new Conv2d(outChannels, outChannels, 3, 1, 1));
     }
 
+    /// <summary>The bottleneck branch: [BN-ReLU]-conv1x1-BN-ReLU-conv3x3(<paramref name="stride"/>)-BN-ReLU-conv1x1, from <paramref name="inChannels"/> through <paramref name="innerChannels"/> to <paramref name="outChannels"/>; the leading BN-ReLU only with <paramref name="leadingActivation"/>.</summary>
     public static Sequential Bottleneck(int inChannels, int innerChannels, int outChannels, int stride, bool leadingActivation)
     {
         var net = new Sequential();

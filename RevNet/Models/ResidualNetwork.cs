@@ -15,6 +15,8 @@ public sealed class ResidualNetwork : Module
     readonly Sequential head;
     readonly List<Sequential> stages = new();
 
+    /// <summary>The network <paramref name="config"/> describes, parameters unallocated (<see cref="ParameterStore.Allocate"/>); a RevNet starts reconstructing, with BN-ReLU runs recomputed.</summary>
+    /// <exception cref="ArgumentException">The configuration is inconsistent: unit counts and widths per stage that do not match, strides other than 1 or 2, odd widths in a RevNet.</exception>
     public ResidualNetwork(ModelConfig config)
     {
         Validate(config);
@@ -57,6 +59,7 @@ public sealed class ResidualNetwork : Module
         RecomputeBatchNormRelu = config.Reversible;
     }
 
+    /// <summary>The configuration the network was built from.</summary>
     public ModelConfig Config { get; }
 
     /// <summary>The runs of reversible blocks, one per stage (empty for a ResNet).</summary>
@@ -128,6 +131,8 @@ public sealed class ResidualNetwork : Module
         }
     }
 
+    /// <summary>Logits [N, classes] for images [N, <see cref="ModelConfig.InputChannels"/>, H, W] (borrowed); the caller owns the result.</summary>
+    /// <exception cref="ArgumentException">The input is not 4-D with the configured channels.</exception>
     public override Tensor Forward(Tensor x)
     {
         if (x.Rank != 4 || x[1] != Config.InputChannels)

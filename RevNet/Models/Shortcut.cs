@@ -20,6 +20,7 @@ public sealed class Shortcut : Module
         if (projection is not null) this.projection = Add("conv", projection);
     }
 
+    /// <summary>The shortcut of a unit from <paramref name="inChannels"/> to <paramref name="outChannels"/> at <paramref name="stride"/>: the identity when neither changes; else, for a <paramref name="bottleneck"/> unit, a 1x1 projection of the input subsampled by the stride, and otherwise no parameters: a 2x2 average pool (stride 2) and zero channels appended.</summary>
     public static Shortcut For(int inChannels, int outChannels, int stride, bool bottleneck)
     {
         if (stride == 1 && inChannels == outChannels) return new Shortcut(1, outChannels, null);
@@ -30,6 +31,7 @@ public sealed class Shortcut : Module
             : new Shortcut(stride, outChannels, null);
     }
 
+    /// <summary>True when the shortcut passes its input through unchanged (same width, stride 1).</summary>
     public bool IsIdentity => projection is null && stride == 1;
 
     /// <summary>The subsampling stride: 1 or the unit's stride.</summary>
@@ -41,6 +43,7 @@ public sealed class Shortcut : Module
     /// <summary>The bottleneck's 1x1 projection (applied to the input subsampled by <see cref="Stride"/>), or null.</summary>
     public Conv2d? Projection => projection;
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
         if (projection is not null)

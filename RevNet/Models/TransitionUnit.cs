@@ -13,6 +13,7 @@ public sealed class TransitionUnit : Module, IHalvesForward
     readonly Module f, g;
     readonly Shortcut shortcut1, shortcut2;
 
+    /// <summary>A unit on channel halves: <paramref name="f"/> and <paramref name="g"/> are the residual functions, <paramref name="shortcut1"/> and <paramref name="shortcut2"/> the halves' identity paths (state-dict names "f", "g", "shortcut1", "shortcut2").</summary>
     public TransitionUnit(Module f, Module g, Shortcut shortcut1, Shortcut shortcut2)
     {
         this.f = Add("f", f);
@@ -21,6 +22,7 @@ public sealed class TransitionUnit : Module, IHalvesForward
         this.shortcut2 = Add("shortcut2", shortcut2);
     }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
         var (y1, y2) = ForwardHalvesConsuming(x.Retain());

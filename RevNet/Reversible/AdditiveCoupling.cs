@@ -12,14 +12,19 @@ public sealed class AdditiveCoupling : Coupling
 {
     readonly Module f;
 
+    /// <summary>y = x + <paramref name="f"/>(c): <paramref name="f"/> maps the conditioning half to the coupled half's shape (state-dict name "f").</summary>
     public AdditiveCoupling(Module f) => this.f = Add("f", f);
 
+    /// <inheritdoc/>
     public override Tensor[] Transform(Tensor condition) => [f.Forward(condition)];
 
+    /// <inheritdoc/>
     public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.AddConsuming(x, transform[0]);
 
+    /// <inheritdoc/>
     public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.Subtract(y, transform[0]);
 
+    /// <inheritdoc/>
     public override Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
         Functional.AddRoundedConsuming(x, transform[0], format, run.Flag(slot));
 
@@ -31,6 +36,7 @@ public sealed class AdditiveCoupling : Coupling
     public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiate(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition) =>
         Rebuild(output, condition, gOutput, gCondition, Functional.SubtractConsuming);
 
+    /// <inheritdoc/>
     public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
         FixedPointFormat format, FixedPointRun run) =>
         Rebuild(output, condition, gOutput, gCondition, (y, fc) => Functional.SubtractRoundedConsuming(y, fc, format));

@@ -44,12 +44,16 @@ public sealed class AffineCoupling : Coupling
         }
     }
 
+    /// <inheritdoc/>
     public override Tensor[] Transform(Tensor condition) => [s.Forward(condition), t.Forward(condition)];
 
+    /// <inheritdoc/>
     public override Tensor Apply(Tensor x, Tensor[] transform) => Functional.ScaleShiftConsuming(x, transform[0], transform[1]);
 
+    /// <inheritdoc/>
     public override Tensor Invert(Tensor y, Tensor[] transform) => Functional.UnscaleShift(y, transform[0], transform[1]);
 
+    /// <inheritdoc/>
     public override Tensor ApplyExact(Tensor x, Tensor[] transform, FixedPointFormat format, FixedPointRun run, int slot) =>
         Functional.ExactScaleShiftConsuming(x, transform[0], transform[1], run.Information(x), format, run.Flag(slot));
 
@@ -66,6 +70,7 @@ public sealed class AffineCoupling : Coupling
             return x;
         });
 
+    /// <inheritdoc/>
     public override (Tensor Input, Tensor GInput, Tensor GCondition) InvertAndDifferentiateExact(Tensor output, Tensor condition, Tensor gOutput, Tensor gCondition,
         FixedPointFormat format, FixedPointRun run) =>
         Rebuild(output, condition, gOutput, gCondition, (y, scale, shift) => Functional.ExactUnscaleShiftConsuming(y, scale, shift, run.Information(y), format));

@@ -67,6 +67,7 @@ public sealed class FixedPointRun : IDisposable
         return slot < 0 ? null : (slot, codes[slot]);
     }
 
+    /// <summary>Releases the flags and the information buffer (unless detached); a second call does nothing.</summary>
     public void Dispose()
     {
         if (disposed) return;

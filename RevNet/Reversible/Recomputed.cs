@@ -18,8 +18,10 @@ public sealed class Recomputed : Module
     /// under their own paths (for a wrapper added after checkpoints with the unwrapped names exist).</summary>
     public Recomputed(Module inner, bool keepPaths = false) => this.inner = Add(keepPaths ? "" : "inner", inner);
 
+    /// <summary>Whether to drop the inner module's activations and recompute them in backward (off: it runs as itself). Off by default.</summary>
     public bool Enabled { get; set; }
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
         var tape = x.Device.Tape;

@@ -30,6 +30,7 @@ public sealed class ReversibleSequence : Module
         foreach (var s in Modules().OfType<Sequential>()) s.RecomputeBatchNormRelu = true;
     }
 
+    /// <summary>The blocks in the order they run (state-dict names "0", "1", ...).</summary>
     public IReadOnlyList<ReversibleBlock> Blocks => blocks;
 
     /// <summary>Rebuild inputs in backward (true) or keep every activation on the tape (false).</summary>
@@ -58,6 +59,7 @@ public sealed class ReversibleSequence : Module
     /// <summary>Per block (first to last) of the last measured backward: max|x_rebuilt − x_true| / max|x_true| over both halves.</summary>
     public double[] ReconstructionErrors { get; private set; } = [];
 
+    /// <inheritdoc/>
     public override Tensor Forward(Tensor x)
     {
         var device = x.Device;

@@ -37,9 +37,10 @@ public sealed class EpochTally(int epoch, TimeProvider clock)
         Images += count * ranks;
     }
 
-    /// <summary>Mean loss and accuracy so far on this rank.</summary>
+    /// <summary>Mean loss so far on this rank.</summary>
     public double RunningLoss => LossSum / Seen;
 
+    /// <summary>Top-1 accuracy so far on this rank.</summary>
     public double RunningAccuracy => (double)Correct / Seen;
 
     /// <summary>Mean loss and accuracy over every rank's samples (a collective: every rank must call it).</summary>

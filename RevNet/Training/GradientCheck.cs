@@ -14,10 +14,13 @@ public sealed record GradientCheckResult(
     bool RunningStatsEqual,
     IReadOnlyList<(string Block, double Error)> RebuildErrorByBlock)
 {
+    /// <summary>The largest relative L2 difference between a parameter's reconstructing and stored gradients (0 without parameters).</summary>
     public double WorstRelativeL2 => RelativeL2ByTensor.Values.DefaultIfEmpty(0).Max();
 
+    /// <summary>The parameter path with that largest difference.</summary>
     public string WorstTensor => RelativeL2ByTensor.MaxBy(kv => kv.Value).Key;
 
+    /// <summary>Whether both runs gave the same loss bit for bit.</summary>
     public bool LossEqual => LossReconstruct == LossStored;
 
     /// <summary>Over every reversible block: max|x_rebuilt − x_true| / max|x_true| of its input halves (0 without blocks).</summary>

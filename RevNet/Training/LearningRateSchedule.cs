@@ -21,6 +21,13 @@ public sealed class LearningRateSchedule
     readonly double[] milestoneFractions;
     readonly long[] milestones;
 
+    /// <summary>A schedule of <paramref name="totalSteps"/> steps (at least 1).</summary>
+    /// <param name="kind">"cosine" or "step".</param>
+    /// <param name="baseRate">The rate after the warm-up (and before any decay).</param>
+    /// <param name="totalSteps">The run's steps in all.</param>
+    /// <param name="milestoneFractions">For "step": where the rate drops ×0.1, as fractions of <paramref name="totalSteps"/>.</param>
+    /// <param name="warmupSteps">Steps of linear warm-up to the base rate (0: none).</param>
+    /// <exception cref="ArgumentException">An unknown kind, a rate that is not positive and finite, or negative warm-up steps.</exception>
     public LearningRateSchedule(string kind, float baseRate, long totalSteps, IEnumerable<double> milestoneFractions, long warmupSteps = 0)
     {
         if (kind is not ("cosine" or "step")) throw new ArgumentException($"unknown schedule '{kind}': expected cosine or step");

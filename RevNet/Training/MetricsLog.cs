@@ -5,16 +5,19 @@ namespace RevNetIlgpu.RevNet.Training;
 /// <summary>metrics.csv: one row per epoch, flushed as written so a crash keeps every finished epoch.</summary>
 public sealed class MetricsLog
 {
+    /// <summary>The CSV header line: one column per <see cref="EpochSummary"/> field (peak memory in MiB).</summary>
     public const string Header = "epoch,step,train_loss,train_acc,test_loss,test_acc,reconstruction_max_rel_error,seconds,images_per_s,peak_mib,lr";
 
     readonly string path;
 
+    /// <summary>The log at <paramref name="path"/>: started afresh with the header when <paramref name="truncate"/> or when the file does not exist, else appended to (a resumed run).</summary>
     public MetricsLog(string path, bool truncate)
     {
         this.path = path;
         if (truncate || !File.Exists(path)) File.WriteAllText(path, Header + "\n");
     }
 
+    /// <summary>Writes the row of <paramref name="e"/> and flushes it to disk.</summary>
     public void Append(EpochSummary e)
     {
         var inv = CultureInfo.InvariantCulture;

@@ -12,12 +12,16 @@ namespace RevNetIlgpu.RevNet.Training;
 /// </summary>
 public sealed class RunCheckpoints(TrainingSetup setup, DataParallel ranks)
 {
+    /// <summary>OUTPUT/last.safetensors: the latest checkpoint, for resuming.</summary>
     public string LastPath { get; } = Path.Combine(setup.Options.OutputDirectory, "last.safetensors");
 
+    /// <summary>OUTPUT/best.safetensors: the checkpoint with the best test accuracy so far.</summary>
     public string BestPath { get; } = Path.Combine(setup.Options.OutputDirectory, "best.safetensors");
 
+    /// <summary>Saves the model, optimizer and <paramref name="state"/> to <see cref="LastPath"/> (atomically; rank 0 writes, every rank must call it).</summary>
     public void SaveLast(TrainingState state) => Save(LastPath, state);
 
+    /// <summary>Saves the model, optimizer and <paramref name="state"/> to <see cref="BestPath"/> (atomically; rank 0 writes, every rank must call it).</summary>
     public void SaveBest(TrainingState state) => Save(BestPath, state);
 
     void Save(string path, TrainingState state)

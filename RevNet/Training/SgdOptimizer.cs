@@ -11,6 +11,7 @@ public sealed class SgdOptimizer : IDisposable
 {
     readonly ParameterStore parameters;
 
+    /// <summary>An optimizer over the allocated <paramref name="parameters"/> (borrowed: dispose them separately) with a zeroed momentum buffer it owns.</summary>
     public SgdOptimizer(ParameterStore parameters, SgdSettings settings)
     {
         this.parameters = parameters;
@@ -18,6 +19,7 @@ public sealed class SgdOptimizer : IDisposable
         MomentumBuffer = Tensor.Zeros(parameters.Values.Device, (int)parameters.Values.Length);
     }
 
+    /// <summary>Learning rate, momentum and weight decay of the next step; a schedule sets the rate before each step.</summary>
     public SgdSettings Settings { get; set; }
 
     /// <summary>The velocity of every parameter (checkpointed so a resumed run continues exactly).</summary>
@@ -26,6 +28,7 @@ public sealed class SgdOptimizer : IDisposable
     /// <summary>Steps taken; the first step initialises the momentum buffer with the gradient, as PyTorch does.</summary>
     public long StepCount { get; set; }
 
+    /// <summary>One update of every parameter from its accumulated gradient; the gradients are left as they are (zero them before the next backward).</summary>
     public void Step()
     {
         var device = parameters.Values.Device;
@@ -35,5 +38,6 @@ public sealed class SgdOptimizer : IDisposable
         StepCount++;
     }
 
+    /// <summary>Releases the momentum buffer.</summary>
     public void Dispose() => MomentumBuffer.Release();
 }

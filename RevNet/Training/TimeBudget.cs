@@ -65,8 +65,10 @@ public sealed class TimeBudget
             throw new ArgumentException($"--time-budget times the warm-up steps to fix the step count; it needs --warmup-steps of at least {MinimumWarmupSteps}, got {warmupSteps}");
     }
 
+    /// <summary>The budget for training and evaluation, in seconds from the run's first step.</summary>
     public double Seconds { get; }
 
+    /// <summary>The warm-up steps, timed for the first fit of the step count.</summary>
     public int WarmupSteps { get; }
 
     /// <summary>The step after which the warm-up's timing starts.</summary>
@@ -94,6 +96,7 @@ public sealed class TimeBudget
     /// Takes the run's clock after step <paramref name="step"/> (counted from 1; the device has finished it) and fits
     /// or guards the step count; read <see cref="TotalSteps"/> and <see cref="Schedule"/> afterwards.
     /// </summary>
+    /// <param name="step">The step just finished, counted from 1.</param>
     /// <param name="elapsedSeconds">Wall time of the run so far.</param>
     /// <param name="stepSeconds">Wall time of this step alone.</param>
     /// <param name="epochEndsNow">This step ended an epoch, so an evaluation comes next.</param>
@@ -170,6 +173,8 @@ public sealed class TimeBudget
     /// <param name="stepsDone">Steps already taken.</param>
     /// <param name="secondsPerStep">Wall time per training step.</param>
     /// <param name="evaluationSeconds">Wall time of one evaluation of the test set.</param>
+    /// <param name="fewest">The least the count may be.</param>
+    /// <param name="most">The most the count may be (raised to <paramref name="fewest"/> if below it).</param>
     public long ChooseTotalSteps(double elapsedSeconds, long stepsDone, double secondsPerStep, double evaluationSeconds, long fewest, long most)
     {
         if (!(secondsPerStep > 0)) throw new ArgumentException($"seconds per step must be positive, got {secondsPerStep}");

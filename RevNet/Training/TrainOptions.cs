@@ -5,6 +5,7 @@ namespace RevNetIlgpu.RevNet.Training;
 /// <summary>Everything a training run is defined by. Defaults: a small RevNet on all of Fashion-MNIST; scripts/train.sh adds the main job's batch, rate and time budget.</summary>
 public sealed record TrainOptions
 {
+    /// <summary>The built-in model to train (<see cref="ModelConfig.All"/>), e.g. "revnet-fmnist"; ignored for a run of a user's own model.</summary>
     public string Model { get; init; } = "revnet-fmnist";
 
     /// <summary>fashion-mnist, mnist (IDX files), cifar10 or cifar100 (binary version), or folder (an image folder, see <see cref="Data.ImageFolder"/>).</summary>
@@ -16,22 +17,28 @@ public sealed record TrainOptions
     /// <summary>Image size, channels and validation split of <c>folder</c> datasets.</summary>
     public Data.ImageFolderOptions Folder { get; init; } = new();
 
+    /// <summary>Passes over the training set.</summary>
     public int Epochs { get; init; } = 1;
 
+    /// <summary>Images per step over all ranks together.</summary>
     public int BatchSize { get; init; } = 32;
 
+    /// <summary>The base learning rate, after the warm-up.</summary>
     public float LearningRate { get; init; } = 0.3f;
 
     /// <summary>"cosine" or "step" (×0.1 at each of <see cref="Milestones"/>, fractions of all steps; the paper's 40k and 60k of 80k).</summary>
     public string Schedule { get; init; } = "cosine";
 
+    /// <summary>Where the "step" schedule drops the rate ×0.1, as fractions of all steps.</summary>
     public double[] Milestones { get; init; } = [0.5, 0.75];
 
+    /// <summary>SGD momentum.</summary>
     public float Momentum { get; init; } = 0.9f;
 
     /// <summary>On conv and linear weights only (paper: 2e-4).</summary>
     public float WeightDecay { get; init; } = 2e-4f;
 
+    /// <summary>Seeds the initial weights, the shuffling and the augmentation.</summary>
     public int Seed { get; init; }
 
     /// <summary>Use only the first N training images (null, the default: all of them).</summary>

@@ -29,7 +29,6 @@ public sealed record TrainResult(string Model, double TestAccuracy, double BestT
 /// <see cref="TimeBudget"/> (the step count under --time-budget) and <see cref="EpochEnd"/> (evaluation, metrics,
 /// checkpoints).
 /// </summary>
-/// <param name="clock">The run's clock (the system's by default): wall times, the time budget and throughput are read from it.</param>
 public sealed class Trainer
 {
     readonly Device device;
@@ -38,7 +37,10 @@ public sealed class Trainer
     readonly TimeProvider clock;
     readonly (TrainingModel Model, ImageDataset Train, ImageDataset Test)? custom;
 
-    /// <summary>A run of the built-in model and dataset <paramref name="options"/> name (as `revnet train`), on one or several ranks.</summary>
+    /// <summary>
+    /// A run of the built-in model and dataset <paramref name="options"/> name (as `revnet train`), on one or several ranks.
+    /// <paramref name="clock"/> is the run's clock (the system's by default): wall times, the time budget and throughput are read from it.
+    /// </summary>
     public Trainer(Device device, TrainOptions options, ICommunicator? communicator = null, TimeProvider? clock = null)
     {
         this.device = device;
@@ -57,13 +59,17 @@ public sealed class Trainer
     public Trainer(Device device, TrainingModel model, ImageDataset train, ImageDataset test, TrainOptions options, TimeProvider? clock = null)
         : this(device, options, null, clock) => custom = (model, train, test);
 
+    /// <summary>Raised on every rank after each training step.</summary>
     public event Action<StepProgress>? StepCompleted;
 
+    /// <summary>Raised after each epoch's evaluation and checkpoints, while the parameters are still allocated.</summary>
     public event Action<EpochSummary>? EpochCompleted;
 
     /// <summary>Messages for the user (data loaded, resumed from, the time budget's step count).</summary>
     public event Action<string>? Log;
 
+    /// <summary>Trains to the end (all epochs, --max-steps, or the time budget), or resumes and continues; returns the final and best test accuracy, time and memory.</summary>
+    /// <exception cref="ArgumentException">Bad options, found before any data is read.</exception>
     public TrainResult Run()
     {
         using var setup = custom is var (model, train, test)

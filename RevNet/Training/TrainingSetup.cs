@@ -45,11 +45,13 @@ public sealed class TrainingSetup : IDisposable
     /// <summary>Evaluation batches are large: no gradients are kept, and fewer launches per image make it faster.</summary>
     public const int EvaluationBatchSize = 500;
 
+    /// <summary>The options the run was set up with.</summary>
     public TrainOptions Options { get; }
 
     /// <summary>The whole training set (every rank loads all of it and draws its slice of each batch).</summary>
     public ImageDataset Train { get; }
 
+    /// <summary>The whole test set.</summary>
     public ImageDataset Test { get; }
 
     /// <summary>Per-channel statistics of <see cref="Train"/>, applied to every batch and saved with every checkpoint.</summary>
@@ -61,6 +63,7 @@ public sealed class TrainingSetup : IDisposable
     /// <summary>This rank's slices of the test set in batches of <see cref="EvaluationBatchSize"/>.</summary>
     public BatchLoader TestLoader { get; }
 
+    /// <summary>Training steps per epoch.</summary>
     public int BatchesPerEpoch => TrainLoader.Sampler.BatchesPerEpoch;
 
     /// <summary>Steps the run takes at most: all its epochs, or fewer with --max-steps (a time budget may choose fewer still).</summary>
@@ -84,8 +87,10 @@ public sealed class TrainingSetup : IDisposable
     /// <summary>The training loss (mean cross-entropy unless the run was given another).</summary>
     public LossFunction Loss { get; }
 
+    /// <summary>The model's parameters, gradients and buffers (freed with the setup when it allocated them).</summary>
     public ParameterStore Store { get; }
 
+    /// <summary>The optimizer, its momentum restored when resuming.</summary>
     public SgdOptimizer Optimizer { get; }
 
     /// <summary>Where the run starts: step 0, or the position, momentum and best accuracy of a resumed checkpoint (the same on every rank).</summary>
@@ -96,6 +101,9 @@ public sealed class TrainingSetup : IDisposable
     /// <see cref="TrainOptions.Dataset"/>) on <paramref name="device"/>, as `revnet train` does; then as
     /// <see cref="Create(Device, TrainOptions, TrainingModel, ImageDataset, ImageDataset, DataParallel, Action{string})"/>.
     /// </summary>
+    /// <param name="device">Where the model trains.</param>
+    /// <param name="options">The run's options: model and dataset names, hyperparameters, limits.</param>
+    /// <param name="ranks">The ranks the batches are split over.</param>
     /// <param name="log">Receives the "data: …", "model: …" and "resumed from …" lines.</param>
     public static TrainingSetup Create(Device device, TrainOptions options, DataParallel ranks, Action<string> log)
     {
