@@ -17,7 +17,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// DotRows x DotColumns block of vector accumulators sums along it and is reduced horizontally once at the end:
 /// neither operand needs a transposed packing.</para>
 /// </summary>
-public unsafe interface IConvMicroKernel
+internal unsafe interface IConvMicroKernel
 {
     /// <summary>Rows (output channels) of the outer-product tile.</summary>
     static abstract int TileRows { get; }
@@ -52,7 +52,7 @@ public unsafe interface IConvMicroKernel
 }
 
 /// <summary>AVX-512F: an 8x32 outer-product tile (16 zmm accumulators) and an 8x3 dot-product block (24: three im2col loads, the costly ones, per 24 FMAs).</summary>
-public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
+internal readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
 {
     public static int TileRows => 8;
 
@@ -204,7 +204,7 @@ public readonly unsafe struct Avx512MicroKernel : IConvMicroKernel
 }
 
 /// <summary>AVX2 with FMA: the flame/blis haswell 6x16 outer-product tile (12 ymm accumulators) and a 3x4 dot-product block (12).</summary>
-public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
+internal readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
 {
     public static int TileRows => 6;
 
@@ -311,7 +311,7 @@ public readonly unsafe struct Avx2MicroKernel : IConvMicroKernel
 }
 
 /// <summary>Plain scalar code for processors without AVX2: the same loops with 4x4 blocks (segments of one float, "vectors" of two).</summary>
-public readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
+internal readonly unsafe struct ScalarMicroKernel : IConvMicroKernel
 {
     public static int TileRows => 4;
 

@@ -60,7 +60,7 @@ public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
 }
 
 /// <summary>16 float lanes (AVX-512).</summary>
-public readonly struct Lanes512 : IFloatLanes<Lanes512>
+internal readonly struct Lanes512 : IFloatLanes<Lanes512>
 {
     readonly Vector512<float> v;
 
@@ -110,7 +110,7 @@ public readonly struct Lanes512 : IFloatLanes<Lanes512>
 }
 
 /// <summary>8 float lanes (AVX2).</summary>
-public readonly struct Lanes256 : IFloatLanes<Lanes256>
+internal readonly struct Lanes256 : IFloatLanes<Lanes256>
 {
     readonly Vector256<float> v;
 
@@ -159,7 +159,7 @@ public readonly struct Lanes256 : IFloatLanes<Lanes256>
 }
 
 /// <summary>One lane: the scalar tail of every loop, and the whole loop where no vector width is accelerated.</summary>
-public readonly struct Lane1 : IFloatLanes<Lane1>
+internal readonly struct Lane1 : IFloatLanes<Lane1>
 {
     readonly float v;
 

@@ -9,7 +9,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <see cref="Pack"/> copies a block of it into a GEMM operand; the padding is already in the image, so every
 /// copy is an unconditional run (a contiguous one at stride 1).
 /// </summary>
-public readonly record struct Im2colMatrix(int Channels, int Height, int Width, int KH, int KW, int Stride, int OutH, int OutW)
+internal readonly record struct Im2colMatrix(int Channels, int Height, int Width, int KH, int KW, int Stride, int OutH, int OutW)
 {
     /// <summary>Rows of the matrix: C·KH·KW.</summary>
     public int Depth => Channels * KH * KW;

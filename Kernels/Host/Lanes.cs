@@ -1,19 +1,19 @@
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>A loop body over lanes: handles elements [i, i + T.Count). Usually a ref struct holding the spans it reads and writes.</summary>
-public interface ILaneBody
+internal interface ILaneBody
 {
     void Apply<T>(int i) where T : struct, IFloatLanes<T>;
 }
 
 /// <summary>A summand over lanes: the terms of elements [i, i + T.Count).</summary>
-public interface ILaneTerm
+internal interface ILaneTerm
 {
     T At<T>(int i) where T : struct, IFloatLanes<T>;
 }
 
 /// <summary>Two summands over lanes at once: for passes that would otherwise read the same inputs twice.</summary>
-public interface ILaneTermPair
+internal interface ILaneTermPair
 {
     void At<T>(int i, out T first, out T second) where T : struct, IFloatLanes<T>;
 }
@@ -23,7 +23,7 @@ public interface ILaneTermPair
 /// (Vector512, Vector256 or scalar) steps through the bulk and <see cref="Lane1"/> finishes the tail with the same body.
 /// Both run on the calling thread; kernels parallelise over whole rows, planes or blocks around them.
 /// </summary>
-public static class Lanes
+internal static class Lanes
 {
     /// <summary>body.Apply for every element of [0, count).</summary>
     public static void ForEach<TBody>(int count, ref TBody body) where TBody : ILaneBody, allows ref struct

@@ -5,7 +5,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// while that memory cannot move: ILGPU's host buffers never do; a managed array must stay pinned (<c>fixed</c>) around
 /// the parallel loop that uses it.
 /// </summary>
-public readonly unsafe struct PinnedSpan<T>(T* address, int length) where T : unmanaged
+internal readonly unsafe struct PinnedSpan<T>(T* address, int length) where T : unmanaged
 {
     public int Length => length;
 

@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// How the micro-kernels (<see cref="IConvMicroKernel"/>) load a vector of im2col positions made of two half-vector
 /// segments, chosen at compile time (a generic argument) from where the segments lie.
 /// </summary>
-public unsafe interface ISegmentLayout
+internal unsafe interface ISegmentLayout
 {
     /// <summary>16 lanes: 8 positions starting at <paramref name="low"/>, then 8 starting at <paramref name="high"/>.</summary>
     static abstract Vector512<float> Load512(float* low, float* high);
@@ -18,7 +18,7 @@ public unsafe interface ISegmentLayout
 }
 
 /// <summary>Positions consecutive and the high half right after the low one (output rows of a whole vector, packed panels): one load.</summary>
-public readonly unsafe struct WholeSegments : ISegmentLayout
+internal readonly unsafe struct WholeSegments : ISegmentLayout
 {
     public static Vector512<float> Load512(float* low, float* high) => Vector512.Load(low);
 
@@ -26,7 +26,7 @@ public readonly unsafe struct WholeSegments : ISegmentLayout
 }
 
 /// <summary>Positions consecutive, halves apart (output rows of half a vector, e.g. 8x8 maps under AVX-512): two half loads.</summary>
-public readonly unsafe struct SplitSegments : ISegmentLayout
+internal readonly unsafe struct SplitSegments : ISegmentLayout
 {
     public static Vector512<float> Load512(float* low, float* high) => Vector512.Create(Vector256.Load(low), Vector256.Load(high));
 
@@ -37,7 +37,7 @@ public readonly unsafe struct SplitSegments : ISegmentLayout
 /// Stride 2: a segment's positions are every other float. Each half loads twice its width and keeps the even lanes,
 /// so it reads one float past its last position (the padded image keeps slack for that).
 /// </summary>
-public readonly unsafe struct EvenLanes : ISegmentLayout
+internal readonly unsafe struct EvenLanes : ISegmentLayout
 {
     // vpmovqd keeps the low 32 bits of each 64-bit lane: the even floats.
     public static Vector512<float> Load512(float* low, float* high) => Vector512.Create(

@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// caller names a slot so that buffers it needs at the same time stay distinct; a slot's contents are garbage
 /// until written.
 /// </summary>
-public static unsafe class ThreadScratch
+internal static unsafe class ThreadScratch
 {
     public const int Slots = 16;
 

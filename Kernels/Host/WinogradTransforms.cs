@@ -10,7 +10,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// each tile starts with, side by side, and the same shifted by m (the α − m floats a tile shares with its right
 /// neighbour come first there); a row of outputs leaves as m floats per tile, side by side.
 /// </summary>
-public unsafe interface IWinogradTile
+internal unsafe interface IWinogradTile
 {
     /// <summary>Outputs per tile side.</summary>
     static abstract int M { get; }
@@ -57,7 +57,7 @@ public unsafe interface IWinogradTile
 /// F(2x2, 3x3) on the points 0, 1, −1, ∞: 16 products per 4 outputs, transforms of additions only, and about the
 /// error of the direct convolution.
 /// </summary>
-public readonly unsafe struct WinogradF2 : IWinogradTile
+internal readonly unsafe struct WinogradF2 : IWinogradTile
 {
     public static int M => 2;
 
@@ -146,7 +146,7 @@ public readonly unsafe struct WinogradF2 : IWinogradTile
 /// simulation over 16-128 channels (about 2e-6 of the largest output against 4-9e-6; direct: 6e-7 to 1.6e-6), and
 /// it takes the error of Winograd's grad-weight sums from above to below 1e-5.
 /// </summary>
-public readonly unsafe struct WinogradF4 : IWinogradTile
+internal readonly unsafe struct WinogradF4 : IWinogradTile
 {
     public static int M => 4;
 

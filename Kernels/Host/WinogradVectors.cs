@@ -10,7 +10,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// tile, side by side) into one register per tile column and back. One implementation per <see cref="SimdLevel"/>,
 /// chosen by the caller as a generic argument.
 /// </summary>
-public unsafe interface IWinogradVector<TSelf> where TSelf : struct, IWinogradVector<TSelf>
+internal unsafe interface IWinogradVector<TSelf> where TSelf : struct, IWinogradVector<TSelf>
 {
     static abstract int Count { get; }
 
@@ -47,7 +47,7 @@ public unsafe interface IWinogradVector<TSelf> where TSelf : struct, IWinogradVe
 }
 
 /// <summary>16 lanes (AVX-512F): each shuffle is one two-source permute.</summary>
-public readonly unsafe struct WinogradVector512 : IWinogradVector<WinogradVector512>
+internal readonly unsafe struct WinogradVector512 : IWinogradVector<WinogradVector512>
 {
     readonly Vector512<float> v;
 
@@ -107,7 +107,7 @@ public readonly unsafe struct WinogradVector512 : IWinogradVector<WinogradVector
 }
 
 /// <summary>8 lanes (AVX2 with FMA): in-lane shuffles, then a 64-bit permute across the two 128-bit halves.</summary>
-public readonly unsafe struct WinogradVector256 : IWinogradVector<WinogradVector256>
+internal readonly unsafe struct WinogradVector256 : IWinogradVector<WinogradVector256>
 {
     readonly Vector256<float> v;
 
@@ -174,7 +174,7 @@ public readonly unsafe struct WinogradVector256 : IWinogradVector<WinogradVector
 }
 
 /// <summary>One lane: the transforms as plain scalar code, for processors without AVX2.</summary>
-public readonly unsafe struct WinogradScalar : IWinogradVector<WinogradScalar>
+internal readonly unsafe struct WinogradScalar : IWinogradVector<WinogradScalar>
 {
     readonly float v;
 

@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// convolution's zero padding; the grad-input phases use offsets of taps−1−(their shift). The host convolution reads
 /// im2col from it with no bounds checks.
 /// </summary>
-public readonly record struct ZeroPaddedImage(int Channels, int InH, int InW, int Top, int Left, int Height, int Width)
+internal readonly record struct ZeroPaddedImage(int Channels, int InH, int InW, int Top, int Left, int Height, int Width)
 {
     /// <summary>Floats in the canvas.</summary>
     public long Length => (long)Channels * Height * Width;

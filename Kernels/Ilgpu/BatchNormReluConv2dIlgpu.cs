@@ -9,7 +9,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// The workspace is not used. One launch per call, where the unfused ops took two (forward) and three (backward: the
 /// activation again, then the two gradients).
 /// </summary>
-public static class BatchNormReluConv2dIlgpu
+internal static class BatchNormReluConv2dIlgpu
 {
     internal static void Forward(KernelContext k, Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
         ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y) =>

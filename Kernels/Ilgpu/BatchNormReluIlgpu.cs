@@ -13,7 +13,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// when one group holds a whole channel (the CPU accelerator) sums and gradient are one launch, else two. gx may be the
 /// same view as ga (each element is read before it is overwritten).
 /// </summary>
-public static class BatchNormReluIlgpu
+internal static class BatchNormReluIlgpu
 {
     /// <summary>(Kernel argument types are public: ILGPU marshals them by reflection.) Per-channel affine parameters and statistics.</summary>
     public struct Affine

@@ -13,7 +13,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// </list>
 /// Nothing is saved for the backward passes: they need only the shapes.
 /// </summary>
-public static class ChannelIlgpu
+internal static class ChannelIlgpu
 {
     /// <summary>(Public only because ILGPU marshals kernel argument types by reflection.) Where a channel block sits in source and destination; the block is <c>Count</c> channels of HW elements for each of N images.</summary>
     public struct ChannelBlock

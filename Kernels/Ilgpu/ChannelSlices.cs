@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// into <see cref="Slices"/> contiguous runs of <see cref="SliceLength"/>, group (slice, channel) of a 2-D launch reduces
 /// one run, and the slices' partial results are combined in slice order (same bits on every run).
 /// </summary>
-public readonly record struct ChannelSlices(int C, int Hw, int Slices, int SliceLength)
+internal readonly record struct ChannelSlices(int C, int Hw, int Slices, int SliceLength)
 {
     /// <summary>Values per channel.</summary>
     public int M(int n) => n * Hw;
@@ -40,7 +40,7 @@ public readonly record struct ChannelSlices(int C, int Hw, int Slices, int Slice
 /// One thread's walk over its share of a channel slice: element j of the channel sits at (n·C + ch)·HW + p with
 /// j = n·HW + p; the walk steps j by the group size by adding and comparing, so the loop has no division.
 /// </summary>
-public struct ChannelWalk
+internal struct ChannelWalk
 {
     int offset, p, remaining;
     readonly int stepOffset, stepP, wrap, hw;

@@ -17,7 +17,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// GEMM's per-element im2col index arithmetic made the CPU accelerator about 5x slower than looping over rows.
 /// Activation gradients are written (=), parameter gradients accumulated (+=).
 /// </summary>
-public static class Conv2dIlgpu
+internal static class Conv2dIlgpu
 {
     // Direct (plain) kernels: the CPU-accelerator path. One work item per output row keeps every index
     // computation out of the inner loop, which is a contiguous run over the row.

@@ -10,7 +10,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// B of the forward GEMM: im2col(x) [C·KH·KW, N·OutH·OutW] with the column i = (n, oh, ow) fixed and k = (c, kh, kw)
 /// walking; element <typeparamref name="TInput"/>(x)[n, c, oh·S − P + kh, ow·S − P + kw], zero outside the input.
 /// </summary>
-public struct Im2colStream<TInput> : IKStream<Im2colStream<TInput>> where TInput : struct, IConvInput
+internal struct Im2colStream<TInput> : IKStream<Im2colStream<TInput>> where TInput : struct, IConvInput
 {
     readonly ArrayView<float> x;
     readonly Conv2dShape s;
@@ -66,7 +66,7 @@ public struct Im2colStream<TInput> : IKStream<Im2colStream<TInput>> where TInput
 /// B of the weight-gradient GEMM: im2col(x)ᵀ [N·OutH·OutW, C·KH·KW] with the column i = (c, kh, kw) fixed and
 /// k = (n, oh, ow) walking; the same elements as <see cref="Im2colStream{TInput}"/>, walked the other way.
 /// </summary>
-public struct Im2colTransposeStream<TInput> : IKStream<Im2colTransposeStream<TInput>> where TInput : struct, IConvInput
+internal struct Im2colTransposeStream<TInput> : IKStream<Im2colTransposeStream<TInput>> where TInput : struct, IConvInput
 {
     readonly ArrayView<float> x;
     readonly Conv2dShape s;
@@ -135,7 +135,7 @@ public struct Im2colTransposeStream<TInput> : IKStream<Im2colTransposeStream<TIn
 /// where no output position lands (padding, or between strided positions). The quotient and remainder of those
 /// positions by S are stepped, not divided.
 /// </summary>
-public struct Col2imStream : IKStream<Col2imStream>
+internal struct Col2imStream : IKStream<Col2imStream>
 {
     readonly ArrayView<float> gy;
     readonly Conv2dShape s;
@@ -213,7 +213,7 @@ public struct Col2imStream : IKStream<Col2imStream>
 /// rows: i = channel fixed, k = (n, p) walking. A of the weight-gradient GEMM (gy as [K, N·OutH·OutW]) and of the
 /// input-gradient GEMM (w [K, C, KH, KW] as [C, K·KH·KW]).
 /// </summary>
-public struct ChannelRowsStream : IKStream<ChannelRowsStream>
+internal struct ChannelRowsStream : IKStream<ChannelRowsStream>
 {
     readonly ArrayView<float> data;
     readonly ChannelRows layout;

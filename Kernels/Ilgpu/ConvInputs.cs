@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// activation out. A channel's parameters come as one <see cref="Quad"/>; <see cref="Apply(float, Quad)"/> transforms one value of
 /// that channel. Zero padding stays zero: loaders transform only elements that lie inside the input.
 /// </summary>
-public interface IConvInput
+internal interface IConvInput
 {
     /// <summary>True when values pass through unchanged (a constant: the transform compiles away).</summary>
     bool Identity { get; }
@@ -24,7 +24,7 @@ public interface IConvInput
 }
 
 /// <summary>The input as it is.</summary>
-public struct RawInput : IConvInput
+internal struct RawInput : IConvInput
 {
     public readonly bool Identity => true;
 
@@ -39,7 +39,7 @@ public struct RawInput : IConvInput
 /// max(0, gamma·(x − mean)·invstd + beta) per channel, with the operations in the order <see cref="BatchNormReluIlgpu"/>'s
 /// forward uses (so the same bits wherever float multiply-adds are not contracted). Parameters as (mean, invstd, gamma, beta).
 /// </summary>
-public struct BatchNormReluInput : IConvInput
+internal struct BatchNormReluInput : IConvInput
 {
     public ArrayView<float> Mean, Invstd, Gamma, Beta;
 

@@ -8,17 +8,17 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 // Conv2dStreams.cs. See Conv2dIlgpu for which loader feeds which GEMM.
 
 /// <summary>The stride of a convolution as a compile-time constant (a struct type argument of its loaders).</summary>
-public interface IConvStride
+internal interface IConvStride
 {
     int Stride { get; }
 }
 
-public struct Stride1 : IConvStride
+internal struct Stride1 : IConvStride
 {
     public readonly int Stride => 1;
 }
 
-public struct Stride2 : IConvStride
+internal struct Stride2 : IConvStride
 {
     public readonly int Stride => 2;
 }
@@ -29,7 +29,7 @@ public struct Stride2 : IConvStride
 /// image row to sit in consecutive lanes of one warp; or by loading the neighbouring words itself
 /// (<see cref="NeighbourLoads"/>), for any row width. A compile-time choice, made per launch from the shapes.
 /// </summary>
-public interface INeighbours
+internal interface INeighbours
 {
     bool FromLanes { get; }
 }
@@ -41,7 +41,7 @@ public struct NeighbourLanes : INeighbours
 }
 
 /// <summary>Neighbours by the thread's own loads (of which the GPU keeps only the lane it uses).</summary>
-public struct NeighbourLoads : INeighbours
+internal struct NeighbourLoads : INeighbours
 {
     public readonly bool FromLanes => false;
 }
@@ -54,7 +54,7 @@ public struct NeighbourLoads : INeighbours
 /// elements) from one or two 16-byte loads, with no shifting by a variable amount. The input-gradient gather reads gy
 /// the same way with the taps mirrored.
 /// </summary>
-public readonly struct WindowRow
+internal readonly struct WindowRow
 {
     /// <summary>Input column start − 1 (zero when it is padding).</summary>
     public readonly float Before;
@@ -145,7 +145,7 @@ public readonly struct WindowRow
 /// between steps. With <see cref="BatchNormReluInput"/> the loads normalise x on the fly; each step's channels'
 /// parameters are staged in shared memory once per group.
 /// </summary>
-public struct Im2colTriplets<TSide, TStride, TNeighbours, TInput> : ITileLoader<Im2colTriplets<TSide, TStride, TNeighbours, TInput>>
+internal struct Im2colTriplets<TSide, TStride, TNeighbours, TInput> : ITileLoader<Im2colTriplets<TSide, TStride, TNeighbours, TInput>>
     where TSide : struct, ITileSide where TStride : struct, IConvStride where TNeighbours : struct, INeighbours where TInput : struct, IConvInput
 {
     readonly ArrayView<float> x;
@@ -286,7 +286,7 @@ public struct Im2colTriplets<TSide, TStride, TNeighbours, TInput> : ITileLoader<
 /// tile's edges; a task writes only the lines inside it. The channel is fixed per task, so fused normalisation reads its
 /// parameters once. With <see cref="NeighbourLanes"/> a K step holds whole image rows (Depth a multiple of OutW).
 /// </summary>
-public struct Im2colTransposedTriplets<TSide, TStride, TNeighbours, TInput> : ITileLoader<Im2colTransposedTriplets<TSide, TStride, TNeighbours, TInput>>
+internal struct Im2colTransposedTriplets<TSide, TStride, TNeighbours, TInput> : ITileLoader<Im2colTransposedTriplets<TSide, TStride, TNeighbours, TInput>>
     where TSide : struct, ITileSide where TStride : struct, IConvStride where TNeighbours : struct, INeighbours where TInput : struct, IConvInput
 {
     readonly ArrayView<float> x;
@@ -426,7 +426,7 @@ public struct Im2colTransposedTriplets<TSide, TStride, TNeighbours, TInput> : IT
 /// (every other task) the first value of the next, and alternate lanes are zero. K steps are whole output channels
 /// (Depth 18 = 2 × 9), so a task's kernel row, and with it its gy row, is fixed and only the channel plane moves.
 /// </summary>
-public struct Col2imTriplets<TSide, TStride, TNeighbours> : ITileLoader<Col2imTriplets<TSide, TStride, TNeighbours>>
+internal struct Col2imTriplets<TSide, TStride, TNeighbours> : ITileLoader<Col2imTriplets<TSide, TStride, TNeighbours>>
     where TSide : struct, ITileSide where TStride : struct, IConvStride where TNeighbours : struct, INeighbours
 {
     readonly ArrayView<float> gy;
@@ -560,7 +560,7 @@ public struct Col2imTriplets<TSide, TStride, TNeighbours> : ITileLoader<Col2imTr
 /// floats, so a K step of whole output channels (Depth a multiple of 9, here 18) is read as 16-byte words and stashed
 /// transposed, each float to its (tap, row). Needs C and c0 multiples of 4.
 /// </summary>
-public struct WeightTaps<TSide> : ITileLoader<WeightTaps<TSide>> where TSide : struct, ITileSide
+internal struct WeightTaps<TSide> : ITileLoader<WeightTaps<TSide>> where TSide : struct, ITileSide
 {
     readonly ArrayView<float> w;
     readonly int channels;

@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// arithmetic (<see cref="CouplingArithmetic"/>, <see cref="ExactScaleShift"/>). A thread that sees an element out of range
 /// stores the code into the flag; every such store writes a nonzero code, so the race is harmless.
 /// </summary>
-public static class CouplingIlgpu
+internal static class CouplingIlgpu
 {
     /// <summary>The views of a scale-shift op beside its input and output (more than a launcher's six arguments otherwise).</summary>
     public struct ScaleShiftViews

@@ -5,7 +5,7 @@ using ILGPU.Runtime;
 namespace RevNetIlgpu.Kernels.Ilgpu;
 
 /// <summary>The ILGPU form of <see cref="CrossEntropyKernels"/>: the loss in one group with a fixed summation tree.</summary>
-public static class CrossEntropyIlgpu
+internal static class CrossEntropyIlgpu
 {
     static void ForwardKernel(ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probs, ArrayView<float> loss, int classes)
     {

@@ -7,7 +7,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// The ILGPU form of <see cref="ElementwiseKernels"/>: one grid-stride launch per op, running the operator struct's scalar
 /// form (<see cref="IUnaryOp"/>, <see cref="IBinaryOp"/>) per element.
 /// </summary>
-public static class ElementwiseIlgpu
+internal static class ElementwiseIlgpu
 {
     static void MapKernel<TOp>(TOp op, ArrayView<float> x, ArrayView<float> y) where TOp : struct, IUnaryOp
     {

@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace RevNetIlgpu.Kernels.Ilgpu;
 
 /// <summary>The operands and sizes of one GEMM C[M,N] (=|+=) sum_k A[M,K]·B[K,N].</summary>
-public readonly record struct GemmArgs<TA, TB, TC>(TA A, TB B, TC C, int M, int N, int K)
+internal readonly record struct GemmArgs<TA, TB, TC>(TA A, TB B, TC C, int M, int N, int K)
     where TA : struct where TB : struct where TC : struct, IGemmOutput;
 
 /// <summary>
@@ -12,7 +12,7 @@ public readonly record struct GemmArgs<TA, TB, TC>(TA A, TB B, TC C, int M, int 
 /// partial tile to <c>Partial</c> ([Slices·M, N]) and counts itself in <c>Arrived</c> (one counter per tile of C, zero
 /// between launches); the tile's last group sums the slices in slice order into C and resets its counter.
 /// </summary>
-public struct GemmSplit
+internal struct GemmSplit
 {
     public int Slices, SliceK;
 
@@ -28,7 +28,7 @@ public struct GemmSplit
 /// tiling a plan chose and launches <see cref="GemmKernels"/>' tiled kernel with them. Convolutions and linear layers
 /// describe their GEMMs this way, so that the tiling is chosen at run time while every loader stays a compile-time type.
 /// </summary>
-public interface IGemmProblem
+internal interface IGemmProblem
 {
     int M { get; }
 
@@ -54,7 +54,7 @@ public interface IGemmProblem
 }
 
 /// <summary>What happens to a GEMM once its operands are built for a tiling: launched alone, or kept for a pair launch.</summary>
-public interface IGemmContinuation
+internal interface IGemmContinuation
 {
     void With<TA, TB, TC, TTiling, TRegisters, TDepth>(KernelContext k, GemmPlan plan, GemmArgs<TA, TB, TC> g, long bytes, string shape)
         where TA : struct, ITileLoader<TA> where TB : struct, ITileLoader<TB> where TC : struct, IGemmOutput
@@ -68,7 +68,7 @@ public interface IGemmContinuation
 /// (<see cref="TiledKernel"/>) and the plain reference, which is the oracle in tests and the CPU path. Each output element is
 /// reduced in a fixed order (k ascending within a K slice, slices summed in slice order), so results have the same bits on every run.
 /// </summary>
-public static class GemmKernels
+internal static class GemmKernels
 {
     /// <summary>Grid-stride over outputs, one dot product per element; no shared memory, no barriers.</summary>
     static void ReferenceKernel<TA, TB, TC>(GemmArgs<TA, TB, TC> g)

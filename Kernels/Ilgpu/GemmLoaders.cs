@@ -7,7 +7,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// (columns of B), each <see cref="Depth"/> deep along K; <see cref="Threads"/> share the loading. Shared memory keeps
 /// both sides k-major, [Depth][Lines], so the compute loop reads each thread's fragments as 16-byte words.
 /// </summary>
-public interface ITileSide
+internal interface ITileSide
 {
     int Lines { get; }
 
@@ -17,7 +17,7 @@ public interface ITileSide
 }
 
 /// <summary>The A side of <typeparamref name="TTiling"/>: BlockM lines.</summary>
-public struct SideA<TTiling, TDepth> : ITileSide where TTiling : struct, IGemmTiling where TDepth : struct, IGemmDepth
+internal struct SideA<TTiling, TDepth> : ITileSide where TTiling : struct, IGemmTiling where TDepth : struct, IGemmDepth
 {
     public readonly int Lines => default(TTiling).BlockM;
     public readonly int Depth => default(TDepth).BlockK;
@@ -25,7 +25,7 @@ public struct SideA<TTiling, TDepth> : ITileSide where TTiling : struct, IGemmTi
 }
 
 /// <summary>The B side of <typeparamref name="TTiling"/>: BlockN lines.</summary>
-public struct SideB<TTiling, TDepth> : ITileSide where TTiling : struct, IGemmTiling where TDepth : struct, IGemmDepth
+internal struct SideB<TTiling, TDepth> : ITileSide where TTiling : struct, IGemmTiling where TDepth : struct, IGemmDepth
 {
     public readonly int Lines => default(TTiling).BlockN;
     public readonly int Depth => default(TDepth).BlockK;
@@ -39,7 +39,7 @@ public struct SideB<TTiling, TDepth> : ITileSide where TTiling : struct, IGemmTi
 /// step is multiplied, and <see cref="Stash"/> then writes them into the other shared buffer. Fetch only adds and
 /// compares, so the K loop has no division. Out-of-range elements load as zeros, so every thread runs every step.
 /// </summary>
-public interface ITileLoader<TSelf> where TSelf : struct, ITileLoader<TSelf>
+internal interface ITileLoader<TSelf> where TSelf : struct, ITileLoader<TSelf>
 {
     /// <summary>This thread's loader for the tile whose first line is <paramref name="origin"/>, over K in [kBegin, kEnd).</summary>
     TSelf Start(int origin, int kBegin, int kEnd, int thread);
@@ -83,7 +83,7 @@ static class LoaderSlots
 /// floats one k-row apart. <typeparamref name="TInput"/> may normalise the values (the channel is fixed per task, so
 /// its parameters are read once, in <see cref="Start"/>).
 /// </summary>
-public struct ChannelRows<TSide, TInput> : ITileLoader<ChannelRows<TSide, TInput>>
+internal struct ChannelRows<TSide, TInput> : ITileLoader<ChannelRows<TSide, TInput>>
     where TSide : struct, ITileSide where TInput : struct, IConvInput
 {
     readonly ArrayView<float> data;
@@ -205,7 +205,7 @@ public struct ChannelRows<TSide, TInput> : ITileLoader<ChannelRows<TSide, TInput
 /// <typeparamref name="TInput"/> may normalise the values; the channel changes with k, so its parameters are staged
 /// in shared memory once per group (<see cref="Stage"/>).
 /// </summary>
-public struct ChannelColumns<TSide, TInput> : ITileLoader<ChannelColumns<TSide, TInput>>
+internal struct ChannelColumns<TSide, TInput> : ITileLoader<ChannelColumns<TSide, TInput>>
     where TSide : struct, ITileSide where TInput : struct, IConvInput
 {
     readonly ArrayView<float> data;
@@ -319,7 +319,7 @@ public struct ChannelColumns<TSide, TInput> : ITileLoader<ChannelColumns<TSide, 
 /// along K with a <see cref="IKStream{TSelf}"/> cursor and writes the step's elements straight into shared memory in
 /// <see cref="Stash"/> (no register prefetch), one float at a time. Lines·Depth is a multiple of the thread count.
 /// </summary>
-public struct StreamLoader<TSide, TStream> : ITileLoader<StreamLoader<TSide, TStream>>
+internal struct StreamLoader<TSide, TStream> : ITileLoader<StreamLoader<TSide, TStream>>
     where TSide : struct, ITileSide where TStream : struct, IKStream<TStream>
 {
     readonly TStream stream;

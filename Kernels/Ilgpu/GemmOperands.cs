@@ -7,13 +7,13 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// map (row, col) to wherever the value lives, or compute it (zero padding, im2col), so no operand is
 /// ever copied into a GEMM-friendly buffer.
 /// </summary>
-public interface IGemmOperand
+internal interface IGemmOperand
 {
     float Load(int row, int col);
 }
 
 /// <summary>How <see cref="GemmKernels"/> writes finished output elements (overwrite, accumulate, add bias...).</summary>
-public interface IGemmOutput
+internal interface IGemmOutput
 {
     void Store(int row, int col, float sum);
 
@@ -25,7 +25,7 @@ public interface IGemmOutput
 }
 
 /// <summary>Where element (row, col) of a logical matrix sits in a flat view.</summary>
-public interface IMatrixLayout
+internal interface IMatrixLayout
 {
     int Index(int row, int col);
 
@@ -34,7 +34,7 @@ public interface IMatrixLayout
 }
 
 /// <summary>A row-major [rows, Cols] matrix.</summary>
-public readonly record struct RowMajor(int Cols) : IMatrixLayout
+internal readonly record struct RowMajor(int Cols) : IMatrixLayout
 {
     public int Index(int row, int col) => row * Cols + col;
 
@@ -46,7 +46,7 @@ public readonly record struct RowMajor(int Cols) : IMatrixLayout
 /// row = channel, col = n·Spatial + p. Conv activations and gradients are GEMM operands in this shape,
 /// and so is a conv weight [K, C, KH, KW] seen as [C, K·KH·KW].
 /// </summary>
-public readonly record struct ChannelRows(int Channels, int Spatial) : IMatrixLayout
+internal readonly record struct ChannelRows(int Channels, int Spatial) : IMatrixLayout
 {
     public int Index(int row, int col)
     {
@@ -58,21 +58,21 @@ public readonly record struct ChannelRows(int Channels, int Spatial) : IMatrixLa
 }
 
 /// <summary>A matrix stored in a view with the given layout.</summary>
-public readonly record struct DenseOperand<TLayout>(ArrayView<float> Data, TLayout Layout) : IGemmOperand
+internal readonly record struct DenseOperand<TLayout>(ArrayView<float> Data, TLayout Layout) : IGemmOperand
     where TLayout : struct, IMatrixLayout
 {
     public float Load(int row, int col) => Data[Layout.Index(row, col)];
 }
 
 /// <summary>The transpose of another operand, read without moving data.</summary>
-public readonly record struct TransposedOperand<T>(T Inner) : IGemmOperand
+internal readonly record struct TransposedOperand<T>(T Inner) : IGemmOperand
     where T : struct, IGemmOperand
 {
     public float Load(int row, int col) => Inner.Load(col, row);
 }
 
 /// <summary>Whether a GEMM output replaces what is there (activations) or adds to it (parameter gradients).</summary>
-public enum OutputMode
+internal enum OutputMode
 {
     Overwrite,
     Accumulate,
@@ -90,7 +90,7 @@ public enum BiasAxis
 /// <see cref="OutputMode.Accumulate"/>, plus <c>Bias[row or col]</c> when <paramref name="Bias"/> is non-empty.
 /// </summary>
 /// <remarks>Enums, not bools: kernel parameters must be blittable and bool is not.</remarks>
-public readonly record struct DenseOutput<TLayout>(
+internal readonly record struct DenseOutput<TLayout>(
     ArrayView<float> Data, TLayout Layout, OutputMode Mode, ArrayView<float> Bias, BiasAxis BiasAxis) : IGemmOutput
     where TLayout : struct, IMatrixLayout
 {

@@ -3,7 +3,7 @@ using ILGPU;
 namespace RevNetIlgpu.Kernels.Ilgpu;
 
 /// <summary>Four consecutive floats: one 16-byte load or store (shared or global memory) when its address is 16-byte aligned.</summary>
-public struct Quad
+internal struct Quad
 {
     public float V0, V1, V2, V3;
 
@@ -21,7 +21,7 @@ public struct Quad
 /// and adds their outer product; a tile with 4 rows or columns ignores a1 or b1. (The fields are written out, one
 /// struct per register-tile shape: C# has no fixed-size arrays of registers.)
 /// </summary>
-public interface IRegisterTile
+internal interface IRegisterTile
 {
     int Rows { get; }
 
@@ -36,7 +36,7 @@ public interface IRegisterTile
 
 
 /// <summary>8×8 accumulators, 64 FFMA per K step from four 16-byte loads: the register tile of <see cref="Tile128x128"/>.</summary>
-public struct RegisterTile8x8 : IRegisterTile
+internal struct RegisterTile8x8 : IRegisterTile
 {
     float c0_0, c0_1, c0_2, c0_3, c0_4, c0_5, c0_6, c0_7;
     float c1_0, c1_1, c1_2, c1_3, c1_4, c1_5, c1_6, c1_7;
@@ -133,7 +133,7 @@ public struct RegisterTile8x8 : IRegisterTile
 }
 
 /// <summary>8×4 accumulators, 32 FFMA per K step from three 16-byte loads: <see cref="Tile128x64"/>.</summary>
-public struct RegisterTile8x4 : IRegisterTile
+internal struct RegisterTile8x4 : IRegisterTile
 {
     float c0_0, c0_1, c0_2, c0_3;
     float c1_0, c1_1, c1_2, c1_3;
@@ -198,7 +198,7 @@ public struct RegisterTile8x4 : IRegisterTile
 }
 
 /// <summary>4×8 accumulators, 32 FFMA per K step from three 16-byte loads: the 64-, 32- and 16-row tilings with wide N.</summary>
-public struct RegisterTile4x8 : IRegisterTile
+internal struct RegisterTile4x8 : IRegisterTile
 {
     float c0_0, c0_1, c0_2, c0_3, c0_4, c0_5, c0_6, c0_7;
     float c1_0, c1_1, c1_2, c1_3, c1_4, c1_5, c1_6, c1_7;
@@ -255,7 +255,7 @@ public struct RegisterTile4x8 : IRegisterTile
 }
 
 /// <summary>4×4 accumulators, 16 FFMA per K step from two 16-byte loads: the tilings with few columns, and the CPU accelerator's <see cref="Tile16x16"/>.</summary>
-public struct RegisterTile4x4 : IRegisterTile
+internal struct RegisterTile4x4 : IRegisterTile
 {
     float c0_0, c0_1, c0_2, c0_3;
     float c1_0, c1_1, c1_2, c1_3;

@@ -6,7 +6,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// <see cref="Advance"/> runs inside the K loop and only adds and compares, so im2col-style index decoding costs
 /// nothing per step. Implementations are mutable cursor structs: <c>Seek</c> returns a copy positioned at (i, k).
 /// </summary>
-public interface IKStream<TSelf> where TSelf : struct, IKStream<TSelf>
+internal interface IKStream<TSelf> where TSelf : struct, IKStream<TSelf>
 {
     /// <summary>A cursor at element (i, k); 0 ≤ i &lt; the operand's non-K extent, 0 ≤ k.</summary>
     TSelf Seek(int i, int k);
@@ -19,7 +19,7 @@ public interface IKStream<TSelf> where TSelf : struct, IKStream<TSelf>
 }
 
 /// <summary>A of a GEMM from any <see cref="IGemmOperand"/>: element (i, k) = Inner.Load(i, k). Its index arithmetic is the operand's.</summary>
-public struct RowStream<T> : IKStream<RowStream<T>> where T : struct, IGemmOperand
+internal struct RowStream<T> : IKStream<RowStream<T>> where T : struct, IGemmOperand
 {
     readonly T inner;
     int row, k;
@@ -45,7 +45,7 @@ public struct RowStream<T> : IKStream<RowStream<T>> where T : struct, IGemmOpera
 }
 
 /// <summary>B of a GEMM from any <see cref="IGemmOperand"/>: element (i, k) = Inner.Load(k, i).</summary>
-public struct ColumnStream<T> : IKStream<ColumnStream<T>> where T : struct, IGemmOperand
+internal struct ColumnStream<T> : IKStream<ColumnStream<T>> where T : struct, IGemmOperand
 {
     readonly T inner;
     int column, k;

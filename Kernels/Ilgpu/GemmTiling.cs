@@ -32,7 +32,7 @@ public interface IGemmTiling
 }
 
 /// <summary>How far K advances per shared-memory step of <see cref="GemmKernels"/>' tiled kernel (a compile-time constant).</summary>
-public interface IGemmDepth
+internal interface IGemmDepth
 {
     int BlockK { get; }
 }
@@ -40,7 +40,7 @@ public interface IGemmDepth
 // The GPU tilings: groups of 64 to 256 threads in whole 32-lane warps, register tiles of 4x4 to 8x8.
 
 /// <summary>128×128, 8×8 per thread, 256 threads: tall C (more than 64 rows) with many columns.</summary>
-public struct Tile128x128 : IGemmTiling
+internal struct Tile128x128 : IGemmTiling
 {
     public readonly int BlockM => 128;
     public readonly int BlockN => 128;
@@ -51,7 +51,7 @@ public struct Tile128x128 : IGemmTiling
 }
 
 /// <summary>128×64, 8×4 per thread, 256 threads: tall C with few columns (weight gradients of wide layers).</summary>
-public struct Tile128x64 : IGemmTiling
+internal struct Tile128x64 : IGemmTiling
 {
     public readonly int BlockM => 128;
     public readonly int BlockN => 64;
@@ -62,7 +62,7 @@ public struct Tile128x64 : IGemmTiling
 }
 
 /// <summary>64×128, 4×8 per thread, 256 threads: 33 to 64 rows.</summary>
-public struct Tile64x128 : IGemmTiling
+internal struct Tile64x128 : IGemmTiling
 {
     public readonly int BlockM => 64;
     public readonly int BlockN => 128;
@@ -73,7 +73,7 @@ public struct Tile64x128 : IGemmTiling
 }
 
 /// <summary>64×64, 4×4 per thread, 256 threads: 33 to 64 rows when columns are few.</summary>
-public struct Tile64x64 : IGemmTiling
+internal struct Tile64x64 : IGemmTiling
 {
     public readonly int BlockM => 64;
     public readonly int BlockN => 64;
@@ -84,7 +84,7 @@ public struct Tile64x64 : IGemmTiling
 }
 
 /// <summary>32×256, 4×8 per thread, 256 threads: 17 to 32 rows, wide N.</summary>
-public struct Tile32x256 : IGemmTiling
+internal struct Tile32x256 : IGemmTiling
 {
     public readonly int BlockM => 32;
     public readonly int BlockN => 256;
@@ -95,7 +95,7 @@ public struct Tile32x256 : IGemmTiling
 }
 
 /// <summary>32×128, 4×4 per thread, 256 threads: 17 to 32 rows when a 256-column tile would leave the GPU short of groups.</summary>
-public struct Tile32x128 : IGemmTiling
+internal struct Tile32x128 : IGemmTiling
 {
     public readonly int BlockM => 32;
     public readonly int BlockN => 128;
@@ -106,7 +106,7 @@ public struct Tile32x128 : IGemmTiling
 }
 
 /// <summary>32×64, 4×4 per thread, 128 threads: 17 to 32 rows, few columns.</summary>
-public struct Tile32x64 : IGemmTiling
+internal struct Tile32x64 : IGemmTiling
 {
     public readonly int BlockM => 32;
     public readonly int BlockN => 64;
@@ -117,7 +117,7 @@ public struct Tile32x64 : IGemmTiling
 }
 
 /// <summary>16×256, 4×8 per thread, 128 threads: 16 rows (RevNet-38's first stage), wide N.</summary>
-public struct Tile16x256 : IGemmTiling
+internal struct Tile16x256 : IGemmTiling
 {
     public readonly int BlockM => 16;
     public readonly int BlockN => 256;
@@ -128,7 +128,7 @@ public struct Tile16x256 : IGemmTiling
 }
 
 /// <summary>16×128, 4×4 per thread, 128 threads: 16 rows when N is too short for 256-column tiles.</summary>
-public struct Tile16x128 : IGemmTiling
+internal struct Tile16x128 : IGemmTiling
 {
     public readonly int BlockM => 16;
     public readonly int BlockN => 128;
@@ -139,7 +139,7 @@ public struct Tile16x128 : IGemmTiling
 }
 
 /// <summary>16×64, 4×4 per thread, 64 threads: 16 rows, few columns (weight gradients of narrow layers).</summary>
-public struct Tile16x64 : IGemmTiling
+internal struct Tile16x64 : IGemmTiling
 {
     public readonly int BlockM => 16;
     public readonly int BlockN => 64;
@@ -161,31 +161,31 @@ public struct Tile16x16 : IGemmTiling
 }
 
 /// <summary>K steps of 8: plain operands.</summary>
-public struct Depth8 : IGemmDepth
+internal struct Depth8 : IGemmDepth
 {
     public readonly int BlockK => 8;
 }
 
 /// <summary>K steps of 12: four (channel, kernel row) triplets of a 3×3 forward, in whole 16-byte words of weights.</summary>
-public struct Depth12 : IGemmDepth
+internal struct Depth12 : IGemmDepth
 {
     public readonly int BlockK => 12;
 }
 
 /// <summary>K steps of 16: positions of a weight gradient, four 16-byte words per line.</summary>
-public struct Depth16 : IGemmDepth
+internal struct Depth16 : IGemmDepth
 {
     public readonly int BlockK => 16;
 }
 
 /// <summary>K steps of 18: two output channels' 3×3 taps of an input gradient.</summary>
-public struct Depth18 : IGemmDepth
+internal struct Depth18 : IGemmDepth
 {
     public readonly int BlockK => 18;
 }
 
 /// <summary>K steps of 32: positions of a weight gradient over 32-wide images, whole output rows per step.</summary>
-public struct Depth32 : IGemmDepth
+internal struct Depth32 : IGemmDepth
 {
     public readonly int BlockK => 32;
 }

@@ -7,7 +7,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// count. Read <see cref="Stride"/> and the loop bound once, into locals: on ILGPU's CPU accelerator each read of a
 /// grid or group dimension costs ~0.3 µs, which in a loop condition made element-wise kernels 30-50x slower.
 /// </summary>
-public static class GridLoop
+internal static class GridLoop
 {
     public static int Start => Grid.GlobalIndex.X;
 
@@ -20,7 +20,7 @@ public static class GridLoop
 /// split into digits once (a division per digit); <see cref="Advance"/> then adds digit by digit with carries, so the
 /// loop divides nothing however the index is decomposed. Unused radices are int.MaxValue.
 /// </summary>
-public struct Odometer
+internal struct Odometer
 {
     public int D0, D1, D2, D3;
     readonly int r0, r1, r2, s0, s1, s2, s3;

@@ -7,7 +7,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// <see cref="KernelContext.GroupPerItem"/> (which requests one float of dynamic shared memory per thread).
 /// The tree's order is fixed by the group size alone, so equal inputs give equal bits on every run (no float atomics).
 /// </summary>
-public static class GroupReduction
+internal static class GroupReduction
 {
     /// <summary>Sum of <paramref name="value"/> over the group's threads; every thread receives the total.</summary>
     public static float Sum(float value)

@@ -6,7 +6,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// The ILGPU form of <see cref="LinearKernels"/>: all three products are the one GEMM (<see cref="GemmKernels"/>) with
 /// transposes read in place.
 /// </summary>
-public static class LinearIlgpu
+internal static class LinearIlgpu
 {
     internal static void Forward(KernelContext k, int n, int inFeatures, int outFeatures, ArrayView<float> x, ArrayView<float> w, ArrayView<float> b, ArrayView<float> y) =>
         GemmKernels.Multiply(k, n, outFeatures, inFeatures,

@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// element, with the element's (image, channel, row, column) stepped by an <see cref="Odometer"/>; the global average
 /// pool with a few lanes per plane.
 /// </summary>
-public static class PoolIlgpu
+internal static class PoolIlgpu
 {
     /// <summary>
     /// The 2x2 pool of x [N,C,H,W] into the first C of cOut channels of y [N,cOut,ho,wo], the rest zero; cOut = C is the

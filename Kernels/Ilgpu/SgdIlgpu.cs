@@ -4,7 +4,7 @@ using ILGPU.Runtime;
 namespace RevNetIlgpu.Kernels.Ilgpu;
 
 /// <summary>The ILGPU form of <see cref="SgdKernels"/>: one grid-stride launch over the flat buffer, <see cref="SgdUpdate"/> per element.</summary>
-public static class SgdIlgpu
+internal static class SgdIlgpu
 {
     static void StepKernel(SgdUpdate update, ArrayView<float> weights, ArrayView<float> grads, ArrayView<float> buffer, int decayedCount)
     {

@@ -8,7 +8,7 @@ namespace RevNetIlgpu.Kernels.Ilgpu;
 /// forward one thread per output element, the backward one thread per input row (rows past a whole stride included and
 /// skipped), positions stepped by an <see cref="Odometer"/> and counters, so no loop divides.
 /// </summary>
-public static class SubsampleIlgpu
+internal static class SubsampleIlgpu
 {
     static void ForwardKernel(SubsampleKernels.Planes p, ArrayView<float> x, ArrayView<float> y)
     {
