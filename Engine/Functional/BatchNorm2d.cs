@@ -6,7 +6,7 @@ public static partial class Functional
 {
     /// <summary>
     /// y = gamma·(x − mean)·invstd + beta over x [N,C,H,W] with per-channel mean and invstd [C] given by the caller
-    /// (batch statistics from <see cref="BatchStatistics"/>, or running statistics from <see cref="EvalStatistics"/>).
+    /// (batch statistics from <see cref="BatchStatistics(Tensor, float, Tensor, Tensor)"/>, or running statistics from <see cref="EvalStatistics"/>).
     /// Saves x, mean and invstd. With <paramref name="batchStatistics"/> the backward differentiates through the
     /// statistics (training mode); otherwise they are constants (evaluation mode).
     /// </summary>

@@ -11,6 +11,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </summary>
 public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
 {
+    /// <summary>Floats in one register of this width.</summary>
     static abstract int Count { get; }
 
     /// <summary>Elements [index, index + Count) of <paramref name="source"/> (bounds-checked).</summary>
@@ -19,14 +20,19 @@ public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
     /// <summary>Writes the lanes to elements [index, index + Count) of <paramref name="destination"/> (bounds-checked).</summary>
     static abstract void Store(TSelf value, Span<float> destination, int index);
 
+    /// <summary>Every lane set to <paramref name="value"/>.</summary>
     static abstract TSelf Broadcast(float value);
 
+    /// <summary>Every lane 0.</summary>
     static abstract TSelf Zero { get; }
 
+    /// <summary>a + b lane by lane.</summary>
     static abstract TSelf operator +(TSelf a, TSelf b);
 
+    /// <summary>a − b lane by lane.</summary>
     static abstract TSelf operator -(TSelf a, TSelf b);
 
+    /// <summary>a · b lane by lane.</summary>
     static abstract TSelf operator *(TSelf a, TSelf b);
 
     /// <summary>a / b lane by lane, correctly rounded (IEEE division, as the ILGPU kernels' scalar division).</summary>
@@ -38,6 +44,7 @@ public interface IFloatLanes<TSelf> where TSelf : struct, IFloatLanes<TSelf>
     /// <summary>The larger lane by lane; NaN if either is NaN (like <see cref="MathF.Max(float, float)"/>).</summary>
     static abstract TSelf Max(TSelf a, TSelf b);
 
+    /// <summary>e^x lane by lane (Cephes polynomial, as <see cref="ExpOp"/>).</summary>
     static abstract TSelf Exp(TSelf x);
 
     /// <summary>The largest integer not above x, lane by lane (exact).</summary>

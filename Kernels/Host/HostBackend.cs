@@ -38,12 +38,16 @@ public sealed class HostBackend : Backend
     /// <summary>The op groups on this backend (also what <see cref="Run"/> passes).</summary>
     public KernelSet Kernels => kernels;
 
+    /// <summary>"cpu", the SIMD level and the thread count, for the device line.</summary>
     public override string Description => $"cpu: SIMD host kernels ({HostSimd.Active}), {HostThreads.Count} threads";
 
+    /// <summary>Op calls made so far (each host call counts as one launch).</summary>
     public override long KernelLaunches => Calls.Count;
 
+    /// <summary>"host": what <see cref="KernelLaunches"/> counts.</summary>
     public override string LaunchKind => "host";
 
+    /// <summary>Runs <paramref name="ops"/> on this backend's op groups, on the calling thread.</summary>
     public override void Run(Action<KernelSet> ops) => ops(kernels);
 
     /// <summary>Host kernels finish before they return: nothing is queued.</summary>

@@ -16,6 +16,7 @@ public enum ConvAlgorithmSetting
 /// <summary>What one host convolution pass runs: the direct implicit GEMM or Winograd with one of two tile sizes.</summary>
 public enum ConvAlgorithm
 {
+    /// <summary>The implicit GEMM of the host convolution.</summary>
     Direct,
 
     /// <summary>Winograd F(2x2,3x3): 16 products per 4 outputs (2.25x fewer than direct), about direct's error.</summary>
@@ -28,19 +29,23 @@ public enum ConvAlgorithm
 /// <summary>The three passes of a convolution.</summary>
 public enum ConvPass
 {
+    /// <summary>y from x and w.</summary>
     Forward,
+    /// <summary>dL/dx from dL/dy and w.</summary>
     GradInput,
+    /// <summary>dL/dw from x and dL/dy.</summary>
     GradWeight,
 }
 
 /// <summary>
 /// The process-wide <see cref="ConvAlgorithmSetting"/> of the host convolution: REVNET_CONV_ALGORITHM (auto, direct or
-/// winograd) if set, else auto; the CLI's --conv-algorithm sets it too. <see cref="Choose"/> turns it and a shape into
+/// winograd) if set, else auto; the CLI's --conv-algorithm sets it too. <see cref="Choose(Conv2dShape, ConvPass)"/> turns it and a shape into
 /// the algorithm a pass runs, a function of those two alone (never of timings taken at run time), so a recompute runs
 /// the very algorithm, and gives the very bits, of the forward it repeats.
 /// </summary>
 public static class HostConvAlgorithm
 {
+    /// <summary>The environment variable read when nothing has set the algorithm.</summary>
     public const string EnvironmentVariable = "REVNET_CONV_ALGORITHM";
 
     // Read on first use rather than in a static initialiser, so a bad value surfaces as the ArgumentException that
@@ -80,6 +85,7 @@ public static class HostConvAlgorithm
     /// <summary>Restores the pin that was in force before <see cref="Pin"/>.</summary>
     public readonly struct PinnedAlgorithm(ConvAlgorithm? previous) : IDisposable
     {
+        /// <summary>Puts the previous pin back.</summary>
         public void Dispose() => pinned = previous;
     }
 

@@ -8,6 +8,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// </summary>
 public static class HostThreads
 {
+    /// <summary>The environment variable that sets the thread count (default: the processor count).</summary>
     public const string EnvironmentVariable = "REVNET_THREADS";
 
     static int count = FromEnvironment();

@@ -6,8 +6,11 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <summary>The vector instructions a host kernel runs: 512-bit AVX-512F, 256-bit AVX2 with FMA, or plain scalar code.</summary>
 public enum SimdLevel
 {
+    /// <summary>One float at a time.</summary>
     Scalar,
+    /// <summary>256-bit vectors (AVX2 with FMA on x86, or two 128-bit registers elsewhere).</summary>
     Vector256,
+    /// <summary>512-bit vectors (AVX-512F).</summary>
     Vector512,
 }
 
@@ -18,6 +21,7 @@ public enum SimdLevel
 /// </summary>
 public static class HostSimd
 {
+    /// <summary>The environment variable that caps the level (vector512, vector256 or scalar).</summary>
     public const string EnvironmentVariable = "REVNET_SIMD";
 
     static SimdLevel? active;

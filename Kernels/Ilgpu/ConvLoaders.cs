@@ -37,6 +37,7 @@ internal interface INeighbours
 /// <summary>Neighbours by warp shuffle: one 16-byte load per word, every lane of it used.</summary>
 public struct NeighbourLanes : INeighbours
 {
+    /// <summary>True: neighbours come from other lanes by shuffle, not from a second load.</summary>
     public readonly bool FromLanes => true;
 }
 

@@ -81,7 +81,9 @@ internal enum OutputMode
 /// <summary>Which index of the output picks the bias element.</summary>
 public enum BiasAxis
 {
+    /// <summary>One bias value per row of C (per output channel of a forward GEMM).</summary>
     Row,
+    /// <summary>One bias value per column of C.</summary>
     Column,
 }
 

@@ -152,11 +152,17 @@ internal struct Tile16x64 : IGemmTiling
 /// <summary>16×16, 4×4 per thread, 16 threads: for ILGPU's CPU accelerator, whose groups hold at most 16 threads.</summary>
 public struct Tile16x16 : IGemmTiling
 {
+    /// <summary>Rows of C per group.</summary>
     public readonly int BlockM => 16;
+    /// <summary>Columns of C per group.</summary>
     public readonly int BlockN => 16;
+    /// <summary>Rows of C per thread.</summary>
     public readonly int ThreadRows => 4;
+    /// <summary>Columns of C per thread.</summary>
     public readonly int ThreadCols => 4;
+    /// <summary>Threads that share a warp tile.</summary>
     public readonly int WarpThreads => 16;
+    /// <summary>Lanes of a thread's column loads.</summary>
     public readonly int LanesN => 4;
 }
 
@@ -193,22 +199,34 @@ internal struct Depth32 : IGemmDepth
 /// <summary>Which tiling a <see cref="GemmPlan"/> launches; each names one <see cref="IGemmTiling"/> struct and its register tile.</summary>
 public enum GemmTileShape
 {
+    /// <summary>128×128 per group, 8×8 per thread.</summary>
     Tile128x128,
+    /// <summary>128×64 per group.</summary>
     Tile128x64,
+    /// <summary>64×128 per group.</summary>
     Tile64x128,
+    /// <summary>64×64 per group.</summary>
     Tile64x64,
+    /// <summary>32×256 per group.</summary>
     Tile32x256,
+    /// <summary>32×128 per group.</summary>
     Tile32x128,
+    /// <summary>32×64 per group.</summary>
     Tile32x64,
+    /// <summary>16×256 per group.</summary>
     Tile16x256,
+    /// <summary>16×128 per group.</summary>
     Tile16x128,
+    /// <summary>16×64 per group.</summary>
     Tile16x64,
+    /// <summary>16×16 per group, for ILGPU's CPU accelerator.</summary>
     Tile16x16,
 }
 
 /// <summary>The constants of a tiling as plain numbers, for planning on the host.</summary>
 public readonly record struct GemmTileDimensions(int BlockM, int BlockN, int ThreadRows, int ThreadCols)
 {
+    /// <summary>Threads per group.</summary>
     public int Threads => BlockM / ThreadRows * (BlockN / ThreadCols);
 
     /// <summary>Accumulators per thread.</summary>

@@ -43,16 +43,22 @@ public sealed class IlgpuBackend : Backend
     /// <summary>The op groups on this backend (also what <see cref="Run"/> passes).</summary>
     public KernelSet Kernels => kernels;
 
+    /// <summary>The accelerator's name, for the device line.</summary>
     public override string Description => Name == "ilgpu-cpu" ? $"ilgpu-cpu: ILGPU kernels on {Accelerator!.Name}" : $"{Name}: {Accelerator!.Name}";
 
+    /// <summary>ILGPU kernel launches so far.</summary>
     public override long KernelLaunches => Context.IlgpuLaunches;
 
+    /// <summary>"ilgpu": what <see cref="KernelLaunches"/> counts.</summary>
     public override string LaunchKind => "ilgpu";
 
+    /// <summary>Runs <paramref name="ops"/> on this backend's op groups (launches are queued on the accelerator's stream).</summary>
     public override void Run(Action<KernelSet> ops) => ops(kernels);
 
+    /// <summary>Waits until every queued launch has finished.</summary>
     public override void Synchronize() => Accelerator!.Synchronize();
 
+    /// <summary>Frees the kernel context's buffers, then the accelerator.</summary>
     public override void Dispose()
     {
         Context.Dispose();

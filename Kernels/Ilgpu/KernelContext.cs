@@ -18,6 +18,7 @@ public sealed class KernelContext : IDisposable
     MemoryBuffer1D<float, Stride1D.Dense>? scratch;
     MemoryBuffer1D<int, Stride1D.Dense>? counters;
 
+    /// <summary>Launch shapes and loaded kernels for <paramref name="accelerator"/>; GPU shapes from its multiprocessor count.</summary>
     public KernelContext(Accelerator accelerator)
     {
         Accelerator = accelerator;
@@ -37,6 +38,7 @@ public sealed class KernelContext : IDisposable
         else UseGpuProfile(accelerator.NumMultiprocessors);
     }
 
+    /// <summary>The accelerator the kernels run on.</summary>
     public Accelerator Accelerator { get; }
 
     /// <summary>Multiprocessors the launch shapes are made for (the CPU accelerator: its cores).</summary>
@@ -188,6 +190,7 @@ public sealed class KernelContext : IDisposable
     public KernelConfig GroupPerItem(int items) =>
         new(Math.Max(items, 1), ReductionGroupSize, SharedMemoryConfig.RequestDynamic<float>(ReductionGroupSize));
 
+    /// <summary>A launcher for <paramref name="kernel"/> as a stream kernel, loaded once per method; each launch is recorded for <see cref="Recorder"/> and counted, and while <see cref="Planning"/> only recorded.</summary>
     public Action<KernelConfig, LaunchCost, T1> Load<T1>(Action<T1> kernel)
         where T1 : struct
     {
@@ -201,6 +204,7 @@ public sealed class KernelContext : IDisposable
         };
     }
 
+    /// <summary>As <see cref="Load{T1}(Action{T1})"/>, two arguments.</summary>
     public Action<KernelConfig, LaunchCost, T1, T2> Load<T1, T2>(Action<T1, T2> kernel)
         where T1 : struct where T2 : struct
     {
@@ -214,6 +218,7 @@ public sealed class KernelContext : IDisposable
         };
     }
 
+    /// <summary>As <see cref="Load{T1}(Action{T1})"/>, three arguments.</summary>
     public Action<KernelConfig, LaunchCost, T1, T2, T3> Load<T1, T2, T3>(Action<T1, T2, T3> kernel)
         where T1 : struct where T2 : struct where T3 : struct
     {
@@ -227,6 +232,7 @@ public sealed class KernelContext : IDisposable
         };
     }
 
+    /// <summary>As <see cref="Load{T1}(Action{T1})"/>, four arguments.</summary>
     public Action<KernelConfig, LaunchCost, T1, T2, T3, T4> Load<T1, T2, T3, T4>(Action<T1, T2, T3, T4> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct
     {
@@ -240,6 +246,7 @@ public sealed class KernelContext : IDisposable
         };
     }
 
+    /// <summary>As <see cref="Load{T1}(Action{T1})"/>, five arguments.</summary>
     public Action<KernelConfig, LaunchCost, T1, T2, T3, T4, T5> Load<T1, T2, T3, T4, T5>(Action<T1, T2, T3, T4, T5> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct
     {
@@ -253,6 +260,7 @@ public sealed class KernelContext : IDisposable
         };
     }
 
+    /// <summary>As <see cref="Load{T1}(Action{T1})"/>, six arguments.</summary>
     public Action<KernelConfig, LaunchCost, T1, T2, T3, T4, T5, T6> Load<T1, T2, T3, T4, T5, T6>(Action<T1, T2, T3, T4, T5, T6> kernel)
         where T1 : struct where T2 : struct where T3 : struct where T4 : struct where T5 : struct where T6 : struct
     {

@@ -9,6 +9,7 @@ public sealed class KernelProfile
 {
     readonly Dictionary<string, (long Launches, TimeSpan Time)> entries = new();
 
+    /// <summary>Launches and wall time per kernel name.</summary>
     public IReadOnlyDictionary<string, (long Launches, TimeSpan Time)> Entries => entries;
 
     internal void Time(Accelerator accelerator, MethodInfo kernel, Action launch)

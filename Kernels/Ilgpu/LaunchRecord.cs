@@ -61,11 +61,13 @@ public sealed class LaunchRecorder
     /// <summary>Also record the offset of every view in every launch's arguments (slower: it walks them by reflection).</summary>
     public bool RecordViews { get; init; }
 
+    /// <summary>The launches recorded so far, in order.</summary>
     public IReadOnlyList<LaunchRecord> Launches
     {
         get { lock (gate) return launches.ToList(); }
     }
 
+    /// <summary>Every view of every recorded launch (with <see cref="RecordViews"/>).</summary>
     public IReadOnlyList<ViewRecord> Views
     {
         get { lock (gate) return views.ToList(); }

@@ -46,9 +46,11 @@ public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(
         BackwardCore(s, x, mean, invstd, gamma, beta, w, gy, ga, gw);
     }
 
+    /// <summary>The backend's forward; the arguments are already checked.</summary>
     protected abstract void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
         ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y);
 
+    /// <summary>The backend's backward; the arguments are already checked.</summary>
     protected abstract void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
         ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw);
 

@@ -8,6 +8,7 @@ namespace RevNetIlgpu.RevNet.Benchmarks;
 /// </summary>
 public static class Conv2dFloat64Reference
 {
+    /// <summary>y = conv2d(x, w) in float64 loops.</summary>
     public static double[] Forward(Conv2dShape s, float[] x, float[] w)
     {
         var y = new double[(long)s.N * s.K * s.OutH * s.OutW];
@@ -15,6 +16,7 @@ public static class Conv2dFloat64Reference
         return y;
     }
 
+    /// <summary>dL/dx from dL/dy in float64 loops.</summary>
     public static double[] BackwardInput(Conv2dShape s, float[] gy, float[] w)
     {
         var gx = new double[(long)s.N * s.C * s.H * s.W];
@@ -22,6 +24,7 @@ public static class Conv2dFloat64Reference
         return gx;
     }
 
+    /// <summary>dL/dw from x and dL/dy in float64 loops.</summary>
     public static double[] BackwardWeight(Conv2dShape s, float[] x, float[] gy)
     {
         var gw = new double[(long)s.K * s.C * s.KH * s.KW];

@@ -21,9 +21,11 @@ public sealed record StepTiming(string Model, string Mode, long Params, double M
 /// </summary>
 public sealed record LaunchEntry(string Kernel, string? Specialisation, int[]? Grid, int[]? Group, int? DynamicSharedBytes, long? Flops, long? Bytes, string? Shape)
 {
+    /// <summary>The entry of one recorded ILGPU launch.</summary>
     public static LaunchEntry Of(LaunchRecord r) =>
         new(r.Name, r.Specialisation, [r.Grid.X, r.Grid.Y, r.Grid.Z], [r.Group.X, r.Group.Y, r.Group.Z], r.DynamicSharedBytes, r.Flops, r.Bytes, r.Shape);
 
+    /// <summary>The entry of one host call (<paramref name="entryPoint"/>: the op's name).</summary>
     public static LaunchEntry HostCall(string entryPoint) => new(entryPoint, null, null, null, null, null, null, null);
 }
 

@@ -6,7 +6,7 @@ namespace RevNetIlgpu.RevNet.Distributed;
 /// <summary>
 /// Batch norm over a batch split across ranks (--sync-bn): every per-channel sum is added over the ranks, so each rank
 /// normalises its slice, and differentiates through the statistics, as one process would on the whole batch.
-/// Forward: Σx, then Σ(x−mean)² (two passes, as <see cref="Functional.BatchStatistics"/>), each all-reduced. Backward:
+/// Forward: Σx, then Σ(x−mean)² (two passes, as <see cref="Functional.BatchStatistics(Tensor, float, Tensor, Tensor)"/>), each all-reduced. Backward:
 /// Σgy and Σgy·xhat all-reduced, then applied (<see cref="SyncBatchNormKernels"/>). The kernels' sums are compensated
 /// and are added across ranks in float64, so the result does not depend on how the batch is split. Every rank holds an
 /// equal slice (the trainer checks), so the whole batch has ranks × the slice's values per channel. Sums travel through

@@ -12,6 +12,7 @@ namespace RevNetIlgpu.RevNet.Gpu;
 /// </summary>
 public static class LaunchPlanJson
 {
+    /// <summary>The JSON text of one planned training step: the GPU, model, batch, image size and memory mode, then <paramref name="launches"/> in order.</summary>
     public static string Write(string model, int batch, int image, ActivationMemory memory, GpuProfile gpu, IReadOnlyList<LaunchRecord> launches) =>
         JsonSerializer.Serialize(new
         {
