@@ -15,6 +15,9 @@ bundle="$stage/revnet-gpu-bundle"
 dotnet publish "$repo/Examples/Cli" -c Release -r linux-x64 --self-contained -p:PublishTrimmed=false -o "$bundle" -nologo -v q
 # Debug symbols are not loaded by the check.
 find "$bundle" -name '*.pdb' -delete
+# gpu-check never exports or checks ONNX: ONNX Runtime's native libraries (55 MB, a Windows one among them) stay home,
+# so `revnet export` cannot run its ONNX Runtime check from the bundle.
+rm -f "$bundle"/libonnxruntime*.so "$bundle"/onnxruntime*.dll
 cp -r "$repo/Tests/TestData/golden" "$bundle/golden"
 mkdir -p "$bundle/scripts"
 cp "$repo/scripts/gpu-check.sh" "$repo/scripts/torch_revnet.py" "$repo/scripts/torch_conv_shapes.py" "$bundle/scripts/"
