@@ -20,8 +20,8 @@ public sealed class DeviceOptions
 
     public Option<string?> ConvAlgorithm { get; } = new("--conv-algorithm")
     {
-        Description = "cpu device, 3x3 stride-1 convolutions: auto (Winograd where it measured faster), direct or winograd; " +
-            $"default from {HostConvAlgorithm.EnvironmentVariable}, else auto",
+        Description = "cpu device, 3x3 stride-1 convolutions: direct, auto (Winograd where it measured faster; more reconstruction drift) or winograd; " +
+            $"default from {HostConvAlgorithm.EnvironmentVariable}, else direct",
     };
 
     public void AddTo(Command command)
