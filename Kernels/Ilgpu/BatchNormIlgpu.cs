@@ -168,10 +168,7 @@ internal static class BatchNormIlgpu
     static void BackwardSumsKernel(BackwardArgs a)
     {
         var (sumGy, sumGyXhat) = SliceSums(a);
-        if (Group.IdxX != 0) return;
-        int at = (Grid.IdxY * a.Slices.Slices + Grid.IdxX) * 2;
-        a.Partials[at] = sumGy;
-        a.Partials[at + 1] = sumGyXhat;
+        a.Slices.StorePairPartials(a.Partials, sumGy, sumGyXhat);
     }
 
     /// <summary>
@@ -184,23 +181,7 @@ internal static class BatchNormIlgpu
         int ch = Grid.IdxY;
         float sumGy, sumGyXhat;
         if (a.Slices.Slices == 1) (sumGy, sumGyXhat) = SliceSums(a);
-        else
-        {
-            var sums = SharedMemory.Allocate<float>(2);
-            if (Group.IdxX == 0)
-            {
-                float total = 0f, totalXhat = 0f;
-                for (int i = 0, at = ch * a.Slices.Slices * 2; i < a.Slices.Slices; i++, at += 2)
-                {
-                    total += a.Partials[at];
-                    totalXhat += a.Partials[at + 1];
-                }
-                sums[0] = total;
-                sums[1] = totalXhat;
-            }
-            Group.Barrier();
-            (sumGy, sumGyXhat) = (sums[0], sums[1]);
-        }
+        else (sumGy, sumGyXhat) = a.Slices.PairTotals(a.Partials);
         if (Group.IdxX == 0 && Grid.IdxX == 0)
         {
             a.GGamma[ch] += sumGyXhat;

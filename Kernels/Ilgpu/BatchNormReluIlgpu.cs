@@ -71,10 +71,7 @@ internal static class BatchNormReluIlgpu
     static void BackwardSumsKernel(BackwardArgs a)
     {
         var (gz, gzXhat) = SliceSums(a);
-        if (Group.IdxX != 0) return;
-        int at = (Grid.IdxY * a.Slices.Slices + Grid.IdxX) * 2;
-        a.Partials[at] = gz;
-        a.Partials[at + 1] = gzXhat;
+        a.Slices.StorePairPartials(a.Partials, gz, gzXhat);
     }
 
     /// <summary>
@@ -87,23 +84,7 @@ internal static class BatchNormReluIlgpu
         int ch = Grid.IdxY;
         float sumGz, sumGzXhat;
         if (a.Slices.Slices == 1) (sumGz, sumGzXhat) = SliceSums(a);
-        else
-        {
-            var sums = SharedMemory.Allocate<float>(2);
-            if (Group.IdxX == 0)
-            {
-                float total = 0f, totalXhat = 0f;
-                for (int i = 0, at = ch * a.Slices.Slices * 2; i < a.Slices.Slices; i++, at += 2)
-                {
-                    total += a.Partials[at];
-                    totalXhat += a.Partials[at + 1];
-                }
-                sums[0] = total;
-                sums[1] = totalXhat;
-            }
-            Group.Barrier();
-            (sumGz, sumGzXhat) = (sums[0], sums[1]);
-        }
+        else (sumGz, sumGzXhat) = a.Slices.PairTotals(a.Partials);
         if (Group.IdxX == 0 && Grid.IdxX == 0)
         {
             a.GGamma[ch] += sumGzXhat;

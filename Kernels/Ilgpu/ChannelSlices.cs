@@ -31,6 +31,37 @@ internal readonly record struct ChannelSlices(int C, int Hw, int Slices, int Sli
         return new ChannelSlices(c, hw, (int)((m + length - 1) / length), length);
     }
 
+    /// <summary>Thread 0 of group (slice, channel) stores its slice's two sums as that slice's partials [C, Slices, 2].</summary>
+    public void StorePairPartials(ArrayView<float> partials, float first, float second)
+    {
+        if (Group.IdxX != 0) return;
+        int at = (Grid.IdxY * Slices + Grid.IdxX) * 2;
+        partials[at] = first;
+        partials[at + 1] = second;
+    }
+
+    /// <summary>
+    /// The channel's two sums for every thread of the calling group: thread 0 adds the slices' partials in slice order
+    /// (every group of the channel alike, so all get the same bits) and shares them through shared memory.
+    /// </summary>
+    public (float First, float Second) PairTotals(ArrayView<float> partials)
+    {
+        var sums = SharedMemory.Allocate<float>(2);
+        if (Group.IdxX == 0)
+        {
+            float first = 0f, second = 0f;
+            for (int i = 0, at = Grid.IdxY * Slices * 2; i < Slices; i++, at += 2)
+            {
+                first += partials[at];
+                second += partials[at + 1];
+            }
+            sums[0] = first;
+            sums[1] = second;
+        }
+        Group.Barrier();
+        return (sums[0], sums[1]);
+    }
+
     /// <summary>Group (slice, channel) with <see cref="KernelContext.ReductionGroupSize"/> threads and one shared float each, for <see cref="GroupReduction"/>.</summary>
     public KernelConfig ReductionLaunch(KernelContext k) =>
         new(new Index2D(Slices, C), new Index2D(k.ReductionGroupSize, 1), SharedMemoryConfig.RequestDynamic<float>(k.ReductionGroupSize));
