@@ -22,8 +22,8 @@ public static class HostThreads
 
     /// <summary>
     /// Runs body(i) for i in [0, count) on up to <see cref="Count"/> threads; serially when one thread or one item. The
-    /// calling thread works too, with helpers taking items one at a time. A training step makes several hundred such
-    /// calls, many over a few channels, so this is leaner than Parallel.For. The first exception a body throws is
+    /// calling thread works too; threads claim runs of consecutive items that shrink as the items run out. A training
+    /// step makes several hundred such calls, many over a few channels, so this is leaner than Parallel.For. The first exception a body throws is
     /// rethrown as is, after every running body has finished.
     /// <para>Helpers are this class's own threads (<see cref="Helpers"/>), which keep polling for the next call for a
     /// while after each one: waking a sleeping thread took 2-4 ms on a shared 2-core VM, longer than a whole convolution,
@@ -141,7 +141,7 @@ public static class HostThreads
     /// </summary>
     sealed class Loop(int itemCount, Action<int> body) : IThreadPoolWorkItem
     {
-        int next = -1, running;
+        int next, running;
         volatile Exception? error;
 
         public Exception? Error => error;
@@ -154,8 +154,8 @@ public static class HostThreads
             Interlocked.Increment(ref running);
             try
             {
-                for (int i = Interlocked.Increment(ref next); i < itemCount; i = Interlocked.Increment(ref next))
-                    body(i);
+                while (TakeItems(out int first, out int end))
+                    for (int i = first; i < end; i++) body(i);
             }
             catch (Exception e)
             {
@@ -165,6 +165,33 @@ public static class HostThreads
             finally
             {
                 Interlocked.Decrement(ref running);
+            }
+        }
+
+        /// <summary>
+        /// Claims the next run of items [first, end), a 2·threads-th of those left (guided scheduling). Claimed one at a
+        /// time, items interleaved between threads (an atomic on a shared line per item, neighbouring planes written from
+        /// two cores) and RevNet-38's batch-32 step took 126 ms against 101 reconstructing, 93 against 78 stored, on two
+        /// threads in alternating runs; the shrinking runs still even out the last items.
+        /// </summary>
+        bool TakeItems(out int first, out int end)
+        {
+            int taken = Volatile.Read(ref next);
+            while (true)
+            {
+                if (taken >= itemCount)
+                {
+                    (first, end) = (itemCount, itemCount);
+                    return false;
+                }
+                int run = Math.Max(1, (itemCount - taken) / (2 * (HelperCount + 1)));
+                int seen = Interlocked.CompareExchange(ref next, taken + run, taken);
+                if (seen == taken)
+                {
+                    (first, end) = (taken, taken + run);
+                    return true;
+                }
+                taken = seen;
             }
         }
 
