@@ -20,8 +20,9 @@ public sealed class DeviceOptions
 
     public Option<string?> ConvAlgorithm { get; } = new("--conv-algorithm")
     {
-        Description = "cpu device, 3x3 stride-1 convolutions: direct, auto (Winograd where it measured faster; more reconstruction drift) or winograd; " +
-            $"default from {HostConvAlgorithm.EnvironmentVariable}, else direct",
+        Description = "cpu device, 3x3 stride-1 convolutions: auto (Winograd for the gradient passes where it measured faster, forwards direct), " +
+            "fastest (Winograd where it measured faster, forwards too: more reconstruction drift), direct or winograd (every pass); " +
+            $"default from {HostConvAlgorithm.EnvironmentVariable}, else auto",
     };
 
     public void AddTo(Command command)

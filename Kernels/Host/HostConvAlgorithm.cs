@@ -3,8 +3,18 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <summary>Which algorithm the host convolution may use for 3x3 stride-1 layers (every other layer is always direct).</summary>
 public enum ConvAlgorithmSetting
 {
-    /// <summary>Winograd where it measured faster than direct on this project's machine, direct elsewhere.</summary>
+    /// <summary>
+    /// The default: Winograd for the gradient passes (grad-input, grad-weight) where it measured faster than direct on this
+    /// project's machine, direct elsewhere and for every forward. A reconstructing network rebuilds its activations by
+    /// forwards, so they stay direct's bits and its float32 drift; the gradient passes' larger rounding does not compound.
+    /// </summary>
     Auto,
+
+    /// <summary>
+    /// Winograd for every pass, forward included, where it measured faster than direct, direct elsewhere: the fastest
+    /// setting, with several times direct's reconstruction drift (the forward's rounding compounds block after block).
+    /// </summary>
+    Fastest,
 
     /// <summary>The implicit GEMM of <see cref="Conv2dHost"/> for every layer.</summary>
     Direct,
@@ -38,8 +48,8 @@ public enum ConvPass
 }
 
 /// <summary>
-/// The process-wide <see cref="ConvAlgorithmSetting"/> of the host convolution: REVNET_CONV_ALGORITHM (auto, direct or
-/// winograd) if set, else direct; the CLI's --conv-algorithm sets it too. <see cref="Choose(Conv2dShape, ConvPass)"/> turns it and a shape into
+/// The process-wide <see cref="ConvAlgorithmSetting"/> of the host convolution: REVNET_CONV_ALGORITHM (auto, fastest,
+/// direct or winograd) if set, else auto; the CLI's --conv-algorithm sets it too. <see cref="Choose(Conv2dShape, ConvPass)"/> turns it and a shape into
 /// the algorithm a pass runs, a function of those two alone (never of timings taken at run time), so a recompute runs
 /// the very algorithm, and gives the very bits, of the forward it repeats.
 /// </summary>
@@ -59,13 +69,14 @@ public static class HostConvAlgorithm
         set => active = Enum.IsDefined(value) ? value : throw new ArgumentOutOfRangeException(nameof(value), $"unknown conv algorithm setting {value}");
     }
 
-    /// <summary>auto, direct or winograd (any case); otherwise an <see cref="ArgumentException"/> naming <paramref name="source"/>.</summary>
+    /// <summary>auto, fastest, direct or winograd (any case); otherwise an <see cref="ArgumentException"/> naming <paramref name="source"/>.</summary>
     public static ConvAlgorithmSetting Parse(string text, string source) => text.Trim().ToLowerInvariant() switch
     {
         "auto" => ConvAlgorithmSetting.Auto,
+        "fastest" => ConvAlgorithmSetting.Fastest,
         "direct" => ConvAlgorithmSetting.Direct,
         "winograd" => ConvAlgorithmSetting.Winograd,
-        _ => throw new ArgumentException($"{source}='{text}': expected auto, direct or winograd"),
+        _ => throw new ArgumentException($"{source}='{text}': expected auto, fastest, direct or winograd"),
     };
 
     static ConvAlgorithm? pinned;
@@ -99,19 +110,19 @@ public static class HostConvAlgorithm
 
     /// <summary>
     /// The algorithm <paramref name="pass"/> of <paramref name="s"/> runs under <paramref name="setting"/>: direct unless the
-    /// layer is 3x3 at stride 1; then the tile of <see cref="WinogradPlan.TileFor"/>, which under auto may also say direct.
+    /// layer is 3x3 at stride 1 (and, under auto, unless the pass is a gradient's); then the tile of
+    /// <see cref="WinogradPlan.TileFor"/>, which under auto and fastest may also say direct.
     /// </summary>
     public static ConvAlgorithm Choose(Conv2dShape s, ConvPass pass, ConvAlgorithmSetting setting)
     {
         if (setting == ConvAlgorithmSetting.Direct || !WinogradPlan.Applies(s)) return ConvAlgorithm.Direct;
+        if (setting == ConvAlgorithmSetting.Auto && pass == ConvPass.Forward) return ConvAlgorithm.Direct;
         return WinogradPlan.TileFor(s, pass, forced: setting == ConvAlgorithmSetting.Winograd);
     }
 
     static ConvAlgorithmSetting FromEnvironment()
     {
         string? text = Environment.GetEnvironmentVariable(EnvironmentVariable);
-        // Direct unless asked: Winograd's larger rounding multiplies the float32 reconstruction drift of deep networks'
-        // gradients (RevNet-110: 1-3e-2 against 5e-6; see README), which is what a reconstructing network must keep small.
-        return string.IsNullOrWhiteSpace(text) ? ConvAlgorithmSetting.Direct : Parse(text, EnvironmentVariable);
+        return string.IsNullOrWhiteSpace(text) ? ConvAlgorithmSetting.Auto : Parse(text, EnvironmentVariable);
     }
 }

@@ -11,7 +11,7 @@ namespace RevNetIlgpu.RevNet.Benchmarks;
 /// direct-equivalent GFLOP/s of the fastest (2·MACs of the direct convolution per second, so Winograd can pass the FMA
 /// peak; on a shared machine the least disturbed call, comparable with the best-of FMA peak), that rate as a fraction of
 /// the FMA peak on the same threads, the error against float64 (max |error| / max |value|) and the settings of
-/// --conv-algorithm (direct, auto, winograd) that run this algorithm here.
+/// --conv-algorithm (auto, fastest, direct, winograd) that run this algorithm here.
 /// </summary>
 public sealed record HostConvTiming(string Kernel, string Algorithm, IReadOnlyList<string> RunBy, string Layer, string Shape, int PerForward,
     double BestMs, double MedianMs, double Gflops, double FractionOfPeak, double RelativeError);

@@ -145,6 +145,7 @@ public class WinogradHostTests : GemmTestBase
     }
 
     [TestCase(ConvAlgorithmSetting.Winograd)]
+    [TestCase(ConvAlgorithmSetting.Fastest)]
     [TestCase(ConvAlgorithmSetting.Auto)]
     [TestCase(ConvAlgorithmSetting.Direct)]
     public void Conv2dHost_RunsTheAlgorithmTheSettingChooses(ConvAlgorithmSetting setting)
@@ -160,6 +161,7 @@ public class WinogradHostTests : GemmTestBase
         var gradInput = HostConvAlgorithm.Choose(s, ConvPass.GradInput);
         if (setting == ConvAlgorithmSetting.Direct) Assert.That((forward, gradInput), Is.EqualTo((ConvAlgorithm.Direct, ConvAlgorithm.Direct)));
         if (setting == ConvAlgorithmSetting.Winograd) Assert.That(new[] { forward, gradInput }, Has.None.EqualTo(ConvAlgorithm.Direct));
+        if (setting == ConvAlgorithmSetting.Auto) Assert.That((forward, gradInput), Is.EqualTo((ConvAlgorithm.Direct, ConvAlgorithm.WinogradF4)));
         HostConvAlgorithm.Active = ConvAlgorithmSetting.Direct;
         float[] expectedY = forward == ConvAlgorithm.Direct ? RunDirect(y.Length, o => Conv2dHost.Forward(s, x, w, default, o)) : Forward(s, forward, x, w, null);
         float[] expectedGx = gradInput == ConvAlgorithm.Direct ? RunDirect(gx.Length, o => Conv2dHost.BackwardInput(s, gy, w, o)) : BackwardInput(s, gradInput, gy, w);
@@ -175,9 +177,9 @@ public class WinogradHostTests : GemmTestBase
     }
 
     [Test]
-    public void Choose_UnderAuto_FollowsTheMeasuredPlan()
+    public void Choose_UnderFastest_FollowsTheMeasuredPlan()
     {
-        ConvAlgorithm Auto(Conv2dShape shape, ConvPass pass) => HostConvAlgorithm.Choose(shape, pass, ConvAlgorithmSetting.Auto);
+        ConvAlgorithm Auto(Conv2dShape shape, ConvPass pass) => HostConvAlgorithm.Choose(shape, pass, ConvAlgorithmSetting.Fastest);
         // 32 wide: direct reads im2col in place; Winograd for forward and grad-input from 9 channels in and out.
         var stage = new Conv2dShape(N: 32, C: 16, H: 32, W: 32, K: 16, KH: 3, KW: 3, Stride: 1, Pad: 1);
         Assert.That(Auto(stage, ConvPass.Forward), Is.EqualTo(ConvAlgorithm.WinogradF4));
@@ -195,6 +197,26 @@ public class WinogradHostTests : GemmTestBase
     }
 
     [Test]
+    public void Choose_UnderAuto_KeepsEveryForwardDirect_AndFollowsThePlanForGradients()
+    {
+        // Forwards rebuild a reconstructing network's activations: under auto they stay direct's bits.
+        var shapes = new[]
+        {
+            new Conv2dShape(N: 32, C: 16, H: 32, W: 32, K: 16, KH: 3, KW: 3, Stride: 1, Pad: 1),
+            new Conv2dShape(N: 64, C: 8, H: 28, W: 28, K: 8, KH: 3, KW: 3, Stride: 1, Pad: 1),
+            new Conv2dShape(N: 64, C: 1, H: 28, W: 28, K: 16, KH: 3, KW: 3, Stride: 1, Pad: 1),
+        };
+        foreach (var s in shapes)
+        {
+            Assert.That(HostConvAlgorithm.Choose(s, ConvPass.Forward, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.Direct), s.ToString());
+            foreach (var pass in new[] { ConvPass.GradInput, ConvPass.GradWeight })
+                Assert.That(HostConvAlgorithm.Choose(s, pass, ConvAlgorithmSetting.Auto), Is.EqualTo(HostConvAlgorithm.Choose(s, pass, ConvAlgorithmSetting.Fastest)), $"{s} {pass}");
+        }
+        Assert.That(HostConvAlgorithm.Choose(shapes[0], ConvPass.GradInput, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.WinogradF4));
+        Assert.That(HostConvAlgorithm.Choose(shapes[1], ConvPass.GradWeight, ConvAlgorithmSetting.Auto), Is.EqualTo(ConvAlgorithm.WinogradF4));
+    }
+
+    [Test]
     public void Choose_IsDirectForOtherKernelsAndStrides_AndUnderTheDirectSetting()
     {
         var threeByThree = new Conv2dShape(N: 32, C: 32, H: 16, W: 16, K: 32, KH: 3, KW: 3, Stride: 1, Pad: 1);
@@ -205,13 +227,14 @@ public class WinogradHostTests : GemmTestBase
     }
 
     [Test]
-    public void Parse_AcceptsTheThreeSettings_AndNamesABadValue()
+    public void Parse_AcceptsTheFourSettings_AndNamesABadValue()
     {
+        Assert.That(HostConvAlgorithm.Parse("FASTEST", "--conv-algorithm"), Is.EqualTo(ConvAlgorithmSetting.Fastest));
         Assert.That(HostConvAlgorithm.Parse("Winograd", "--conv-algorithm"), Is.EqualTo(ConvAlgorithmSetting.Winograd));
         Assert.That(HostConvAlgorithm.Parse(" direct ", "--conv-algorithm"), Is.EqualTo(ConvAlgorithmSetting.Direct));
         Assert.That(HostConvAlgorithm.Parse("auto", "--conv-algorithm"), Is.EqualTo(ConvAlgorithmSetting.Auto));
         var ex = Assert.Throws<ArgumentException>(() => HostConvAlgorithm.Parse("fft", "--conv-algorithm"));
-        Assert.That(ex!.Message, Is.EqualTo("--conv-algorithm='fft': expected auto, direct or winograd"));
+        Assert.That(ex!.Message, Is.EqualTo("--conv-algorithm='fft': expected auto, fastest, direct or winograd"));
     }
 
     [Test]
