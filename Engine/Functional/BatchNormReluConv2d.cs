@@ -7,11 +7,10 @@ public static partial class Functional
     /// <summary>
     /// conv2d(relu(batchnorm2d(x))) as one op that saves only x (with mean and invstd), not the normalised or the
     /// activated tensor: the convolution and its weight gradient read a = relu(batchnorm(x)) through
-    /// <see cref="BatchNormReluConv2dKernels"/>, which normalises as it loads x (GPU and ILGPU forms) or into a workspace
-    /// (host form), and the fused batch-norm-ReLU backward takes the mask from x itself (<see cref="BatchNormReluKernels"/>;
+    /// <see cref="BatchNormReluConv2dKernels"/>, which normalises x as it loads it (GPU and ILGPU forms) or pads it (host
+    /// form), and the fused batch-norm-ReLU backward takes the mask from x itself (<see cref="BatchNormReluKernels"/>;
     /// no division by gamma). A pre-activation unit's BN-ReLU-conv then keeps one tensor instead of three (x, and the
-    /// activation both the ReLU and the convolution would keep, plus the batch norm's output); the forward's workspace,
-    /// one more tensor of x's size, lives only during its kernel call (backward normalises into dL/da's own memory). Shapes and statistics as in <see cref="BatchNorm2d"/> and
+    /// activation both the ReLU and the convolution would keep, plus the batch norm's output). Shapes and statistics as in <see cref="BatchNorm2d"/> and
     /// <see cref="Conv2d"/>; gradients: x, gamma, beta, weight, bias (+=).
     /// </summary>
     public static Tensor BatchNormReluConv2d(Tensor x, Tensor gamma, Tensor beta, Tensor mean, Tensor invstd, bool batchStatistics,
@@ -23,9 +22,7 @@ public static partial class Functional
         var device = x.Device;
         device.OnConv2dForward(s);
         var y = Tensor.Empty(device, s.N, s.K, s.OutH, s.OutW);
-        using (var workspace = Tensor.Empty(device, x.Shape))
-            Launch(device, k => k.BatchNormReluConv2d.Forward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, bias?.View ?? default,
-                workspace.View, y.View));
+        Launch(device, k => k.BatchNormReluConv2d.Forward(s, x.View, mean.View, invstd.View, gamma.View, beta.View, weight.View, bias?.View ?? default, y.View));
         device.Tape.Record(op, y, [x], [x, mean, invstd], grads =>
         {
             var gy = grads[0]!;

@@ -49,8 +49,7 @@ internal static class BatchNormHost
     static unsafe void Normalize(int n, int c, int hw, ReadOnlySpan<float> x, ReadOnlySpan<float> mean, ReadOnlySpan<float> invstd,
         ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y, bool relu)
     {
-        var scale = new float[c];
-        for (int ch = 0; ch < c; ch++) scale[ch] = gamma[ch] * invstd[ch];
+        var scale = Scales(gamma[..c], invstd);
         var (means, betas) = (mean.ToArray(), beta.ToArray());
         fixed (float* px = x, py = y)
         {
@@ -62,6 +61,21 @@ internal static class BatchNormHost
                 Lanes.ForEach(hw, ref body);
             });
         }
+    }
+
+    /// <summary>y = max(0, (x − mean)·scale + beta) over one run of one channel, scale = gamma·invstd: the arithmetic of <see cref="NormalizeRelu"/>.</summary>
+    public static void NormalizeReluRun(ReadOnlySpan<float> x, Span<float> y, float mean, float scale, float beta)
+    {
+        var body = new NormalizeBody(x, y, mean, scale, beta, relu: true);
+        Lanes.ForEach(x.Length, ref body);
+    }
+
+    /// <summary>Per-channel gamma·invstd, the scale of <see cref="Normalize(int, int, int, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float})"/> and <see cref="NormalizeReluRun"/>.</summary>
+    public static float[] Scales(ReadOnlySpan<float> gamma, ReadOnlySpan<float> invstd)
+    {
+        var scale = new float[gamma.Length];
+        for (int ch = 0; ch < scale.Length; ch++) scale[ch] = gamma[ch] * invstd[ch];
+        return scale;
     }
 
     /// <summary>rm = (1-momentum)*rm + momentum*mean; rv = (1-momentum)*rv + momentum*var_biased*M/(M-1), var_biased = 1/invstd² - eps.</summary>

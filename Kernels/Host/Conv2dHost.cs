@@ -30,20 +30,24 @@ internal static unsafe class Conv2dHost
     const int ImageSlot = 8, PanelSlot = 9, GyRowsSlot = 10, SegmentOffsetsSlot = 11;
 
     /// <summary>y = conv2d(x, w) + bias; <paramref name="bias"/> may be empty (no bias). y is overwritten.</summary>
-    public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y)
+    public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y) =>
+        Forward(s, x, w, bias, y, default);
+
+    /// <summary>y = conv2d(<paramref name="activation"/>(x), w) + bias, the activation applied as each image is padded.</summary>
+    public static void Forward(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> w, ReadOnlySpan<float> bias, Span<float> y, in InputActivation activation)
     {
         fixed (float* px = x, pw = w, pb = bias, py = y)
         {
             if (HostConvAlgorithm.Choose(s, ConvPass.Forward) is not ConvAlgorithm.Direct and var tile)
             {
-                WinogradHost.Forward(s, tile, px, pw, pb, py);
+                WinogradHost.Forward(s, tile, px, pw, pb, py, activation);
                 return;
             }
             switch (HostSimd.Active)
             {
-                case SimdLevel.Vector512: Forward<Avx512MicroKernel>(s, px, pw, pb, py); break;
-                case SimdLevel.Vector256: Forward<Avx2MicroKernel>(s, px, pw, pb, py); break;
-                default: Forward<ScalarMicroKernel>(s, px, pw, pb, py); break;
+                case SimdLevel.Vector512: Forward<Avx512MicroKernel>(s, px, pw, pb, py, activation); break;
+                case SimdLevel.Vector256: Forward<Avx2MicroKernel>(s, px, pw, pb, py, activation); break;
+                default: Forward<ScalarMicroKernel>(s, px, pw, pb, py, activation); break;
             }
         }
     }
@@ -68,31 +72,35 @@ internal static unsafe class Conv2dHost
     }
 
     /// <summary>gw += dL/dw from x and gy = dL/dy (accumulated, like every parameter gradient).</summary>
-    public static void BackwardWeight(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw)
+    public static void BackwardWeight(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw) =>
+        BackwardWeight(s, x, gy, gw, default);
+
+    /// <summary>gw += dL/dw of a convolution of <paramref name="activation"/>(x), the activation applied as x is padded.</summary>
+    public static void BackwardWeight(Conv2dShape s, ReadOnlySpan<float> x, ReadOnlySpan<float> gy, Span<float> gw, in InputActivation activation)
     {
         fixed (float* px = x, pgy = gy, pgw = gw)
         {
             if (HostConvAlgorithm.Choose(s, ConvPass.GradWeight) is not ConvAlgorithm.Direct and var tile)
             {
-                WinogradHost.BackwardWeight(s, tile, px, pgy, pgw);
+                WinogradHost.BackwardWeight(s, tile, px, pgy, pgw, activation);
                 return;
             }
             switch (HostSimd.Active)
             {
-                case SimdLevel.Vector512: BackwardWeight<Avx512MicroKernel>(s, px, pgy, pgw); break;
-                case SimdLevel.Vector256: BackwardWeight<Avx2MicroKernel>(s, px, pgy, pgw); break;
-                default: BackwardWeight<ScalarMicroKernel>(s, px, pgy, pgw); break;
+                case SimdLevel.Vector512: BackwardWeight<Avx512MicroKernel>(s, px, pgy, pgw, activation); break;
+                case SimdLevel.Vector256: BackwardWeight<Avx2MicroKernel>(s, px, pgy, pgw, activation); break;
+                default: BackwardWeight<ScalarMicroKernel>(s, px, pgy, pgw, activation); break;
             }
         }
     }
 
-    static void Forward<TKernel>(Conv2dShape s, float* x, float* w, float* bias, float* y) where TKernel : struct, IConvMicroKernel
+    static void Forward<TKernel>(Conv2dShape s, float* x, float* w, float* bias, float* y, InputActivation activation) where TKernel : struct, IConvMicroKernel
     {
         int depth = s.C * s.KH * s.KW;
         float* weights = PackWeights<TKernel>(w, s.K, s.C, s.KH * s.KW, depth, s.KH * s.KW, flipTaps: false, bias);
         var padded = new ZeroPaddedImage(s.C, s.H, s.W, s.Pad, s.Pad, s.H + 2 * s.Pad, s.W + 2 * s.Pad);
         var columns = new Im2colMatrix(s.C, padded.Height, padded.Width, s.KH, s.KW, s.Stride, s.OutH, s.OutW);
-        OuterProducts<TKernel>(s.N, padded, columns, x, (long)s.C * s.H * s.W, weights, s.K, y);
+        OuterProducts<TKernel>(s.N, padded, columns, x, (long)s.C * s.H * s.W, weights, s.K, y, activation);
     }
 
     /// <summary>
@@ -124,7 +132,7 @@ internal static unsafe class Conv2dHost
                     int da = (a + s.Pad - kh0) / S, db = (b + s.Pad - kw0) / S;
                     var padded = new ZeroPaddedImage(s.K, s.OutH, s.OutW, tapsH - 1 - da, tapsW - 1 - db, phaseH + tapsH - 1, phaseW + tapsW - 1);
                     var columns = new Im2colMatrix(s.K, padded.Height, padded.Width, tapsH, tapsW, 1, phaseH, phaseW);
-                    OuterProducts<TKernel>(s.N, padded, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, phase);
+                    OuterProducts<TKernel>(s.N, padded, columns, gy, (long)s.K * s.OutH * s.OutW, weights, s.C, phase, default);
                 }
                 phase += (long)s.N * s.C * phaseH * phaseW;
             }
@@ -231,19 +239,19 @@ internal static unsafe class Conv2dHost
     /// position p: images (split into column chunks when there are fewer images than threads) are the parallel work.
     /// </summary>
     static void OuterProducts<TKernel>(int images, ZeroPaddedImage padded, Im2colMatrix columns, float* source, long sourceStride,
-        float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel
+        float* weights, int rows, float* output, InputActivation activation) where TKernel : struct, IConvMicroKernel
     {
         var mode = ChooseColumnSource(columns.Stride, columns.OutW, TKernel.TileColumns / 4);
         switch (mode)
         {
-            case ColumnSource.Split: OuterProducts<TKernel, SplitSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
-            case ColumnSource.EvenLanes: OuterProducts<TKernel, EvenLanes>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
-            default: OuterProducts<TKernel, WholeSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output); break;
+            case ColumnSource.Split: OuterProducts<TKernel, SplitSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output, activation); break;
+            case ColumnSource.EvenLanes: OuterProducts<TKernel, EvenLanes>(mode, images, padded, columns, source, sourceStride, weights, rows, output, activation); break;
+            default: OuterProducts<TKernel, WholeSegments>(mode, images, padded, columns, source, sourceStride, weights, rows, output, activation); break;
         }
     }
 
     static void OuterProducts<TKernel, TLayout>(ColumnSource mode, int images, ZeroPaddedImage padded, Im2colMatrix columns, float* source,
-        long sourceStride, float* weights, int rows, float* output) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+        long sourceStride, float* weights, int rows, float* output, InputActivation activation) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileColumns = TKernel.TileColumns;
         int depth = columns.Depth, positions = columns.Positions;
@@ -257,7 +265,7 @@ internal static unsafe class Conv2dHost
         HostThreads.For(images * chunks, item =>
         {
             int n = item / chunks, first = item % chunks * panelsPerChunk;
-            OuterProductPanels<TKernel, TLayout>(padded, columns, inPlace, rowOffsets, source + n * sourceStride, weights, rows,
+            OuterProductPanels<TKernel, TLayout>(padded, columns, inPlace, rowOffsets, source + n * sourceStride, activation, weights, rows,
                 output + (long)n * rows * positions, first, Math.Min(panels, first + panelsPerChunk));
         });
     }
@@ -265,13 +273,13 @@ internal static unsafe class Conv2dHost
     /// <summary>Panels [firstPanel, endPanel) of one image: pad it, then for each panel every block of output channels.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void OuterProductPanels<TKernel, TLayout>(ZeroPaddedImage padded, Im2colMatrix columns, bool inPlace, int* rowOffsets, float* source,
-        float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+        InputActivation activation, float* weights, int rows, float* output, int firstPanel, int endPanel) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int tileRows = TKernel.TileRows, tileColumns = TKernel.TileColumns, segment = tileColumns / 4;
         int depth = columns.Depth, positions = columns.Positions;
         float* init = weights + (long)RoundUp(rows, tileRows) * depth;
         float* image = ThreadScratch.Get(ImageSlot, padded.Length + OverreadSlack);
-        padded.Fill(source, image);
+        padded.Fill(source, image, activation);
         float* panel = ThreadScratch.Get(PanelSlot, (long)depth * tileColumns + tileRows * tileColumns);
         float* edgeTile = panel + (long)depth * tileColumns;
         float** segments = stackalloc float*[4];
@@ -298,7 +306,7 @@ internal static unsafe class Conv2dHost
         }
     }
 
-    static void BackwardWeight<TKernel>(Conv2dShape s, float* x, float* gy, float* gw) where TKernel : struct, IConvMicroKernel
+    static void BackwardWeight<TKernel>(Conv2dShape s, float* x, float* gy, float* gw, InputActivation activation) where TKernel : struct, IConvMicroKernel
     {
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns;
         int depth = s.C * s.KH * s.KW, positions = s.OutH * s.OutW;
@@ -322,9 +330,9 @@ internal static unsafe class Conv2dHost
             float* groupX = x + (long)n0 * s.C * s.H * s.W, groupGy = gy + (long)n0 * s.K * positions, partial = partials + g * partialLength;
             switch (mode)
             {
-                case ColumnSource.Split: WeightGradientOfGroup<TKernel, SplitSegments>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
-                case ColumnSource.EvenLanes: WeightGradientOfGroup<TKernel, EvenLanes>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
-                default: WeightGradientOfGroup<TKernel, WholeSegments>(s, padded, columns, rowOffsets, groupX, groupGy, count, partial, paddedDepth); break;
+                case ColumnSource.Split: WeightGradientOfGroup<TKernel, SplitSegments>(s, padded, columns, rowOffsets, groupX, activation, groupGy, count, partial, paddedDepth); break;
+                case ColumnSource.EvenLanes: WeightGradientOfGroup<TKernel, EvenLanes>(s, padded, columns, rowOffsets, groupX, activation, groupGy, count, partial, paddedDepth); break;
+                default: WeightGradientOfGroup<TKernel, WholeSegments>(s, padded, columns, rowOffsets, groupX, activation, groupGy, count, partial, paddedDepth); break;
             }
         });
         for (int k = 0; k < s.K; k++)
@@ -343,14 +351,14 @@ internal static unsafe class Conv2dHost
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     static void WeightGradientOfGroup<TKernel, TLayout>(Conv2dShape s, ZeroPaddedImage padded, Im2colMatrix columns, int* rowOffsets,
-        float* x, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
+        float* x, InputActivation activation, float* gy, int count, float* partial, int paddedDepth) where TKernel : struct, IConvMicroKernel where TLayout : struct, ISegmentLayout
     {
         int dotRows = TKernel.DotRows, dotColumns = TKernel.DotColumns, width = TKernel.VectorWidth;
         int positions = columns.Positions, paddedK = RoundUp(s.K, dotRows);
         int used = count * positions, length = RoundUp(used, width), vectors = length / width;
         int canvas = checked((int)padded.Length);
         float* images = ThreadScratch.Get(ImageSlot, (long)count * canvas + OverreadSlack);
-        for (int i = 0; i < count; i++) padded.Fill(x + (long)i * s.C * s.H * s.W, images + (long)i * canvas);
+        for (int i = 0; i < count; i++) padded.Fill(x + (long)i * s.C * s.H * s.W, images + (long)i * canvas, activation);
         // gy rows of the group side by side: row k holds gy[n0.., k, :] image after image, zero past the end.
         float* gyRows = ThreadScratch.Get(GyRowsSlot, (long)paddedK * length);
         for (int k = 0; k < paddedK; k++)

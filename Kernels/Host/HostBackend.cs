@@ -127,8 +127,8 @@ public sealed class HostBackend : Backend
     sealed class BatchNormReluConv2d(KernelCalls calls) : BatchNormReluConv2dKernels(calls)
     {
         protected override void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y) =>
-            BatchNormReluConv2dHost.Forward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(bias), S(workspace), S(y));
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y) =>
+            BatchNormReluConv2dHost.Forward(s, S(x), S(mean), S(invstd), S(gamma), S(beta), S(w), S(bias), S(y));
 
         protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
             ArrayView<float> beta, ArrayView<float> w, ArrayView<float> gy, ArrayView<float> ga, ArrayView<float> gw) =>

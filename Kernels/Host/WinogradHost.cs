@@ -67,23 +67,25 @@ internal static unsafe class WinogradHost
 
     static void CheckOutput(string op, Conv2dShape s, string name, int length) => ShapeCheck.Length(op, name, length, (long)s.N * s.K * s.OutH * s.OutW);
 
-    internal static void Forward(Conv2dShape s, ConvAlgorithm tile, float* x, float* w, float* bias, float* y) =>
-        Correlate(WinogradCorrelation.Forward(s), tile, w, transposedFilters: false, bias, x, y);
+    /// <summary>y = conv2d(<paramref name="activation"/>(x), w) + bias, the activation applied as x is padded.</summary>
+    internal static void Forward(Conv2dShape s, ConvAlgorithm tile, float* x, float* w, float* bias, float* y, in InputActivation activation = default) =>
+        Correlate(WinogradCorrelation.Forward(s), tile, w, transposedFilters: false, bias, x, activation, y);
 
     internal static void BackwardInput(Conv2dShape s, ConvAlgorithm tile, float* gy, float* w, float* gx) =>
-        Correlate(WinogradCorrelation.GradInput(s), tile, w, transposedFilters: true, null, gy, gx);
+        Correlate(WinogradCorrelation.GradInput(s), tile, w, transposedFilters: true, null, gy, default, gx);
 
-    internal static void BackwardWeight(Conv2dShape s, ConvAlgorithm tile, float* x, float* gy, float* gw)
+    /// <summary>gw += dL/dw of a convolution of <paramref name="activation"/>(x).</summary>
+    internal static void BackwardWeight(Conv2dShape s, ConvAlgorithm tile, float* x, float* gy, float* gw, in InputActivation activation = default)
     {
         var p = WinogradCorrelation.Forward(s);
         switch (HostSimd.Active, tile)
         {
-            case (SimdLevel.Vector512, ConvAlgorithm.WinogradF2): WeightGradient<Avx512MicroKernel, WinogradVector512, WinogradF2>(p, x, gy, gw); break;
-            case (SimdLevel.Vector512, _): WeightGradient<Avx512MicroKernel, WinogradVector512, WinogradF4>(p, x, gy, gw); break;
-            case (SimdLevel.Vector256, ConvAlgorithm.WinogradF2): WeightGradient<Avx2MicroKernel, WinogradVector256, WinogradF2>(p, x, gy, gw); break;
-            case (SimdLevel.Vector256, _): WeightGradient<Avx2MicroKernel, WinogradVector256, WinogradF4>(p, x, gy, gw); break;
-            case (_, ConvAlgorithm.WinogradF2): WeightGradient<ScalarMicroKernel, WinogradScalar, WinogradF2>(p, x, gy, gw); break;
-            default: WeightGradient<ScalarMicroKernel, WinogradScalar, WinogradF4>(p, x, gy, gw); break;
+            case (SimdLevel.Vector512, ConvAlgorithm.WinogradF2): WeightGradient<Avx512MicroKernel, WinogradVector512, WinogradF2>(p, x, activation, gy, gw); break;
+            case (SimdLevel.Vector512, _): WeightGradient<Avx512MicroKernel, WinogradVector512, WinogradF4>(p, x, activation, gy, gw); break;
+            case (SimdLevel.Vector256, ConvAlgorithm.WinogradF2): WeightGradient<Avx2MicroKernel, WinogradVector256, WinogradF2>(p, x, activation, gy, gw); break;
+            case (SimdLevel.Vector256, _): WeightGradient<Avx2MicroKernel, WinogradVector256, WinogradF4>(p, x, activation, gy, gw); break;
+            case (_, ConvAlgorithm.WinogradF2): WeightGradient<ScalarMicroKernel, WinogradScalar, WinogradF2>(p, x, activation, gy, gw); break;
+            default: WeightGradient<ScalarMicroKernel, WinogradScalar, WinogradF4>(p, x, activation, gy, gw); break;
         }
     }
 
@@ -95,25 +97,25 @@ internal static unsafe class WinogradHost
         if (tile == ConvAlgorithm.Direct) throw new ArgumentException($"{op}: {tile} is not a Winograd algorithm");
     }
 
-    static void Correlate(WinogradCorrelation p, ConvAlgorithm tile, float* w, bool transposedFilters, float* bias, float* source, float* output)
+    static void Correlate(WinogradCorrelation p, ConvAlgorithm tile, float* w, bool transposedFilters, float* bias, float* source, InputActivation activation, float* output)
     {
         switch (HostSimd.Active, tile)
         {
-            case (SimdLevel.Vector512, ConvAlgorithm.WinogradF2): Correlate<Avx512MicroKernel, WinogradVector512, WinogradF2>(p, w, transposedFilters, bias, source, output); break;
-            case (SimdLevel.Vector512, _): Correlate<Avx512MicroKernel, WinogradVector512, WinogradF4>(p, w, transposedFilters, bias, source, output); break;
-            case (SimdLevel.Vector256, ConvAlgorithm.WinogradF2): Correlate<Avx2MicroKernel, WinogradVector256, WinogradF2>(p, w, transposedFilters, bias, source, output); break;
-            case (SimdLevel.Vector256, _): Correlate<Avx2MicroKernel, WinogradVector256, WinogradF4>(p, w, transposedFilters, bias, source, output); break;
-            case (_, ConvAlgorithm.WinogradF2): Correlate<ScalarMicroKernel, WinogradScalar, WinogradF2>(p, w, transposedFilters, bias, source, output); break;
-            default: Correlate<ScalarMicroKernel, WinogradScalar, WinogradF4>(p, w, transposedFilters, bias, source, output); break;
+            case (SimdLevel.Vector512, ConvAlgorithm.WinogradF2): Correlate<Avx512MicroKernel, WinogradVector512, WinogradF2>(p, w, transposedFilters, bias, source, activation, output); break;
+            case (SimdLevel.Vector512, _): Correlate<Avx512MicroKernel, WinogradVector512, WinogradF4>(p, w, transposedFilters, bias, source, activation, output); break;
+            case (SimdLevel.Vector256, ConvAlgorithm.WinogradF2): Correlate<Avx2MicroKernel, WinogradVector256, WinogradF2>(p, w, transposedFilters, bias, source, activation, output); break;
+            case (SimdLevel.Vector256, _): Correlate<Avx2MicroKernel, WinogradVector256, WinogradF4>(p, w, transposedFilters, bias, source, activation, output); break;
+            case (_, ConvAlgorithm.WinogradF2): Correlate<ScalarMicroKernel, WinogradScalar, WinogradF2>(p, w, transposedFilters, bias, source, activation, output); break;
+            default: Correlate<ScalarMicroKernel, WinogradScalar, WinogradF4>(p, w, transposedFilters, bias, source, activation, output); break;
         }
     }
 
-    static void Correlate<TKernel, TVector, TTile>(WinogradCorrelation p, float* w, bool transposedFilters, float* bias, float* source, float* output)
+    static void Correlate<TKernel, TVector, TTile>(WinogradCorrelation p, float* w, bool transposedFilters, float* bias, float* source, InputActivation activation, float* output)
         where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         var filters = TransformFilters<TKernel, TVector, TTile>(p, w, transposedFilters);
         var tiling = new WinogradTiling(p, TTile.M, TKernel.TileColumns, TVector.Count);
-        float* canvas = PadInput(tiling, source);
+        float* canvas = PadInput(tiling, source, activation);
         HostThreads.For(tiling.Blocks, block => ForwardBlock<TKernel, TVector, TTile>(tiling, filters, bias, canvas, output, block));
     }
 
@@ -203,9 +205,10 @@ internal static unsafe class WinogradHost
 
     /// <summary>
     /// The input of every image zero-padded into its canvas (<see cref="WinogradTiling"/>), image after image with a zeroed
-    /// margin before and after, in this thread's <see cref="CanvasSlot"/>; returns the first image's canvas.
+    /// margin before and after, in this thread's <see cref="CanvasSlot"/>, through <paramref name="activation"/>; returns the
+    /// first image's canvas.
     /// </summary>
-    static float* PadInput(WinogradTiling tiling, float* source)
+    static float* PadInput(WinogradTiling tiling, float* source, InputActivation activation)
     {
         var p = tiling.Problem;
         long length = p.Images * p.InChannels * tiling.CanvasPlane;
@@ -213,7 +216,7 @@ internal static unsafe class WinogradHost
         float* canvas = ThreadScratch.Get(CanvasSlot, length + 2 * margin) + margin;
         new Span<float>(canvas - margin, margin).Clear();
         new Span<float>(canvas + length, margin).Clear();
-        HostThreads.For(p.Images, n => tiling.PadInput(source, canvas, n));
+        HostThreads.For(p.Images, n => tiling.PadInput(source, canvas, n, activation));
         return canvas;
     }
 
@@ -252,13 +255,13 @@ internal static unsafe class WinogradHost
     /// <summary>Bytes of transformed tiles (input and output gradient) a weight-gradient group holds: about half this machine's L2.</summary>
     const int GroupBytes = 512 * 1024;
 
-    static void WeightGradient<TKernel, TVector, TTile>(WinogradCorrelation p, float* x, float* gy, float* gw)
+    static void WeightGradient<TKernel, TVector, TTile>(WinogradCorrelation p, float* x, InputActivation activation, float* gy, float* gw)
         where TKernel : struct, IConvMicroKernel where TVector : struct, IWinogradVector<TVector> where TTile : struct, IWinogradTile
     {
         int alpha = TTile.Alpha, points = alpha * alpha, width = TKernel.TileColumns;
         int outRows = RoundUp(p.OutChannels, TKernel.DotRows), inRows = RoundUp(p.InChannels, TKernel.DotColumns);
         var tiling = new WinogradTiling(p, TTile.M, width, TVector.Count);
-        float* canvas = PadInput(tiling, x), gradient = gy;
+        float* canvas = PadInput(tiling, x, activation), gradient = gy;
         if (!tiling.GradientIsOutput)
         {
             gradient = ThreadScratch.Get(GradientCanvasSlot, p.Images * p.OutChannels * tiling.GradientPlane);

@@ -97,12 +97,12 @@ readonly struct WinogradTiling
         for (; register <= Registers; register++) firstPiece[register] = count;
     }
 
-    /// <summary>The input canvas of image <paramref name="image"/> from <paramref name="source"/> into <paramref name="canvas"/> (that image's place).</summary>
-    public unsafe void PadInput(float* source, float* canvas, int image)
+    /// <summary>The input canvas of image <paramref name="image"/> from <paramref name="source"/> (through <paramref name="activation"/>) into <paramref name="canvas"/> (that image's place).</summary>
+    public unsafe void PadInput(float* source, float* canvas, int image, in InputActivation activation)
     {
         var p = Problem;
         new ZeroPaddedImage(p.InChannels, p.InH, p.InW, p.Pad, p.Pad, CanvasH, CanvasW)
-            .Fill(source + (long)image * p.InChannels * p.InH * p.InW, canvas + image * p.InChannels * CanvasPlane);
+            .Fill(source + (long)image * p.InChannels * p.InH * p.InW, canvas + image * p.InChannels * CanvasPlane, activation);
     }
 
     /// <summary>The output-gradient canvas of image <paramref name="image"/> from gy into <paramref name="canvas"/> (that image's place).</summary>

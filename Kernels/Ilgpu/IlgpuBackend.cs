@@ -138,7 +138,7 @@ public sealed class IlgpuBackend : Backend
     sealed class BatchNormReluConv2d(KernelContext k, KernelCalls calls) : BatchNormReluConv2dKernels(calls)
     {
         protected override void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y) =>
+            ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y) =>
             BatchNormReluConv2dIlgpu.Forward(k, s, x, mean, invstd, gamma, beta, w, bias, y);
 
         protected override void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,

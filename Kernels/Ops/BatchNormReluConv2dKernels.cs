@@ -8,25 +8,23 @@ namespace RevNetIlgpu.Kernels;
 /// w [K, C, KH, KW], y [N, K, OutH, OutW]) and <see cref="BatchNormReluKernels"/> (mean, invstd, gamma, beta [C]).
 /// Forward writes y (=); Backward writes the convolution's input gradient ga = dL/da (=) and accumulates its weight
 /// gradient (+=), the convolution's input being a, both in one call (one launch on the ILGPU backend: the direct
-/// kernel's items or the two GEMMs paired). Forward may use <c>workspace</c>, a scratch view of x's length, for a, and
-/// Backward may use ga itself before it writes it: the host form normalises into them and runs its convolution; the
-/// ILGPU forms leave the workspace untouched. Forms: Kernels/Ilgpu/BatchNormReluConv2dIlgpu.cs,
+/// kernel's items or the two GEMMs paired; on the host, the activation is made as each image is padded). Forms:
+/// Kernels/Ilgpu/BatchNormReluConv2dIlgpu.cs,
 /// Kernels/Host/BatchNormReluConv2dHost.cs.
 /// </summary>
 public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(calls)
 {
     /// <summary>y = conv2d(relu(gamma·(x − mean)·invstd + beta), w) + bias; <paramref name="bias"/> may be empty.</summary>
     public void Forward(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma, ArrayView<float> beta,
-        ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y)
+        ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y)
     {
         const string op = "batch norm relu conv2d";
         Check(op, s, x, mean, invstd, gamma, beta);
-        ShapeCheck.Length(op, "workspace", workspace.Length, x.Length);
         ShapeCheck.Length(op, "w", w.Length, (long)s.K * s.C * s.KH * s.KW);
         if (bias.Length != 0) ShapeCheck.Length(op, "bias", bias.Length, s.K);
         ShapeCheck.Length(op, "y", y.Length, (long)s.N * s.K * s.OutH * s.OutW);
         Enter();
-        ForwardCore(s, x, mean, invstd, gamma, beta, w, bias, workspace, y);
+        ForwardCore(s, x, mean, invstd, gamma, beta, w, bias, y);
     }
 
     /// <summary>
@@ -48,7 +46,7 @@ public abstract class BatchNormReluConv2dKernels(KernelCalls calls) : OpKernels(
 
     /// <summary>The backend's forward; the arguments are already checked.</summary>
     protected abstract void ForwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,
-        ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> workspace, ArrayView<float> y);
+        ArrayView<float> beta, ArrayView<float> w, ArrayView<float> bias, ArrayView<float> y);
 
     /// <summary>The backend's backward; the arguments are already checked.</summary>
     protected abstract void BackwardCore(Conv2dShape s, ArrayView<float> x, ArrayView<float> mean, ArrayView<float> invstd, ArrayView<float> gamma,

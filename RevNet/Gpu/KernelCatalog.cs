@@ -117,7 +117,7 @@ public static class KernelCatalog
             k.Conv2d.Forward(s, x.View, w.View, default, y.View);
             k.Conv2d.BackwardInput(s, y.View, w.View, x.View);
             k.Conv2d.BackwardWeight(s, x.View, y.View, w.View);
-            k.BatchNormReluConv2d.Forward(s, x.View, c.View, c.View, c.View, c.View, w.View, default, x.View, y.View);
+            k.BatchNormReluConv2d.Forward(s, x.View, c.View, c.View, c.View, c.View, w.View, default, y.View);
             k.BatchNormReluConv2d.Backward(s, x.View, c.View, c.View, c.View, c.View, w.View, y.View, x.View, w.View);
         });
     }

@@ -223,7 +223,6 @@ static class ConvRuns
         using var invstd = accelerator.Allocate1D(v.Invstd);
         using var gamma = accelerator.Allocate1D(v.Gamma);
         using var beta = accelerator.Allocate1D(v.Beta);
-        using var workspace = accelerator.Allocate1D<float>(v.X.Length);
         using var dy = accelerator.Allocate1D<float>((long)s.N * s.K * s.OutH * s.OutW);
         using var dgx = accelerator.Allocate1D<float>(v.X.Length);
         dy.MemSet(0xFF);
@@ -231,7 +230,7 @@ static class ConvRuns
         if (fused)
         {
             // The convolution's input gradient (with respect to relu(batchnorm(x))) and its weight gradient in one call.
-            k.BatchNormReluConv2d.Forward(s, dx.View, mean.View, invstd.View, gamma.View, beta.View, dw.View, db.View, workspace.View, dy.View);
+            k.BatchNormReluConv2d.Forward(s, dx.View, mean.View, invstd.View, gamma.View, beta.View, dw.View, db.View, dy.View);
             k.BatchNormReluConv2d.Backward(s, dx.View, mean.View, invstd.View, gamma.View, beta.View, dw.View, dgy.View, dgx.View, dgw.View);
         }
         else
