@@ -1,8 +1,8 @@
 namespace RevNetIlgpu.Kernels.Host;
 
 /// <summary>
-/// Which algorithm a 3x3 stride-1 convolution pass takes: a fixed function of the shape and of whether Winograd is
-/// forced, drawn from `revnet bench kernels --device cpu` and its error column (docs/benchmarks/winograd.md). Each pass
+/// Which algorithm a 3x3 stride-1 convolution pass takes where Winograd may run: a fixed function of the shape and of
+/// whether Winograd is forced, drawn from `revnet bench kernels --device cpu` and its error column (docs/benchmarks/winograd.md). Each pass
 /// is a correlation from In to Out channels whose output rows are OutW wide (forward: C to K over y's rows; grad-input:
 /// K to C over x's rows; grad-weight: read as forward). Measured one thread at a time on this project's 2-core AVX-512
 /// machine, batch 32 (CIFAR maps) and 64 (Fashion-MNIST maps):
@@ -22,10 +22,10 @@ public static class WinogradPlan
     /// <summary>Output widths whose multiples the direct convolution reads in place (whole half-vector segments under AVX-512).</summary>
     public const int DirectSegment = 8;
 
-    /// <summary>Fewest channels, in and out, at which auto takes Winograd where direct reads in place (measured: 10 faster, 8 slower).</summary>
+    /// <summary>Fewest channels, in and out, at which the plan takes Winograd where direct reads in place (measured: 10 faster, 8 slower).</summary>
     public const int MinChannels = 9;
 
-    /// <summary>Fewest input channels at which auto takes Winograd where direct packs panels (measured: 3 faster, 2 slower).</summary>
+    /// <summary>Fewest input channels at which the plan takes Winograd where direct packs panels (measured: 3 faster, 2 slower).</summary>
     public const int MinInputChannelsPacked = 3;
 
     /// <summary>Winograd computes 3x3 kernels at stride 1 (any padding, any map and channel counts).</summary>
@@ -33,8 +33,8 @@ public static class WinogradPlan
 
     /// <summary>
     /// The algorithm for <paramref name="pass"/> of <paramref name="s"/> (which <see cref="Applies"/>): with
-    /// <paramref name="forced"/>, F(4x4,3x3) for every pass; under auto, F(4x4,3x3) where it measured faster (see the
-    /// class), direct otherwise.
+    /// <paramref name="forced"/>, F(4x4,3x3) for every pass; otherwise F(4x4,3x3) where it measured faster (see the
+    /// class), direct elsewhere (the fastest setting follows this for every pass, auto for the gradient passes only).
     /// </summary>
     public static ConvAlgorithm TileFor(Conv2dShape s, ConvPass pass, bool forced)
     {

@@ -92,7 +92,7 @@ public static class HostConvBenchmark
                     var (best, median) = Time(() => full.Run(pass), repeat);
                     float[] smallResult = few.Once(pass);
                     var runBy = Enum.GetValues<ConvAlgorithmSetting>().Where(setting => HostConvAlgorithm.Choose(s, pass, setting) == algorithm)
-                        .Select(setting => setting.ToString().ToLowerInvariant()).ToList();
+                        .Select(SettingName).ToList();
                     measured.Add((KernelName(pass), algorithm, runBy, layer, shape, perForward, best, median, flops,
                         Conv2dFloat64Reference.RelativeError(smallResult, reference)));
                 }
@@ -107,6 +107,9 @@ public static class HostConvBenchmark
         }).ToList();
         return new HostConvReport(HostSimd.Active.ToString(), HostThreads.Count, ErrorBatch, peakOne, peakAll, timings);
     }
+
+    /// <summary>A setting as --conv-algorithm spells it (the 'run by' column).</summary>
+    public static string SettingName(ConvAlgorithmSetting setting) => setting.ToString().ToLowerInvariant();
 
     /// <summary>The table's name of a pass.</summary>
     public static string KernelName(ConvPass pass) => pass switch { ConvPass.Forward => "forward", ConvPass.GradInput => "grad-input", _ => "grad-weight" };

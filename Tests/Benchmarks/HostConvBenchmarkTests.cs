@@ -35,7 +35,7 @@ public class HostConvBenchmarkTests
         Assert.That(report.Timings, Has.All.Matches<HostConvTiming>(t => t.Gflops > 0 && !double.IsInfinity(t.Gflops) && t.MedianMs > 0
             && Math.Abs(t.FractionOfPeak - t.Gflops / report.PeakAllThreadsGflops) < 1e-12), "positive finite rates, fraction of the all-thread peak");
         Assert.That(report.Timings, Has.All.Matches<HostConvTiming>(t => t.RelativeError < 1e-5), "every algorithm within float32 rounding of float64");
-        foreach (var setting in new[] { "direct", "auto", "winograd" })
+        foreach (var setting in new[] { "direct", "auto", "fastest", "winograd" })
             Assert.That(report.Timings.Count(t => t.RunBy.Contains(setting)), Is.EqualTo(6), $"one algorithm per shape and pass runs under {setting}");
     }
 }

@@ -54,7 +54,7 @@ public static class BenchKernelsCommand
                 t.Gflops.ToString("F0"), $"{t.FractionOfPeak:P0}", t.RelativeError.ToString("0.0E+0"));
         // One pass of the network under each setting: per layer the algorithm that setting runs.
         foreach (var kernel in report.Timings.GroupBy(t => t.Kernel))
-            foreach (string setting in new[] { "direct", "auto", "winograd" })
+            foreach (string setting in Enum.GetValues<ConvAlgorithmSetting>().Select(HostConvBenchmark.SettingName))
             {
                 var chosen = kernel.Where(t => t.RunBy.Contains(setting)).ToList();
                 double ms = chosen.Sum(t => t.PerForward * t.BestMs), median = chosen.Sum(t => t.PerForward * t.MedianMs);
