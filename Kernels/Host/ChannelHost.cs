@@ -3,7 +3,7 @@ namespace RevNetIlgpu.Kernels.Host;
 /// <summary>
 /// Host form of <see cref="ChannelKernels"/> on NCHW spans with HW = H*W flattened: per-channel sums (one work item per
 /// channel, images summed in order, so the bits do not depend on threads), and channel split/concat/pad as one block copy
-/// per image.
+/// per image, the images spread over the threads.
 /// </summary>
 internal static class ChannelHost
 {
@@ -52,10 +52,14 @@ internal static class ChannelHost
         }
     }
 
-    /// <summary>For each image, <paramref name="count"/> channels from src (starting at srcStart of srcChannels) to dst.</summary>
-    static void CopyChannels(int n, int hw, int count, ReadOnlySpan<float> src, int srcChannels, int srcStart, Span<float> dst, int dstChannels, int dstStart)
+    /// <summary>For each image (one work item each), <paramref name="count"/> channels from src (starting at srcStart of srcChannels) to dst.</summary>
+    static unsafe void CopyChannels(int n, int hw, int count, ReadOnlySpan<float> src, int srcChannels, int srcStart, Span<float> dst, int dstChannels, int dstStart)
     {
-        for (int image = 0; image < n; image++)
-            src.Slice((image * srcChannels + srcStart) * hw, count * hw).CopyTo(dst.Slice((image * dstChannels + dstStart) * hw, count * hw));
+        fixed (float* ps = src, pd = dst)
+        {
+            var (from, to) = (new PinnedSpan<float>(ps, src.Length), new PinnedSpan<float>(pd, dst.Length));
+            HostThreads.For(n, image =>
+                from.Slice((image * srcChannels + srcStart) * hw, count * hw).CopyTo(to.Slice((image * dstChannels + dstStart) * hw, count * hw)));
+        }
     }
 }
